@@ -1,0 +1,142 @@
+using System.Text.RegularExpressions;
+using Delivery.Core;
+
+namespace Delivery.Workflows;
+
+/// <summary>
+/// Everything the generator needs to write the CI/CD workflow. Usually made from a <see cref="GitHubWorkflowAttribute"/>
+/// on the build class; being a record, it can also be built or adjusted in code with <c>with { ... }</c>.
+/// </summary>
+public sealed partial record WorkflowDefinition
+{
+    /// <summary>File name without extension (<c>.github/workflows/{Name}.yml</c>) and the workflow's display name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Pushes to this branch build, publish the image and deploy to staging; pull requests against it build and test.</summary>
+    public string MainBranch { get; init; } = "main";
+
+    /// <summary>GitHub filter patterns for release tags; a pushed tag that matches deploys to production.</summary>
+    public IReadOnlyList<string> ReleaseTagPatterns { get; init; } = ["[0-9]+.[0-9]+.[0-9]+"];
+
+    public string BuildScript { get; init; } = "./build.sh";
+    public IReadOnlyList<string> BuildTargets { get; init; } = ["Test", "Publish", "DockerBuild", "SmokeTest"];
+    public string PushTarget { get; init; } = "Push";
+    public string StagingTarget { get; init; } = "DeployStaging";
+    public string ProductionTarget { get; init; } = "DeployProduction";
+
+    /// <summary>The engine's switch that runs only the named target, not its dependencies (the image was built earlier).</summary>
+    public string SkipDependenciesOption { get; init; } = "--skip";
+
+    /// <summary>The engine's option naming the release to deploy; production passes the pushed tag.</summary>
+    public string ReleaseOption { get; init; } = "--release";
+
+    /// <summary>Build parameters imported from GitHub secrets/variables into every step that runs the build script.</summary>
+    public IReadOnlyList<WorkflowParameter> Parameters { get; init; } = [];
+
+    /// <summary>Repository (or environment) variable holding the IAM role assumed through OIDC.</summary>
+    public string AwsRoleVariable { get; init; } = "AWS_ROLE_ARN";
+    public string AwsRegionVariable { get; init; } = "AWS_REGION";
+
+    /// <summary>Shown on the deployment in GitHub; may be an expression. Null leaves the URL out.</summary>
+    public string? StagingUrl { get; init; } = "${{ vars.STAGING_URL }}";
+    public string? ProductionUrl { get; init; }
+
+    public string RunsOn { get; init; } = "ubuntu-latest";
+
+    /// <summary>Debian/Ubuntu packages the tests need on the runner (installed with apt-get before the build).</summary>
+    public IReadOnlyList<string> AptPackages { get; init; } = [];
+
+    /// <summary>Cached between runs, keyed on the project files, central package versions and SDK pin.</summary>
+    public IReadOnlyList<string> CachePaths { get; init; } = ["~/.nuget/packages", ".tools", "build/bin", "build/obj"];
+
+    public string TestResultsPath { get; init; } = "artifacts/test-results";
+
+    /// <summary>What Push writes and the deploy jobs read: the pushed image's repository, tags and digest.</summary>
+    public string ImageManifestPath { get; init; } = "artifacts/image.json";
+
+    /// <summary>A newer run for the same pull request cancels the older one; runs on the main branch and tags are never cancelled.</summary>
+    public bool CancelSupersededPullRequestRuns { get; init; } = true;
+
+    public int BuildTimeoutMinutes { get; init; } = 45;
+    public int DeployTimeoutMinutes { get; init; } = 20;
+
+    /// <summary>Named in the header comment as the source of truth for the file.</summary>
+    public string Source { get; init; } = "the [GitHubWorkflow] attribute on the build class";
+
+    public string RegenerateCommand { get; init; } = "./build.sh GenerateWorkflow";
+
+    /// <summary>Path relative to the repository root, with forward slashes.</summary>
+    public string RelativePath => $".github/workflows/{Name}.yml";
+
+    public void Validate()
+    {
+        Require(Name, FileName(), "Name", "letters, digits, '.', '_' or '-', such as 'delivery'");
+        Require(MainBranch, GitRefName(), "MainBranch", "a branch name such as 'main'");
+        if (ReleaseTagPatterns.Count == 0)
+            throw new DeliveryException("Workflow ReleaseTagPatterns is empty: give at least one tag filter such as '[0-9]+.[0-9]+.[0-9]+'.");
+        foreach (var pattern in ReleaseTagPatterns)
+            Require(pattern, TagPattern(), "ReleaseTagPatterns", "a GitHub tag filter such as '[0-9]+.[0-9]+.[0-9]+'");
+        Require(BuildScript, ScriptPath(), "BuildScript", "a relative path such as './build.sh'");
+        if (BuildTargets.Count == 0)
+            throw new DeliveryException("Workflow BuildTargets is empty: name the targets the build job runs, such as 'Test'.");
+        foreach (var target in BuildTargets.Append(PushTarget).Append(StagingTarget).Append(ProductionTarget))
+            Require(target, TargetName(), "target", "a target name such as 'DockerBuild'");
+        Require(SkipDependenciesOption, Option(), "SkipDependenciesOption", "an option such as '--skip'");
+        Require(ReleaseOption, Option(), "ReleaseOption", "an option such as '--release'");
+        Require(AwsRoleVariable, GitHubName(), "AwsRoleVariable", "a GitHub variable name such as 'AWS_ROLE_ARN'");
+        Require(AwsRegionVariable, GitHubName(), "AwsRegionVariable", "a GitHub variable name such as 'AWS_REGION'");
+        Require(RunsOn, RunnerLabel(), "RunsOn", "a runner label such as 'ubuntu-latest'");
+        foreach (var package in AptPackages)
+            Require(package, AptPackage(), "AptPackages", "a Debian package name such as 'haproxy'");
+        if (CachePaths.Count == 0)
+            throw new DeliveryException("Workflow CachePaths is empty: give at least '~/.nuget/packages'.");
+        foreach (var path in CachePaths.Append(TestResultsPath).Append(ImageManifestPath))
+            Require(path, PathText(), "path", "a path without spaces, quotes or line breaks");
+        if (!ImageManifestPath.Contains('/'))
+            throw new DeliveryException($"Workflow ImageManifestPath '{ImageManifestPath}' must sit in a folder (such as 'artifacts/image.json') that the deploy jobs download into.");
+        if (BuildTimeoutMinutes <= 0 || DeployTimeoutMinutes <= 0)
+            throw new DeliveryException("Workflow timeouts must be positive numbers of minutes.");
+        if (StagingUrl is { } stagingUrl) Require(stagingUrl, Url(), "StagingUrl", "an https URL or an expression such as '${{ vars.STAGING_URL }}'");
+        if (ProductionUrl is { } productionUrl) Require(productionUrl, Url(), "ProductionUrl", "an https URL or an expression such as '${{ vars.PRODUCTION_URL }}'");
+
+        // Both end up in the header comment; a line break would turn the rest into YAML.
+        if (string.IsNullOrWhiteSpace(Source) || Source.IndexOfAny(['\r', '\n']) >= 0)
+            throw new DeliveryException("Workflow Source must be one non-empty line, such as 'the [GitHubWorkflow] attribute in build/Build.CI.cs'.");
+        if (string.IsNullOrWhiteSpace(RegenerateCommand) || RegenerateCommand.IndexOfAny(['\r', '\n']) >= 0)
+            throw new DeliveryException("Workflow RegenerateCommand must be one non-empty line, such as './build.sh GenerateWorkflow'.");
+
+        foreach (var parameter in Parameters) parameter.Validate();
+        var clash = Parameters.GroupBy(p => p.EnvironmentName).FirstOrDefault(g => g.Count() > 1);
+        if (clash is not null)
+            throw new DeliveryException($"Workflow parameters {string.Join(" and ", clash.Select(p => p.Name))} both map to environment variable {clash.Key}.");
+    }
+
+    static void Require(string? value, Regex shape, string what, string expected)
+    {
+        if (value is null || !shape.IsMatch(value))
+            throw new DeliveryException($"Workflow {what} '{value}' is not valid: expected {expected}.");
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9._-]*$")]
+    private static partial Regex FileName();
+    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")]
+    private static partial Regex GitRefName();
+    [GeneratedRegex(@"^[A-Za-z0-9_.+*?\[\]!/-]+$")]
+    private static partial Regex TagPattern();
+    [GeneratedRegex(@"^\.?/?[A-Za-z0-9_][A-Za-z0-9._/-]*$")]
+    private static partial Regex ScriptPath();
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9]*$")]
+    private static partial Regex TargetName();
+    [GeneratedRegex(@"^--?[A-Za-z][A-Za-z0-9-]*$")]
+    private static partial Regex Option();
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex GitHubName();
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    private static partial Regex RunnerLabel();
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9+.-]+$")]
+    private static partial Regex AptPackage();
+    [GeneratedRegex(@"^[A-Za-z0-9_.~/*-][A-Za-z0-9_.~/*@+-]*$")]
+    private static partial Regex PathText();
+    [GeneratedRegex(@"^(https?://[^\s'""]+|\$\{\{ [A-Za-z0-9_.]+ \}\})$")]
+    private static partial Regex Url();
+}

@@ -1,0 +1,278 @@
+using System.Text;
+using Delivery.Workflows.Yaml;
+using static Delivery.Workflows.WorkflowExpressions;
+
+namespace Delivery.Workflows;
+
+/// <summary>
+/// Turns a <see cref="WorkflowDefinition"/> into the workflow file's text. Three jobs: <c>build</c> (every push and
+/// pull request; publishes the image only for the main branch and release tags), <c>deploy-staging</c> (main) and
+/// <c>deploy-production</c> (release tags, behind the production environment's reviewers). The deploy jobs download
+/// the image manifest the build job uploaded, so they deploy the digest that was built and tested.
+/// </summary>
+public static class WorkflowGenerator
+{
+    const string Checkout = "actions/checkout@v4";
+    const string SetupDotnet = "actions/setup-dotnet@v4";
+    const string Cache = "actions/cache@v4";
+    const string UploadArtifact = "actions/upload-artifact@v4";
+    const string DownloadArtifact = "actions/download-artifact@v4";
+    const string ConfigureAwsCredentials = "aws-actions/configure-aws-credentials@v4";
+
+    public const string BuildJob = "build";
+    public const string StagingJob = "deploy-staging";
+    public const string ProductionJob = "deploy-production";
+    public const string ImageArtifact = "image";
+    public const string TestResultsArtifact = "test-results";
+
+    public static string Generate(WorkflowDefinition definition)
+    {
+        definition.Validate();
+        var workflow = new YamlMap
+        {
+            { "name", definition.Name },
+            { "on", Triggers(definition) },
+            { "permissions", new YamlMap { { "contents", "read" } } },
+            { "concurrency", definition.CancelSupersededPullRequestRuns ? RunConcurrency() : null },
+            {
+                "jobs", new YamlMap
+                {
+                    { BuildJob, Build(definition) },
+                    { StagingJob, DeployStaging(definition) },
+                    { ProductionJob, DeployProduction(definition) },
+                }
+            },
+        };
+        return Header(definition) + SpaceOut(YamlText.Write(workflow));
+    }
+
+    static string Header(WorkflowDefinition d) =>
+        $"""
+        # GENERATED FILE - DO NOT EDIT BY HAND.
+        # Written by Delivery.Workflows (WorkflowGenerator) from {d.Source}.
+        # To change this workflow, change that declaration and regenerate with: {d.RegenerateCommand}
+        # Every build checks this file against the declaration; CI fails when it is out of date.
+
+
+        """;
+
+    static YamlMap Triggers(WorkflowDefinition d) => new()
+    {
+        {
+            "push", new YamlMap
+            {
+                { "branches", new YamlList { d.MainBranch } },
+                { "tags", Strings(d.ReleaseTagPatterns) },
+            }
+        },
+        { "pull_request", new YamlMap { { "branches", new YamlList { d.MainBranch } } } },
+    };
+
+    // One run per ref at a time; only pull request runs are cancelled by a newer push, so a run that is
+    // publishing or deploying from main or a tag is never cut short.
+    static YamlMap RunConcurrency() => new()
+    {
+        { "group", Wrap("github.workflow") + "-" + Wrap("github.ref") },
+        { "cancel-in-progress", Wrap("github.event_name == 'pull_request'") },
+    };
+
+    static YamlMap Build(WorkflowDefinition d)
+    {
+        var publishing = IsPublishingPush(d.MainBranch);
+        var steps = new YamlList();
+        foreach (var step in PrepareSteps(d)) steps.Add(step);
+        if (d.AptPackages.Count > 0)
+            steps.Add(new YamlMap
+            {
+                { "name", "Install the tools the tests use" },
+                { "run", $"sudo apt-get update\nsudo apt-get install --yes --no-install-recommends {string.Join(" ", d.AptPackages)}\n" },
+            });
+        steps.Add(RunBuild(d, $"Build and test ({string.Join(", ", d.BuildTargets)})", [.. d.BuildTargets]));
+        steps.Add(new YamlMap
+        {
+            { "name", "Upload test results" },
+            { "if", "always()" },
+            { "uses", UploadArtifact },
+            { "with", new YamlMap { { "name", TestResultsArtifact }, { "path", d.TestResultsPath } } },
+        });
+        steps.Add(AwsCredentials(d, publishing));
+        steps.Add(RunBuild(d, $"Push the image to the registry ({d.PushTarget})", [d.PushTarget, d.SkipDependenciesOption], publishing));
+        steps.Add(new YamlMap
+        {
+            { "name", "Upload the image manifest" },
+            { "if", publishing },
+            { "uses", UploadArtifact },
+            {
+                "with", new YamlMap
+                {
+                    { "name", ImageArtifact },
+                    { "path", d.ImageManifestPath },
+                    { "if-no-files-found", "error" },
+                }
+            },
+        });
+
+        return new YamlMap
+        {
+            { "name", "Build" },
+            { "runs-on", d.RunsOn },
+            { "timeout-minutes", d.BuildTimeoutMinutes },
+            // The push step assumes the AWS role through OIDC, which needs an ID token.
+            { "permissions", DeployPermissions() },
+            { "steps", steps },
+        };
+    }
+
+    static YamlMap DeployStaging(WorkflowDefinition d) => Deploy(
+        d,
+        title: "Deploy to staging",
+        condition: IsPushToBranch(d.MainBranch),
+        environment: "staging",
+        url: d.StagingUrl,
+        cancelQueued: true,
+        run: RunBuild(d, $"Deploy the built image to staging ({d.StagingTarget})", [d.StagingTarget, d.SkipDependenciesOption]));
+
+    // The tag filter on the push trigger already limits tags to release versions; expressions have no regex test.
+    static YamlMap DeployProduction(WorkflowDefinition d) => Deploy(
+        d,
+        title: "Deploy to production",
+        condition: IsTag,
+        environment: "production",
+        url: d.ProductionUrl,
+        cancelQueued: false,
+        // Deploys the image the build job pushed (hence the skip), under the pushed tag's name. The tag reaches the
+        // script through GitHub's own GITHUB_REF_NAME variable rather than an expression pasted into the script.
+        run: RunBuild(d, $"Deploy the release to production ({d.ProductionTarget})", [d.ProductionTarget, d.SkipDependenciesOption, d.ReleaseOption, "\"$GITHUB_REF_NAME\""]));
+
+    static YamlMap Deploy(WorkflowDefinition d, string title, string condition, string environment, string? url, bool cancelQueued, YamlMap run)
+    {
+        var steps = new YamlList();
+        foreach (var step in PrepareSteps(d)) steps.Add(step);
+        steps.Add(new YamlMap
+        {
+            { "name", "Download the image manifest from the build job" },
+            { "uses", DownloadArtifact },
+            { "with", new YamlMap { { "name", ImageArtifact }, { "path", ArtifactsFolder(d) } } },
+        });
+        steps.Add(AwsCredentials(d, condition: null));
+        steps.Add(run);
+
+        return new YamlMap
+        {
+            { "name", title },
+            { "needs", BuildJob },
+            { "if", condition },
+            { "runs-on", d.RunsOn },
+            { "timeout-minutes", d.DeployTimeoutMinutes },
+            { "permissions", DeployPermissions() },
+            // The environment is the approval gate: required reviewers are configured on it in GitHub.
+            { "environment", url is null ? environment : new YamlMap { { "name", environment }, { "url", url } } },
+            {
+                "concurrency", new YamlMap
+                {
+                    { "group", $"deploy-{environment}" },
+                    { "cancel-in-progress", cancelQueued },
+                }
+            },
+            { "steps", steps },
+        };
+    }
+
+    static YamlMap DeployPermissions() => new()
+    {
+        { "id-token", "write" },
+        { "contents", "read" },
+    };
+
+    static IEnumerable<YamlMap> PrepareSteps(WorkflowDefinition d)
+    {
+        // Full history: the version is calculated from git tags.
+        yield return new YamlMap
+        {
+            { "name", "Check out" },
+            { "uses", Checkout },
+            { "with", new YamlMap { { "fetch-depth", 0 } } },
+        };
+        yield return new YamlMap
+        {
+            { "name", "Set up .NET" },
+            { "uses", SetupDotnet },
+            { "with", new YamlMap { { "global-json-file", "global.json" } } },
+        };
+        yield return new YamlMap
+        {
+            { "name", "Cache NuGet packages and build outputs" },
+            { "uses", Cache },
+            {
+                "with", new YamlMap
+                {
+                    { "path", Lines(d.CachePaths) },
+                    { "key", Wrap("runner.os") + "-build-" + Wrap("hashFiles('**/*.csproj', 'Directory.Packages.props', 'global.json')") },
+                    { "restore-keys", Wrap("runner.os") + "-build-" },
+                }
+            },
+        };
+    }
+
+    static YamlMap AwsCredentials(WorkflowDefinition d, string? condition) => new()
+    {
+        { "name", "Configure AWS credentials (OIDC)" },
+        { "if", condition },
+        { "uses", ConfigureAwsCredentials },
+        {
+            "with", new YamlMap
+            {
+                { "role-to-assume", Context("vars", d.AwsRoleVariable) },
+                { "aws-region", Context("vars", d.AwsRegionVariable) },
+            }
+        },
+    };
+
+    static YamlMap RunBuild(WorkflowDefinition d, string title, IReadOnlyList<string> arguments, string? condition = null)
+    {
+        YamlMap? environment = null;
+        if (d.Parameters.Count > 0)
+        {
+            environment = [];
+            foreach (var parameter in d.Parameters) environment.Add(parameter.EnvironmentName, parameter.Expression);
+        }
+        return new YamlMap
+        {
+            { "name", title },
+            { "if", condition },
+            { "run", $"{d.BuildScript} {string.Join(" ", arguments)}" },
+            // On the step, not the job: the values reach the build script and no other action.
+            { "env", environment },
+        };
+    }
+
+    static string ArtifactsFolder(WorkflowDefinition d) => d.ImageManifestPath[..d.ImageManifestPath.LastIndexOf('/')];
+
+    static YamlList Strings(IEnumerable<string> values) => new(values.Select(v => (YamlNode)v!));
+
+    static string Lines(IReadOnlyList<string> values) =>
+        values.Count == 1 ? values[0] : string.Join("\n", values) + "\n";
+
+    /// <summary>A blank line before each top-level key and each job, for readability.</summary>
+    static string SpaceOut(string yaml)
+    {
+        var output = new StringBuilder();
+        var inJobs = false;
+        var first = true;
+        var firstJob = true;
+        foreach (var line in yaml.TrimEnd('\n').Split('\n'))
+        {
+            var topLevel = line.Length > 0 && line[0] != ' ';
+            var jobKey = inJobs && line.StartsWith("  ", StringComparison.Ordinal) && line.Length > 2 && line[2] != ' ';
+            if ((topLevel && !first) || (jobKey && !firstJob)) output.Append('\n');
+            if (jobKey) firstJob = false;
+            if (topLevel)
+            {
+                first = false;
+                inJobs = line == "jobs:";
+            }
+            output.Append(line).Append('\n');
+        }
+        return output.ToString();
+    }
+}
