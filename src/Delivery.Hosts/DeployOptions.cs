@@ -1,0 +1,28 @@
+using System.Text.RegularExpressions;
+using Delivery.Core;
+
+namespace Delivery.Hosts;
+
+public sealed partial record DeployOptions
+{
+    /// <summary>How long to wait for another run's lock on the environment; zero fails at once, naming the holder.</summary>
+    public TimeSpan LockWait { get; init; } = TimeSpan.Zero;
+    /// <summary>Who deploys (recorded in the lock and the history); defaults to user@machine.</summary>
+    public string? DeployedBy { get; init; }
+
+    public string DeployedByOrDefault()
+    {
+        var who = DeployedBy ?? DefaultDeployer();
+        if (!DeployerPattern().IsMatch(who))
+            throw new DeliveryException($"Deployer name '{who}' may contain only letters, digits, '.', '_', '@', '+' and '-'.");
+        return who;
+    }
+
+    public static string DefaultDeployer()
+    {
+        var raw = $"{Environment.UserName}@{Environment.MachineName}";
+        return Regex.Replace(raw, "[^A-Za-z0-9._@+-]", "-");
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9._@+-]{1,100}$")] private static partial Regex DeployerPattern();
+}

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Delivery.Hosts;
+
+/// <summary>One line of an environment's history: a release that passed the health gate and took traffic.</summary>
+public sealed record ReleaseRecord(
+    [property: JsonPropertyName("time")] string Time,
+    [property: JsonPropertyName("environment")] string Environment,
+    [property: JsonPropertyName("action")] string Action,
+    [property: JsonPropertyName("version")] string Version,
+    [property: JsonPropertyName("digest")] string Digest,
+    [property: JsonPropertyName("image")] string Image,
+    [property: JsonPropertyName("commit")] string Commit,
+    [property: JsonPropertyName("deployed_by")] string DeployedBy,
+    [property: JsonPropertyName("container")] string Container)
+{
+    internal static ReleaseRecord Parse(JsonElement element) =>
+        element.Deserialize<ReleaseRecord>() ?? throw new JsonException("empty release record");
+}
+
+/// <summary>A release kept on the host (stopped container and image) that a rollback can return to.</summary>
+public sealed record RetainedRelease(string Version, string Digest, string Image, string Commit);
+
+/// <summary>What an environment serves right now, as the host sees it.</summary>
+public sealed record EnvironmentStatus(
+    string Environment,
+    bool Deployed,
+    string? Version,
+    string? Digest,
+    string? Image,
+    string? Commit,
+    string? Since,
+    string? Container,
+    int? PrivatePort,
+    /// <summary>HTTP status of the health path on the container itself (0 when it does not answer).</summary>
+    int ContainerHealth,
+    /// <summary>HTTP status of the health path through the proxy's public port.</summary>
+    int PublicHealth,
+    string? PreviousVersion,
+    IReadOnlyList<RetainedRelease> Retained,
+    /// <summary>Who holds the environment's lock, or null when it is free.</summary>
+    string? LockHolder)
+{
+    public bool Healthy => ContainerHealth == 200 && PublicHealth == 200;
+}
+
+/// <summary>The result of a deploy or rollback.</summary>
+public sealed record DeployOutcome(
+    ReleaseRecord Release,
+    string? PreviousVersion,
+    /// <summary>Time spent per phase (preflight, lock, pull, reconcile, start, health, switch, record, drain, prune).</summary>
+    IReadOnlyDictionary<string, TimeSpan> Timings,
+    TimeSpan Total,
+    IReadOnlyList<string> Output);
+
+/// <summary>Whether a digest may be promoted from an environment: what it runs, and whether the digest ever passed
+/// the health gate there (the history records only health-gated releases).</summary>
+public sealed record PromotionEvidence(string Environment, string? RunningDigest, string? RunningVersion, bool Verified, ReleaseRecord? LastRecord);

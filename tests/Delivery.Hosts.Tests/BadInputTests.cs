@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Sockets;
+using Delivery.Core;
+using Delivery.Hosts.Tests.Infrastructure;
+
+namespace Delivery.Hosts.Tests;
+
+/// <summary>Each refusal is one line, exits non-zero, and leaves the host as it was.</summary>
+[Collection(HostCollection.Name)]
+public sealed class BadInputTests(HostFixture fixture)
+{
+    static void AssertNothingDeployed(HostTestBed bed, string[] containers)
+    {
+        Assert.Empty(containers);
+        Assert.False(File.Exists(Path.Combine(bed.StateRoot, "envs", "staging", "current")));
+        Assert.Empty(bed.History(bed.Staging));
+        Assert.False(File.Exists(Path.Combine(bed.StateRoot, "proxy", "conf.d", $"{bed.Settings.AppName}-staging.cfg")));
+        Assert.Null(bed.ProxyPid());
+        Assert.False(Directory.Exists(Path.Combine(bed.StateRoot, "envs", "staging", "lock")));
+    }
+
+    [Fact]
+    public async Task A_public_port_taken_by_another_program_is_refused_before_anything_changes()
+    {
+        await using var bed = fixture.NewBed();
+        using var squatter = new TcpListener(IPAddress.Loopback, bed.Staging.PublicPort);
+        squatter.Start();
+
+        var error = await bed.DeployFails(bed.Staging, fixture.V1);
+
+        Assert.Equal($"Deploy of 1.0.0 to staging failed on local: public port {bed.Staging.PublicPort} of staging is already in use by another program, not this host's proxy; free it or choose another port (nothing was changed)", error.Message);
+        AssertNothingDeployed(bed, await bed.Containers(bed.Staging));
+    }
+
+    [Fact]
+    public async Task A_host_without_haproxy_is_told_to_run_ConfigureHost()
+    {
+        await using var bed = fixture.NewBed();
+        var deployer = bed.WithSettings(bed.Settings with { Haproxy = "/nonexistent/sbin/haproxy" });
+
+        var error = await Assert.ThrowsAsync<DeliveryException>(() => deployer.DeployAsync(bed.Staging, fixture.V1));
+
+        Assert.Equal("Deploy of 1.0.0 to staging failed on local: haproxy is not installed on this host (/nonexistent/sbin/haproxy not found); run ./build.sh ConfigureHost", error.Message);
+        AssertNothingDeployed(bed, await bed.Containers(bed.Staging));
+    }
+
+    [Fact]
+    public async Task An_image_missing_from_the_registry_fails_the_pull_and_changes_nothing()
+    {
+        await using var bed = fixture.NewBed();
+        await bed.Deploy(bed.Staging, fixture.V1);
+        var historyBefore = bed.History(bed.Staging);
+        var currentBefore = bed.StateFile(bed.Staging, "current");
+        var containersBefore = await bed.Containers(bed.Staging);
+        var missing = fixture.V2 with { Version = "2.0.1", Digest = "sha256:" + new string('e', 64) };
+
+        var error = await bed.DeployFails(bed.Staging, missing);
+
+        Assert.StartsWith($"Deploy of 2.0.1 to staging failed on local: cannot pull {missing.ImageReference}: ", error.Message);
+        Assert.EndsWith("(nothing was changed)", error.Message);
+        Assert.Contains("not found", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.Equal(historyBefore, bed.History(bed.Staging));
+        Assert.Equal(currentBefore, bed.StateFile(bed.Staging, "current"));
+        Assert.Equal(containersBefore, await bed.Containers(bed.Staging));
+        Assert.Equal("1.0.0", await bed.Version(bed.Staging));
+    }
+
+    [Fact]
+    public async Task An_image_that_runs_as_root_is_refused()
+    {
+        await using var bed = fixture.NewBed();
+        await bed.Deploy(bed.Staging, fixture.V1);
+
+        var error = await bed.DeployFails(bed.Staging, fixture.RunsAsRoot);
+
+        Assert.Equal($"Deploy of 7.0.0-root to staging failed on local: {fixture.RunsAsRoot.ImageReference} runs as root; build it with a non-root USER (nothing was changed)", error.Message);
+        Assert.Single(await bed.Containers(bed.Staging));
+        Assert.Equal("1.0.0", await bed.Version(bed.Staging));
+    }
+
+    [Fact]
+    public async Task Rolling_back_an_environment_with_nothing_deployed_or_nothing_retained_is_refused()
+    {
+        await using var bed = fixture.NewBed();
+        var nothing = await Assert.ThrowsAsync<DeliveryException>(() => bed.Deployer.RollbackAsync(bed.Staging));
+        Assert.Equal("Rollback of staging failed on local: nothing is deployed on staging, so there is nothing to roll back", nothing.Message);
+
+        await bed.Deploy(bed.Staging, fixture.V1);
+        var alone = await Assert.ThrowsAsync<DeliveryException>(() => bed.Deployer.RollbackAsync(bed.Staging));
+        Assert.Equal("Rollback of staging failed on local: an earlier release is not retained on staging; available: none", alone.Message);
+        var same = await Assert.ThrowsAsync<DeliveryException>(() => bed.Deployer.RollbackAsync(bed.Staging, "1.0.0"));
+        Assert.Equal("Rollback of staging failed on local: 1.0.0 is already serving on staging", same.Message);
+        Assert.Equal("1.0.0", await bed.Version(bed.Staging));
+        Assert.Single(bed.History(bed.Staging));
+    }
+}

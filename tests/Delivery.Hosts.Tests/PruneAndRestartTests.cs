@@ -1,0 +1,118 @@
+using Delivery.Hosts.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Delivery.Hosts.Tests;
+
+[Collection(HostCollection.Name)]
+public sealed class PruneAndRestartTests(HostFixture fixture, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Prune_keeps_N_releases_per_environment_and_never_touches_the_other_environment()
+    {
+        await using var bed = fixture.NewBed();
+        var staging = bed.Staging with { KeepReleases = 2 };
+        await bed.Deploy(bed.Production, fixture.V1);
+        await bed.Deploy(bed.Production, fixture.V2);
+        var productionBefore = await bed.Containers(bed.Production);
+        Assert.Equal(2, productionBefore.Length);
+
+        foreach (var release in new[] { fixture.V1, fixture.V2, fixture.V3, fixture.V4 })
+            await bed.Deploy(staging, release);
+
+        var stagingNow = await bed.Containers(staging);
+        output.WriteLine(string.Join("\n", stagingNow));
+        Assert.Equal(2, stagingNow.Length);
+        Assert.Contains(stagingNow, c => c.Contains(" 4.0.0 running"));
+        Assert.Contains(stagingNow, c => c.Contains(" 3.0.0 exited"));
+        Assert.Equal(productionBefore, await bed.Containers(bed.Production));
+        Assert.Equal("2.0.0", await bed.Version(bed.Production));
+
+        // Production's rollback target shares its image with a release staging pruned: the image was kept.
+        var back = await bed.Deployer.RollbackAsync(bed.Production, options: new DeployOptions { DeployedBy = "tester" });
+        Assert.Equal("1.0.0", back.Release.Version);
+        Assert.Equal("1.0.0", await bed.Version(bed.Production));
+        Assert.Equal("4.0.0", await bed.Version(staging));
+    }
+
+    [Fact]
+    public async Task A_killed_proxy_restarts_from_its_files_on_disk_and_serves_each_environments_active_release()
+    {
+        await using var bed = fixture.NewBed();
+        await bed.Deploy(bed.Staging, fixture.V1);
+        await bed.Deploy(bed.Staging, fixture.V2);
+        await bed.Deploy(bed.Production, fixture.V3);
+
+        var pid = bed.ProxyPid()!.Value;
+        Assert.True(HostTestBed.IsHaproxy(pid));
+        await Tools.RunChecked("kill", "-KILL", pid.ToString());
+        for (var i = 0; i < 100 && HostTestBed.IsHaproxy(pid); i++) await Task.Delay(50);
+        Assert.Equal("HTTP 0", await bed.Version(bed.Staging));
+
+        await bed.Deployer.EnsureProxyAsync();
+
+        Assert.NotEqual(pid, bed.ProxyPid());
+        Assert.Equal("2.0.0", await bed.Version(bed.Staging));
+        Assert.Equal("3.0.0", await bed.Version(bed.Production));
+        // And the restarted proxy still takes runtime switches.
+        await bed.Deploy(bed.Staging, fixture.V4);
+        Assert.Equal("4.0.0", await bed.Version(bed.Staging));
+    }
+
+    [Fact]
+    public async Task Teardown_of_one_environment_leaves_the_other_serving_and_teardown_all_stops_the_proxy()
+    {
+        await using var bed = fixture.NewBed();
+        await bed.Deploy(bed.Staging, fixture.V1);
+        await bed.Deploy(bed.Staging, fixture.V2);
+        await bed.Deploy(bed.Production, fixture.V3);
+
+        var load = Wrk.Start(bed.Production.PublicPort, TimeSpan.FromSeconds(4));
+        await Task.Delay(1000);
+        await bed.Deployer.TeardownAsync(bed.Staging);
+        var result = await load.Result();
+
+        output.WriteLine($"production under load while staging was torn down (proxy reload): {result}");
+        Assert.Equal(0, result.FailedRequests);
+        Assert.Empty(await bed.Containers(bed.Staging));
+        Assert.Equal("HTTP 0", await bed.Version(bed.Staging));
+        Assert.False(Directory.Exists(Path.Combine(bed.StateRoot, "envs", "staging")));
+        Assert.Equal("3.0.0", await bed.Version(bed.Production));
+        Assert.Single(await bed.Containers(bed.Production));
+
+        var pid = bed.ProxyPid()!.Value;
+        await bed.Deployer.TeardownAllAsync();
+        for (var i = 0; i < 100 && HostTestBed.IsHaproxy(pid); i++) await Task.Delay(50);
+        Assert.False(HostTestBed.IsHaproxy(pid));
+        Assert.Empty(await bed.Containers(bed.Production));
+        Assert.False(Directory.Exists(Path.Combine(bed.StateRoot, "proxy")));
+    }
+
+    [Fact]
+    public async Task Promotion_evidence_tells_what_staging_runs_and_which_digests_passed_its_health_gate()
+    {
+        await using var bed = fixture.NewBed();
+        await bed.Deploy(bed.Staging, fixture.V1);
+        await bed.Deploy(bed.Staging, fixture.V2);
+        await bed.DeployFails(bed.Staging with { HealthTimeout = TimeSpan.FromSeconds(2) }, fixture.NeverReady);
+
+        var old = await bed.Deployer.PromotionEvidenceAsync(bed.Staging, fixture.V1.Digest);
+        Assert.Equal(fixture.V2.Digest, old.RunningDigest);
+        Assert.Equal("2.0.0", old.RunningVersion);
+        Assert.True(old.Verified);
+        Assert.Equal("1.0.0", old.LastRecord!.Version);
+
+        var rejected = await bed.Deployer.PromotionEvidenceAsync(bed.Staging, fixture.NeverReady.Digest);
+        Assert.False(rejected.Verified);
+        Assert.Null(rejected.LastRecord);
+
+        var none = await bed.Deployer.PromotionEvidenceAsync(bed.Production, fixture.V1.Digest);
+        Assert.Null(none.RunningDigest);
+        Assert.False(none.Verified);
+
+        var history = await bed.Deployer.HistoryAsync(bed.Staging);
+        Assert.Equal(["1.0.0", "2.0.0"], history.Select(h => h.Version));
+
+        var logs = await bed.Deployer.LogsAsync(bed.Staging, 5);
+        Assert.Contains("listening on 8080", logs);
+    }
+}

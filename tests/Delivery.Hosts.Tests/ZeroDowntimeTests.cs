@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Delivery.Hosts.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Delivery.Hosts.Tests;
+
+/// <summary>Real load (wrk, 20 keep-alive connections, bounded to 10 s) on the public port while releases change.</summary>
+[Collection(HostCollection.Name)]
+public sealed class ZeroDowntimeTests(HostFixture fixture, ITestOutputHelper output)
+{
+    static readonly TimeSpan LoadDuration = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task Redeploying_under_load_drops_no_request()
+    {
+        await using var bed = fixture.NewBed();
+        await bed.Deploy(bed.Staging, fixture.V1);
+
+        var load = Wrk.Start(bed.Staging.PublicPort, LoadDuration);
+        await Task.Delay(1000);
+        var watch = Stopwatch.StartNew();
+        var toV2 = await bed.Deploy(bed.Staging, fixture.V2);
+        var toV3 = await bed.Deploy(bed.Staging, fixture.V3);
+        watch.Stop();
+        var result = await load.Result();
+
+        output.WriteLine($"load: {result}");
+        output.WriteLine($"redeploy to 2.0.0: {toV2.Total.TotalMilliseconds:0} ms (switch {toV2.Timings["switch"].TotalMilliseconds:0} ms, health {toV2.Timings["health"].TotalMilliseconds:0} ms, drain {toV2.Timings["drain"].TotalMilliseconds:0} ms)");
+        output.WriteLine($"redeploy to 3.0.0: {toV3.Total.TotalMilliseconds:0} ms (switch {toV3.Timings["switch"].TotalMilliseconds:0} ms, health {toV3.Timings["health"].TotalMilliseconds:0} ms, drain {toV3.Timings["drain"].TotalMilliseconds:0} ms)");
+        Assert.True(watch.Elapsed < LoadDuration, $"both redeploys must happen while the load runs; they took {watch.Elapsed}");
+        Assert.True(result.Requests > 1000, $"too little load to mean anything: {result}");
+        Assert.Equal(0, result.SocketErrors);
+        Assert.Equal(0, result.Non2xx3xx);
+        Assert.Equal("3.0.0", await bed.Version(bed.Staging));
+    }
+
+    [Fact]
+    public async Task A_release_that_never_gets_ready_is_rejected_while_the_old_one_keeps_serving()
+    {
+        await using var bed = fixture.NewBed();
+        var staging = bed.Staging with { HealthTimeout = TimeSpan.FromSeconds(4) };
+        await bed.Deploy(staging, fixture.V1);
+        var historyBefore = bed.History(staging);
+        var currentBefore = bed.StateFile(staging, "current");
+
+        var load = Wrk.Start(staging.PublicPort, TimeSpan.FromSeconds(8));
+        await Task.Delay(500);
+        var error = await bed.DeployFails(staging, fixture.NeverReady);
+        var result = await load.Result();
+
+        output.WriteLine($"load during the rejected deploy: {result}");
+        output.WriteLine(error.Message);
+        Assert.Contains("5.0.0-never-ready failed the health gate on staging: no HTTP 200 from /readyz within 4s (last answer: 404)", error.Message);
+        Assert.Contains("1.0.0 keeps serving", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.Contains(bed.Log, l => l.Contains("| listening on 8080"));   // the container's log tail was shown
+        Assert.Equal(0, result.FailedRequests);
+        Assert.True(result.Requests > 500, result.ToString());
+        Assert.Equal("1.0.0", await bed.Version(staging));
+        Assert.Equal(historyBefore, bed.History(staging));
+        Assert.Equal(currentBefore, bed.StateFile(staging, "current"));
+        Assert.DoesNotContain(await bed.Containers(staging), c => c.Contains("never-ready"));
+        Assert.False(Directory.Exists(Path.Combine(bed.StateRoot, "envs", "staging", "lock")), "the lock must be released");
+    }
+
+    [Fact]
+    public async Task A_release_whose_process_exits_is_rejected_quickly_with_its_log()
+    {
+        await using var bed = fixture.NewBed();
+        await bed.Deploy(bed.Staging, fixture.V1);
+
+        var watch = Stopwatch.StartNew();
+        var error = await bed.DeployFails(bed.Staging, fixture.ExitsAtStart);
+
+        Assert.Contains("6.0.0-exits failed the health gate on staging: its process stopped", error.Message);
+        Assert.True(watch.Elapsed < bed.Staging.HealthTimeout, $"a crashed container must not wait for the whole health timeout ({watch.Elapsed})");
+        Assert.Contains(bed.Log, l => l.Contains("| fatal: cannot start"));
+        Assert.Equal("1.0.0", await bed.Version(bed.Staging));
+        Assert.Single(bed.History(bed.Staging));
+    }
+
+    [Fact]
+    public async Task Rollback_returns_the_previous_release_under_load_and_lists_what_is_retained()
+    {
+        await using var bed = fixture.NewBed();
+        var staging = bed.Staging with { KeepReleases = 2 };
+        await bed.Deploy(staging, fixture.V1);
+        await bed.Deploy(staging, fixture.V2);
+
+        var load = Wrk.Start(staging.PublicPort, TimeSpan.FromSeconds(6));
+        await Task.Delay(1000);
+        var back = await bed.Deployer.RollbackAsync(staging, options: new DeployOptions { DeployedBy = "tester" });
+        var result = await load.Result();
+
+        output.WriteLine($"load during the rollback: {result}; rollback took {back.Total.TotalMilliseconds:0} ms (switch {back.Timings["switch"].TotalMilliseconds:0} ms)");
+        Assert.Equal("1.0.0", back.Release.Version);
+        Assert.Equal("rollback", back.Release.Action);
+        Assert.Equal("2.0.0", back.PreviousVersion);
+        Assert.Equal(0, result.FailedRequests);
+        Assert.Equal("1.0.0", await bed.Version(staging));
+        var last = JsonDocument.Parse(bed.History(staging).Last()).RootElement;
+        Assert.Equal("rollback", last.GetProperty("action").GetString());
+        Assert.Equal(fixture.V1.Digest, last.GetProperty("digest").GetString());
+
+        // Forward again by naming the version, then push 1.0.0 out of the retained set (keep 2).
+        await bed.Deployer.RollbackAsync(staging, "2.0.0", new DeployOptions { DeployedBy = "tester" });
+        Assert.Equal("2.0.0", await bed.Version(staging));
+        await bed.Deploy(staging, fixture.V3);
+        var historyBefore = bed.History(staging);
+        var currentBefore = bed.StateFile(staging, "current");
+
+        var error = await Assert.ThrowsAsync<Delivery.Core.DeliveryException>(
+            () => bed.Deployer.RollbackAsync(staging, "1.0.0", new DeployOptions { DeployedBy = "tester" }));
+        Assert.Equal("Rollback of staging failed on local: 1.0.0 is not retained on staging; available: 2.0.0", error.Message);
+        Assert.Equal(historyBefore, bed.History(staging));
+        Assert.Equal(currentBefore, bed.StateFile(staging, "current"));
+        Assert.Equal("3.0.0", await bed.Version(staging));
+    }
+}
+
+/// <summary>The control for the zero-downtime figures: the same load sees the failures when a release is removed
+/// without a switch, so "0 errors" above is a measurement, not a blind spot of wrk or busybox.</summary>
+[Collection(HostCollection.Name)]
+public sealed class LoadMeasurementControlTests(HostFixture fixture, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Removing_the_serving_container_without_a_switch_shows_up_as_failed_requests()
+    {
+        await using var bed = fixture.NewBed();
+        await bed.Deploy(bed.Staging, fixture.V1);
+        var container = (await bed.Deployer.StatusAsync(bed.Staging)).Container!;
+
+        var load = Wrk.Start(bed.Staging.PublicPort, TimeSpan.FromSeconds(4));
+        await Task.Delay(1500);
+        await Tools.RunChecked(bed.Docker, "rm", "--force", container);
+        var result = await load.Result();
+
+        output.WriteLine($"load with the serving container removed: {result}");
+        Assert.True(result.FailedRequests > 0, result.ToString());
+    }
+}
