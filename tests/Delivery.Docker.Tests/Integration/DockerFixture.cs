@@ -1,0 +1,260 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Delivery.Core;
+
+namespace Delivery.Docker.Tests.Integration;
+
+[CollectionDefinition(Name)]
+public sealed class DockerCollection : ICollectionFixture<DockerFixture>
+{
+    public const string Name = "docker engine";
+}
+
+/// <summary>
+/// The real engine, shared by the integration tests: a per-run name prefix, a temp dir, images built once
+/// (a busybox shell image, the offline base, a published fixture app and its image), and cleanup of everything
+/// carrying the prefix.
+/// </summary>
+public sealed class DockerFixture : IAsyncLifetime
+{
+    public const string AppVersion = "1.2.3-test.1";
+    public const string RunLabel = "delivery.test.run";
+
+    public DockerEngineClient Docker { get; } = new();
+    public string Prefix { get; } = "ddt-" + Guid.NewGuid().ToString("N")[..8];
+    public string TempRoot { get; }
+
+    readonly ConcurrentBag<string> images = [];
+    readonly Lazy<Task<string>> shellImage, baseImage, publishedApp, appImage, crashingImage;
+
+    public RuntimeBaseImageResult? BaseImageResult { get; private set; }
+    public List<string> BaseImageLog { get; } = [];
+
+    public DockerFixture()
+    {
+        TempRoot = Path.Combine(Path.GetTempPath(), Prefix);
+        Directory.CreateDirectory(TempRoot);
+        // Each is made once; a failure is kept, so every test that needs it reports the same cause.
+        shellImage = new(CreateShellImageAsync);
+        baseImage = new(CreateBaseImageAsync);
+        publishedApp = new(PublishAppAsync);
+        appImage = new(CreateAppImageAsync);
+        crashingImage = new(CreateCrashingAppImageAsync);
+    }
+
+    public IReadOnlyDictionary<string, string> Labels => new Dictionary<string, string> { [RunLabel] = Prefix };
+
+    public async Task InitializeAsync()
+    {
+        if (!await Docker.TryPingAsync(TimeSpan.FromSeconds(10)))
+            throw new InvalidOperationException(
+                $"These tests need a running Docker Engine at {Docker.Endpoint} (install docker.io and start dockerd).");
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var container in await Docker.ListContainersAsync([$"{RunLabel}={Prefix}"]))
+            await Docker.RemoveContainerAsync(container.Id, force: true);
+        await RemoveOwnImagesAsync();
+        Docker.Dispose();
+        try { Directory.Delete(TempRoot, recursive: true); } catch (IOException) { }
+    }
+
+    /// <summary>
+    /// Removes every image tagged with the prefix, plus the untagged images built on top of them (layers left by
+    /// failed builds), children first. Nothing else on the shared engine is touched.
+    /// </summary>
+    async Task RemoveOwnImagesAsync()
+    {
+        var all = await Docker.ListImagesAsync(all: true);
+        var own = all.Where(i => (i.RepoTags ?? []).Any(t => t.Contains(Prefix, StringComparison.Ordinal))).Select(i => i.Id).ToHashSet();
+        foreach (var reference in images)
+            if (await Docker.InspectImageAsync(reference) is { } tracked) own.Add(tracked.Id);
+        bool grew;
+        do
+        {
+            grew = false;
+            foreach (var image in all)
+                if (image.ParentId is { Length: > 0 } parent && own.Contains(parent) && !(image.RepoTags ?? []).Any(t => !t.Contains(Prefix, StringComparison.Ordinal) && t != "<none>:<none>"))
+                    grew |= own.Add(image.Id);
+        } while (grew);
+
+        var remaining = own.ToHashSet();
+        while (remaining.Count > 0)
+        {
+            var parents = all.Where(i => remaining.Contains(i.Id) && i.ParentId is not null).Select(i => i.ParentId!).ToHashSet();
+            var leaves = remaining.Where(id => !parents.Contains(id)).ToList();
+            if (leaves.Count == 0) leaves = remaining.ToList();
+            foreach (var id in leaves)
+            {
+                try { await Docker.RemoveImageAsync(id, force: true); } catch (DeliveryException) { }
+                remaining.Remove(id);
+            }
+        }
+    }
+
+    public string Name(string what) => $"{Prefix}-{what}";
+
+    public void Track(string image) => images.Add(image);
+
+    public string NewTempDir(string name)
+    {
+        var dir = Path.Combine(TempRoot, name + "-" + Guid.NewGuid().ToString("N")[..6]);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    /// <summary>An image with only a static busybox as /bin/sh and a few applets, for RUN steps and shell containers.</summary>
+    public Task<string> ShellImageAsync() => shellImage.Value;
+
+    async Task<string> CreateShellImageAsync()
+    {
+        var reference = Name("shell") + ":1";
+        var archive = new RootFilesystemArchive();
+        archive.AddHostFileAs("/usr/bin/busybox", "/bin/busybox", (UnixFileMode)0b111_101_101);
+        foreach (var applet in new[] { "sh", "ls", "cat", "sleep", "echo", "id", "test", "true", "false" })
+            archive.AddSymlink($"/bin/{applet}", "busybox");
+        archive.AddDirectory("/tmp", (UnixFileMode)0b1_111_111_111);
+        using var tar = new MemoryStream();
+        archive.WriteTo(tar);
+        tar.Position = 0;
+        await Docker.ImportImageAsync(tar, Name("shell"), "1", ["ENV PATH=/bin"]);
+        Track(reference);
+        return reference;
+    }
+
+    /// <summary>The offline ASP.NET Core base image from this machine's runtime, under the run's own name.</summary>
+    public Task<string> BaseImageAsync() => baseImage.Value;
+
+    async Task<string> CreateBaseImageAsync()
+    {
+        var result = await RuntimeBaseImage.EnsureAsync(Docker, new RuntimeBaseImageOptions { Repository = Name("base") }, BaseImageLog.Add);
+        BaseImageResult = result;
+        Track(result.Reference);
+        return result.Reference;
+    }
+
+    /// <summary>A tiny web app with /, /readyz, /metrics and /version, published (framework-dependent) as WebApp.dll.</summary>
+    public Task<string> PublishedAppAsync() => publishedApp.Value;
+
+    async Task<string> PublishAppAsync()
+    {
+        var source = NewTempDir("fixture-app-src");
+        var output = NewTempDir("fixture-app-publish");
+        await File.WriteAllTextAsync(Path.Combine(source, "FixtureApp.csproj"), """
+            <Project Sdk="Microsoft.NET.Sdk.Web">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <AssemblyName>WebApp</AssemblyName>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <UseAppHost>false</UseAppHost>
+                <IncludeSourceRevisionInInformationalVersion>false</IncludeSourceRevisionInInformationalVersion>
+              </PropertyGroup>
+            </Project>
+            """);
+        await File.WriteAllTextAsync(Path.Combine(source, "Program.cs"), """
+            using System.Reflection;
+
+            if (Environment.GetEnvironmentVariable("FIXTURE_CRASH") is { Length: > 0 } reason)
+            {
+                Console.Error.WriteLine($"fixture: fatal: {reason}");
+                return 3;
+            }
+            Console.Error.WriteLine("fixture: starting (stderr)");
+            var version = typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+            var app = WebApplication.CreateBuilder(args).Build();
+            app.MapGet("/", () => "fixture home");
+            app.MapGet("/readyz", () => "ready");
+            app.MapGet("/metrics", () => Results.Text("# TYPE fixture_up gauge\nfixture_up 1\n", "text/plain; version=0.0.4"));
+            app.MapGet("/version", () => Results.Json(new { version }));
+            app.Run();
+            return 0;
+            """);
+        // The test host runs inside MSBuild's environment; a nested publish must not inherit it.
+        var environment = Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Where(k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || k.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase))
+            .ToDictionary(k => k, _ => (string?)null);
+        await ProcessRunner.RunCheckedAsync("dotnet",
+            ["publish", Path.Combine(source, "FixtureApp.csproj"), "-c", "Release", "-o", output, $"-p:Version={AppVersion}",
+             "-nodeReuse:false", "-p:UseSharedCompilation=false"],
+            new ProcessOptions { WorkingDirectory = source, Environment = environment });
+        return output;
+    }
+
+    /// <summary>The repository's Dockerfile built on the offline base with the fixture app as context.</summary>
+    public Task<string> AppImageAsync() => appImage.Value;
+
+    async Task<string> CreateAppImageAsync()
+    {
+        var baseRef = await BaseImageAsync();
+        var publish = await PublishedAppAsync();
+        var reference = Name("app") + ":" + AppVersion;
+        using var context = BuildContext.FromDirectory(publish, Path.Combine(RepositoryRoot, "Dockerfile"));
+        await Docker.BuildImageAsync(context, new ImageBuildOptions
+        {
+            Tags = [reference],
+            BuildArgs = new Dictionary<string, string>
+            {
+                ["BASE_IMAGE"] = baseRef, ["VERSION"] = AppVersion, ["REVISION"] = "0123456789abcdef", ["CREATED"] = "2025-01-02T03:04:05Z",
+                ["SOURCE"] = "https://example.invalid/webapp", ["TITLE"] = "WebApp",
+            },
+            Labels = Labels,
+        });
+        Track(reference);
+        return reference;
+    }
+
+    /// <summary>The app image, told to exit at startup.</summary>
+    public Task<string> CrashingAppImageAsync() => crashingImage.Value;
+
+    async Task<string> CreateCrashingAppImageAsync()
+    {
+        var app = await AppImageAsync();
+        var dir = NewTempDir("crashing");
+        await File.WriteAllTextAsync(Path.Combine(dir, "Dockerfile"), $"FROM {app}\nENV FIXTURE_CRASH=configuration-missing\n");
+        var reference = Name("crashing") + ":1";
+        using var context = BuildContext.FromDirectory(dir);
+        await Docker.BuildImageAsync(context, new ImageBuildOptions { Tags = [reference], Labels = Labels });
+        Track(reference);
+        return reference;
+    }
+
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "WebApp.sln"))) return dir.FullName;
+        throw new InvalidOperationException("Cannot find the repository root (WebApp.sln) above " + AppContext.BaseDirectory);
+    }
+
+    public static int FreePort()
+    {
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            if (port is not (5000 or 8080 or 8081)) return port;
+        }
+    }
+
+    /// <summary>Runs a command in a fresh container of <paramref name="image"/>, waits for it, returns exit code and output.</summary>
+    public async Task<(int ExitCode, IReadOnlyList<ContainerLogLine> Output)> RunToCompletionAsync(string image, params string[] command)
+    {
+        var id = await Docker.CreateContainerAsync(new ContainerSpec { Image = image, Command = command, Labels = Labels, Name = Name("run-" + Guid.NewGuid().ToString("N")[..6]) });
+        try
+        {
+            await Docker.StartContainerAsync(id);
+            var exit = await Docker.WaitContainerAsync(id);
+            return (exit, await Docker.GetContainerLogsAsync(id, 200));
+        }
+        finally
+        {
+            await Docker.RemoveContainerAsync(id);
+        }
+    }
+
+}
