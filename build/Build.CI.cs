@@ -7,7 +7,8 @@ using Delivery.Workflows;
     ImportSecrets = [nameof(RegistryPassword)],
     ImportVariables = [nameof(Registry), nameof(RegistryUsername)],
     StagingUrl = "${{ vars.STAGING_URL }}",
-    AptPackages = ["docker.io", "docker-registry", "haproxy", "socat", "prometheus", "apache2-utils", "wrk", "busybox-static"])]
+    AptPackages = ["docker.io", "docker-registry", "haproxy", "socat", "prometheus", "apache2-utils", "wrk", "busybox-static", "chromium", "ansible-core"],
+    CachePaths = ["~/.nuget/packages", ".tools", ".nuke/temp"])]
 partial class Build
 {
     [Parameter("The version to release, X.Y.Z (Release)")]

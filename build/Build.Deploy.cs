@@ -44,11 +44,11 @@ partial class Build
     static readonly string[] HostTools = ["haproxy", "socat", "curl"];
 
     /// <summary>The local host is provisioned on demand, so a fresh machine can deploy without a separate step.</summary>
-    bool HostNeedsProvisioning => HostTools.Any(tool => FindOnPath(tool) is null);
+    bool HostNeedsConfiguring => InvokedTargets.Contains(nameof(ConfigureHost)) || HostTools.Any(tool => FindOnPath(tool) is null);
 
     Target ConfigureHost => _ => _
         .Description("Provisions the deploy host with ansible/configure-host.yml (Docker, HAProxy, state root); runs by itself when tools are missing")
-        .OnlyWhenDynamic(() => InvokedTargets.Contains(nameof(ConfigureHost)) || HostNeedsProvisioning)
+        .OnlyWhenDynamic(() => HostNeedsConfiguring)
         .Executes(async () =>
         {
             if (TargetEnvironment is not null) DeployEnvironment.Named(TargetEnvironment); // fails early on a wrong name

@@ -63,12 +63,13 @@ partial class Build : BuildBase
 
     Target Compile => _ => _
         .Description("Builds WebApp.sln (--configuration, default Debug)")
-        .DependsOn(Restore)
+        .DependsOn(Restore, Version)
         .Executes(() => DotNet(["build", Solution, "--no-restore", "--configuration", Configuration.ToString(), .. MsBuildProperties()]));
 
     Target Test => _ => _
         .Description("Runs every test project under tests/ and counts the results from their TRX files")
-        .DependsOn(Compile)
+        // Integration tests need the engine, and the committed workflow must pass actionlint.
+        .DependsOn(Compile, Prerequisites, LintWorkflow)
         .Executes(async () =>
         {
             if (TestResultsDirectory.DirectoryExists) Directory.Delete(TestResultsDirectory, recursive: true);
@@ -106,7 +107,7 @@ partial class Build : BuildBase
 
     Target Publish => _ => _
         .Description("Publishes src/WebApp in Release to artifacts/publish/WebApp")
-        .DependsOn(Restore)
+        .DependsOn(Restore, Version)
         .After(Test)
         .Executes(() => DotNet(["publish", WebAppProject, "--no-restore", "--configuration", "Release", "--output", PublishDirectory, .. MsBuildProperties()]));
 
