@@ -105,21 +105,23 @@ partial class Build
             if (UsesLocalRegistry)
                 await new LocalRegistry(new LocalRegistryOptions { Address = Registry, StateDirectory = StatePath })
                     .EnsureRunningAsync(Log.Information, CancellationToken);
-            else if (!await LocalRegistry.IsRegistryAt(Registry, CancellationToken) && !Registry.Contains(".amazonaws.com"))
-                Log.Warning($"Registry {Registry} did not answer /v2/ over plain HTTP; trying the push anyway");
 
             var auth = RegistryAuth.Resolve(Registry, RegistryUsername, RegistryPassword);
+            // The image may have been built for another --registry (e.g. DockerBuild ran without it): retag, don't rebuild.
+            if (built.Repository != ImageRepository)
+                foreach (var tag in built.Tags)
+                    await Docker.TagImageAsync(built.ImageId, ImageRepository, tag, CancellationToken);
             string? digest = null;
             foreach (var tag in built.Tags)
             {
                 var progress = new PushProgress(tag);
-                var pushed = await Docker.PushImageAsync(built.Repository, tag, auth, progress.Report, CancellationToken);
+                var pushed = await Docker.PushImageAsync(ImageRepository, tag, auth, progress.Report, CancellationToken);
                 progress.Complete();
                 if (digest is not null && pushed != digest)
                     throw new DeliveryException($"Tag {tag} was pushed as {pushed}, but earlier tags as {digest}");
                 digest = pushed;
             }
-            var manifest = new ImageManifest(built.Repository, built.Tags, digest!, built.Version, built.Commit, DateTimeOffset.UtcNow);
+            var manifest = new ImageManifest(ImageRepository, built.Tags, digest!, built.Version, built.Commit, DateTimeOffset.UtcNow);
             await manifest.WriteAsync(ImageManifestFile, CancellationToken);
             Log.Information($"Pushed {manifest.Reference}");
             ReportSummary($"{digest![..19]}…, {built.Tags.Count} tags");
