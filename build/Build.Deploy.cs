@@ -74,7 +74,9 @@ partial class Build
         .Executes(async () =>
         {
             var image = await ImageManifest.ReadAsync(ImageManifestFile, CancellationToken);
-            await Deploy(DeployEnvironment.Staging, new Release(image.Version, image.Repository, image.Digest, image.Commit));
+            // A --version-override build from a tarball knows no commit.
+            var commit = image.Commit == Delivery.Versioning.VersionInfo.UnknownSha ? null : image.Commit;
+            await Deploy(DeployEnvironment.Staging, new Release(image.Version, image.Repository, image.Digest, commit));
         });
 
     Target DeployProduction => _ => _
