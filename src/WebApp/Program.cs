@@ -1,4 +1,5 @@
-var app = WebApplication.CreateBuilder(args).Build();
-app.MapGet("/", () => "Continuous Development");
-app.Run();
+using WebApp.Hosting;
+
+WebAppHost.Create(args).Run();
+
 public partial class Program;

@@ -1,0 +1,53 @@
+using WebApp.Health;
+using WebApp.Metrics;
+
+namespace WebApp.Hosting;
+
+/// <summary>Endpoints for machines: liveness, readiness, version and Prometheus metrics.</summary>
+public static class OperationalEndpoints
+{
+    public static IEndpointRouteBuilder MapOperationalEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        string[] getOrHead = [HttpMethods.Get, HttpMethods.Head];
+
+        // Liveness: answering at all is the signal.
+        endpoints.MapMethods("/healthz", getOrHead, (HttpContext context) =>
+        {
+            NoStore(context);
+            return Results.Text("ok\n");
+        });
+
+        endpoints.MapMethods("/readyz", getOrHead, (HttpContext context, ReadinessState readiness) =>
+        {
+            NoStore(context);
+            var stage = readiness.Stage;
+            return stage == ReadinessStage.Ready
+                ? Results.Text("ready\n")
+                : Results.Text(stage.ToString().ToLowerInvariant() + "\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+        });
+
+        endpoints.MapGet("/version", (HttpContext context, AppInfo info) =>
+        {
+            NoStore(context);
+            return Results.Json(new VersionDocument(info.Version, info.Commit, info.Environment, info.StartedAtIso));
+        });
+
+        endpoints.MapGet("/metrics", async (HttpContext context, MetricRegistry registry) =>
+        {
+            NoStore(context);
+            var text = registry.Scrape();
+            context.Response.ContentType = PrometheusText.ContentType;
+            await context.Response.WriteAsync(text, context.RequestAborted);
+        });
+
+        return endpoints;
+    }
+
+    private static void NoStore(HttpContext context) => context.Response.Headers.CacheControl = "no-store";
+
+    public sealed record VersionDocument(
+        [property: System.Text.Json.Serialization.JsonPropertyName("version")] string Version,
+        [property: System.Text.Json.Serialization.JsonPropertyName("commit")] string Commit,
+        [property: System.Text.Json.Serialization.JsonPropertyName("environment")] string Environment,
+        [property: System.Text.Json.Serialization.JsonPropertyName("startedAt")] string StartedAt);
+}

@@ -1,0 +1,151 @@
+using System.Globalization;
+using Delivery.Core;
+using WebApp.Metrics;
+using WebApp.Tests.Infrastructure;
+
+namespace WebApp.Tests;
+
+public sealed class MetricsEndpointTests(WebAppFactory factory) : IClassFixture<WebAppFactory>
+{
+    private async Task<string> ScrapeAsync(HttpClient client)
+    {
+        using var response = await client.GetAsync("/metrics");
+        response.EnsureSuccessStatusCode();
+        Assert.Equal(PrometheusText.ContentType, response.Content.Headers.ContentType!.ToString());
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    private static double Value(string scrape, string name, params (string Label, string Value)[] labels) =>
+        Exposition.Parse(scrape)
+            .Where(s => s.Name == name && labels.All(l => s[l.Label] == l.Value))
+            .Select(s => s.Value)
+            .DefaultIfEmpty(0)
+            .Sum();
+
+    [Fact]
+    public async Task Request_counter_and_histogram_count_increase_by_the_number_of_requests_under_the_route_template()
+    {
+        var client = factory.CreateClient();
+        var before = await ScrapeAsync(client);
+
+        for (var i = 0; i < 3; i++)
+            (await client.GetAsync("/cloud")).EnsureSuccessStatusCode();
+        (await client.GetAsync("/cloud?utm_source=test")).EnsureSuccessStatusCode();
+        var after = await ScrapeAsync(client);
+
+        var cloud = new[] { ("method", "GET"), ("route", "/cloud"), ("code", "200") };
+        Assert.Equal(4, Value(after, "http_requests_received_total", cloud) - Value(before, "http_requests_received_total", cloud));
+        var cloudDuration = new[] { ("method", "GET"), ("route", "/cloud") };
+        Assert.Equal(4, Value(after, "http_request_duration_seconds_count", cloudDuration) - Value(before, "http_request_duration_seconds_count", cloudDuration));
+        Assert.True(Value(after, "http_request_duration_seconds_sum", cloudDuration) > Value(before, "http_request_duration_seconds_sum", cloudDuration));
+        Assert.DoesNotContain(Exposition.Parse(after), s => s["route"]?.Contains("utm_source", StringComparison.Ordinal) == true);
+    }
+
+    [Fact]
+    public async Task Unknown_urls_are_counted_under_one_unmatched_route_and_odd_methods_under_OTHER()
+    {
+        var client = factory.CreateClient();
+        var before = await ScrapeAsync(client);
+
+        (await client.GetAsync("/definitely/not/here")).Dispose();
+        (await client.SendAsync(new HttpRequestMessage(new HttpMethod("BREW"), "/"))).Dispose();
+        var after = await ScrapeAsync(client);
+
+        Assert.Equal(1, Value(after, "http_requests_received_total", ("route", "unmatched"), ("code", "404"))
+                        - Value(before, "http_requests_received_total", ("route", "unmatched"), ("code", "404")));
+        Assert.Equal(1, Value(after, "http_requests_received_total", ("method", "OTHER"))
+                        - Value(before, "http_requests_received_total", ("method", "OTHER")));
+        Assert.DoesNotContain(Exposition.Parse(after), s => s["route"] == "/definitely/not/here" || s["method"] == "BREW");
+    }
+
+    [Fact]
+    public async Task Every_histogram_series_has_monotonic_buckets_ending_in_an_Inf_bucket_equal_to_its_count()
+    {
+        var client = factory.CreateClient();
+        foreach (var path in new[] { "/", "/cloud", "/best-practices", "/healthz", "/missing" })
+            (await client.GetAsync(path)).Dispose();
+        var samples = Exposition.Parse(await ScrapeAsync(client));
+
+        var buckets = samples.Where(s => s.Name == "http_request_duration_seconds_bucket").ToList();
+        var series = buckets.GroupBy(s => (s["method"], s["route"])).ToList();
+        Assert.True(series.Count >= 5, $"expected a series per requested route, got {series.Count}");
+        foreach (var group in series)
+        {
+            var ordered = group.Select(b => (Le: ParseLe(b["le"]!), b.Value)).ToList();
+            Assert.Equal(ordered.OrderBy(b => b.Le).ToList(), ordered); // exposed in increasing le order
+            Assert.Equal(Histogram.DefaultDurationBuckets.Count + 1, ordered.Count);
+            Assert.True(double.IsPositiveInfinity(ordered[^1].Le), "the last bucket must be +Inf");
+            for (var i = 1; i < ordered.Count; i++)
+                Assert.True(ordered[i].Value >= ordered[i - 1].Value, $"bucket counts must not decrease: {group.Key}");
+            var count = Assert.Single(samples, s => s.Name == "http_request_duration_seconds_count" && s["method"] == group.Key.Item1 && s["route"] == group.Key.Item2);
+            Assert.Equal(count.Value, ordered[^1].Value);
+            Assert.True(count.Value >= 1);
+        }
+    }
+
+    [Fact]
+    public async Task Ten_thousand_distinct_unknown_urls_do_not_add_a_single_series()
+    {
+        var client = factory.CreateClient();
+        // Warm up: make every series the measurement itself produces exist before the first snapshot.
+        (await client.GetAsync("/warm-up/unknown")).Dispose();
+        await ScrapeAsync(client);
+        var before = Exposition.SeriesKeys(await ScrapeAsync(client));
+
+        var next = 0;
+        var workers = Enumerable.Range(0, 8).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) <= 10_000)
+            {
+                using var response = await client.GetAsync($"/unknown/{i}/{Guid.NewGuid():N}?q={i}");
+                Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+            }
+        });
+        await Task.WhenAll(workers);
+        var afterScrape = await ScrapeAsync(client);
+        var after = Exposition.SeriesKeys(afterScrape);
+
+        Assert.Equal(before.Order(), after.Order());
+        Assert.True(Value(afterScrape, "http_requests_received_total", ("route", "unmatched")) >= 10_000);
+    }
+
+    [Fact]
+    public async Task Process_runtime_and_app_info_metrics_are_exposed()
+    {
+        var client = factory.CreateClient();
+        var samples = Exposition.Parse(await ScrapeAsync(client));
+        var info = factory.Services.GetRequiredService<AppInfo>();
+
+        Assert.True(Assert.Single(samples, s => s.Name == "process_cpu_seconds_total").Value > 0);
+        Assert.True(Assert.Single(samples, s => s.Name == "process_resident_memory_bytes").Value > 1_000_000);
+        var startTime = Assert.Single(samples, s => s.Name == "process_start_time_seconds").Value;
+        Assert.Equal(info.StartedAt.ToUnixTimeSeconds(), Math.Floor(startTime));
+        Assert.Equal(["0", "1", "2"], samples.Where(s => s.Name == "dotnet_gc_collections_total").Select(s => s["generation"]!).Order());
+        Assert.Single(samples, s => s.Name == "http_requests_in_progress");
+
+        var appInfo = Assert.Single(samples, s => s.Name == "app_info");
+        Assert.Equal(1, appInfo.Value);
+        Assert.Equal(info.Version, appInfo["version"]);
+        Assert.Equal(info.Commit, appInfo["commit"]);
+        Assert.Equal(WebAppFactory.Environment, appInfo["environment"]);
+    }
+
+    [Fact]
+    public async Task A_real_scrape_passes_promtool_check_metrics_without_findings()
+    {
+        var promtool = ExternalTool.Require("promtool", "Debian package 'prometheus'");
+        var client = factory.CreateClient();
+        foreach (var path in new[] { "/", "/cloud", "/best-practices", "/healthz", "/readyz", "/version", "/nope" })
+            (await client.GetAsync(path)).Dispose();
+        await ScrapeAsync(client);
+        var scrape = await ScrapeAsync(client);
+
+        var result = await ProcessRunner.RunAsync(promtool, ["check", "metrics"], new ProcessOptions { StandardInput = scrape });
+
+        Assert.True(result.ExitCode == 0, $"promtool exited with {result.ExitCode}: {result.StandardOutput}{result.StandardError}");
+        Assert.Equal("", result.StandardOutput + result.StandardError);
+    }
+
+    private static double ParseLe(string le) => le == "+Inf" ? double.PositiveInfinity : double.Parse(le, CultureInfo.InvariantCulture);
+}
