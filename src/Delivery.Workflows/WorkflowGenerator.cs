@@ -126,7 +126,9 @@ public static class WorkflowGenerator
     static YamlMap DeployStaging(WorkflowDefinition d) => Deploy(
         d,
         title: "Deploy to staging",
-        condition: IsPushToBranch(d.MainBranch),
+        // Release tags pass through staging too: production then promotes a digest that staging verified.
+        condition: IsPublishingPush(d.MainBranch),
+        needs: [BuildJob],
         environment: "staging",
         url: d.StagingUrl,
         cancelQueued: true,
@@ -137,6 +139,7 @@ public static class WorkflowGenerator
         d,
         title: "Deploy to production",
         condition: IsTag,
+        needs: [BuildJob, StagingJob],
         environment: "production",
         url: d.ProductionUrl,
         cancelQueued: false,
@@ -144,7 +147,7 @@ public static class WorkflowGenerator
         // script through GitHub's own GITHUB_REF_NAME variable rather than an expression pasted into the script.
         run: RunBuild(d, $"Deploy the release to production ({d.ProductionTarget})", [d.ProductionTarget, d.SkipDependenciesOption, d.ReleaseOption, "\"$GITHUB_REF_NAME\""]));
 
-    static YamlMap Deploy(WorkflowDefinition d, string title, string condition, string environment, string? url, bool cancelQueued, YamlMap run)
+    static YamlMap Deploy(WorkflowDefinition d, string title, string condition, string[] needs, string environment, string? url, bool cancelQueued, YamlMap run)
     {
         var steps = new YamlList();
         foreach (var step in PrepareSteps(d)) steps.Add(step);
@@ -160,7 +163,7 @@ public static class WorkflowGenerator
         return new YamlMap
         {
             { "name", title },
-            { "needs", BuildJob },
+            { "needs", needs.Length == 1 ? needs[0] : new YamlList(needs.Select(n => (YamlNode)n)) },
             { "if", condition },
             { "runs-on", d.RunsOn },
             { "timeout-minutes", d.DeployTimeoutMinutes },

@@ -64,7 +64,7 @@ public sealed class ActionlintTests(ActionlintInstallation installation) : IClas
         var generated = WorkflowGenerator.Generate(new WorkflowDefinition { Name = "broken" });
         var broken = generated
             .Replace("fetch-depth: 0", "fetch-depht: 0")
-            .Replace("    needs: build\n    if: startsWith", "    needs: biuld\n    if: startsWith");
+            .Replace("    needs:\n      - build\n      - deploy-staging\n    if: startsWith", "    needs:\n      - biuld\n      - deploy-staging\n    if: startsWith");
         var lines = broken.Split('\n');
         var typoLine = Array.FindIndex(lines, l => l.Contains("fetch-depht")) + 1;
         var productionJobLine = Array.IndexOf(lines, "  deploy-production:") + 1; // actionlint points at the job

@@ -29,6 +29,12 @@ public class WorkflowStructureTests
         return ((YamlScalarNode)node).Value!;
     }
 
+    static string[] List(YamlNode node, params string[] path)
+    {
+        foreach (var key in path) node = ((YamlMappingNode)node)[key];
+        return ((YamlSequenceNode)node).Select(n => ((YamlScalarNode)n).Value!).ToArray();
+    }
+
     static IEnumerable<YamlMappingNode> Steps(string job) => ((YamlSequenceNode)Map(Root, "jobs", job)["steps"]).Cast<YamlMappingNode>();
 
     static YamlMappingNode Step(string job, string uses) => Steps(job).Single(s => s.Children.TryGetValue("uses", out var u) && ((YamlScalarNode)u).Value == uses);
@@ -101,7 +107,8 @@ public class WorkflowStructureTests
         var job = Map(Root, "jobs", "deploy-staging");
 
         Assert.Equal("build", Scalar(job, "needs"));
-        Assert.Equal("github.ref == 'refs/heads/main' && github.event_name == 'push'", Scalar(job, "if"));
+        // Release tags go through staging too, so production promotes a digest staging verified.
+        Assert.Equal("github.event_name == 'push' && (github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/tags/'))", Scalar(job, "if"));
         Assert.Equal("staging", Scalar(job, "environment", "name"));
         Assert.Equal("${{ vars.STAGING_URL }}", Scalar(job, "environment", "url"));
         Assert.Equal(("deploy-staging", "true"), (Scalar(job, "concurrency", "group"), Scalar(job, "concurrency", "cancel-in-progress")));
@@ -114,7 +121,7 @@ public class WorkflowStructureTests
     {
         var job = Map(Root, "jobs", "deploy-production");
 
-        Assert.Equal("build", Scalar(job, "needs"));
+        Assert.Equal(["build", "deploy-staging"], List(job, "needs"));
         Assert.Equal("startsWith(github.ref, 'refs/tags/')", Scalar(job, "if"));
         Assert.Equal("production", Scalar(job, "environment"));
         Assert.Equal(("deploy-production", "false"), (Scalar(job, "concurrency", "group"), Scalar(job, "concurrency", "cancel-in-progress")));
