@@ -2,6 +2,7 @@ using System.Text.Json;
 using BuildGraph;
 using Delivery.Core;
 using Delivery.Docker;
+using Spectre.Console;
 
 partial class Build
 {
@@ -114,8 +115,12 @@ partial class Build
             string? digest = null;
             foreach (var tag in built.Tags)
             {
-                var progress = new PushProgress(tag);
-                var pushed = await Docker.PushImageAsync(ImageRepository, tag, auth, progress.Report, CancellationToken);
+                var progress = new PushProgress(tag, quiet: ShowLiveProgress);
+                var pushed = ShowLiveProgress
+                    ? await AnsiConsole.Progress().AutoClear(true)
+                        .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new DownloadedColumn(), new SpinnerColumn())
+                        .StartAsync(ctx => Docker.PushImageAsync(ImageRepository, tag, auth, p => progress.Report(p, ctx), CancellationToken))
+                    : await Docker.PushImageAsync(ImageRepository, tag, auth, p => progress.Report(p, null), CancellationToken);
                 progress.Complete();
                 if (digest is not null && pushed != digest)
                     throw new DeliveryException($"Tag {tag} was pushed as {pushed}, but earlier tags as {digest}");
@@ -181,19 +186,34 @@ partial class Build
         public static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
     }
 
-    /// <summary>Push progress as plain lines: one per layer state change and a byte total, readable in CI logs.</summary>
-    sealed class PushProgress(string tag)
+    /// <summary>Live bars on a terminal; in CI and redirected output, plain lines instead.</summary>
+    bool ShowLiveProgress => IsLocalBuild && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+
+    /// <summary>Push progress: a bar per layer on a terminal, or one plain line per layer state change (readable in CI
+    /// logs); either way a byte total at the end.</summary>
+    sealed class PushProgress(string tag, bool quiet)
     {
         readonly Dictionary<string, (string Status, long Total)> layers = new();
+        readonly Dictionary<string, ProgressTask> bars = new();
 
-        public void Report(LayerProgress p)
+        public void Report(LayerProgress p, ProgressContext? live)
         {
             if (p.LayerId is null) return;
             var status = p.Status.StartsWith("Pushing", StringComparison.Ordinal) ? "Pushing" : p.Status;
             var total = p.Total ?? (layers.TryGetValue(p.LayerId, out var known) ? known.Total : 0);
+            if (live is not null) UpdateBar(live, p, status, total);
             if (layers.TryGetValue(p.LayerId, out var previous) && previous.Status == status) { layers[p.LayerId] = (status, total); return; }
             layers[p.LayerId] = (status, total);
-            if (status != "Pushing") Log.Information($"  {tag}: layer {p.LayerId} {status}{(total > 0 ? $" ({total / 1024.0 / 1024.0:0.0} MiB)" : "")}");
+            if (status != "Pushing" && !quiet) Log.Information($"  {tag}: layer {p.LayerId} {status}{(total > 0 ? $" ({total / 1024.0 / 1024.0:0.0} MiB)" : "")}");
+        }
+
+        void UpdateBar(ProgressContext live, LayerProgress p, string status, long total)
+        {
+            if (!bars.TryGetValue(p.LayerId!, out var bar)) bars[p.LayerId!] = bar = live.AddTask(p.LayerId!, maxValue: 1);
+            bar.Description = $"{tag} {p.LayerId} {status}";
+            if (total > 0) bar.MaxValue = total;
+            if (p.Current is { } current) bar.Value = current;
+            if (status is "Pushed" or "Layer already exists") { bar.Value = bar.MaxValue; bar.StopTask(); }
         }
 
         public void Complete()
