@@ -33,9 +33,9 @@ partial class Build
             if (IsServerBuild)
             {
                 Log.Error(check.Diff);
-                throw check.ToException();
+                throw new BuildException(check.ToException().Message);
             }
-            Log.Warning($"{check.Summary}; regenerated it.");
+            Log.Warning($"{check.Summary} Regenerated it; commit the result.");
             WorkflowFile.Write(path, WorkflowGenerator.Generate(definition));
         }
     }
@@ -73,7 +73,6 @@ partial class Build
         {
             var cut = await MaintainerRelease.CutAsync(RootDirectory, ReleaseVersion!, DateOnly.FromDateTime(DateTime.UtcNow),
                 PushTag, Log.Information, CancellationToken);
-            if (!cut.Pushed) Log.Information($"Push it with: {cut.PushCommand}");
             ReportSummary($"Tagged {cut.Tag}{(cut.Pushed ? ", pushed" : "")}");
         });
 }

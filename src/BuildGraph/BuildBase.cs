@@ -69,5 +69,5 @@ public abstract class BuildBase
     /// <summary>Called once parameters are set and requirements checked, before the first target runs.</summary>
     protected internal virtual void OnBuildInitialized() { }
 
-    static bool IsTrue(string? value) => string.Equals(value?.Trim(), "true", StringComparison.OrdinalIgnoreCase);
+    static bool IsTrue(string? value) => value?.Trim() is { } v && (v.Equals("true", StringComparison.OrdinalIgnoreCase) || v == "1");
 }

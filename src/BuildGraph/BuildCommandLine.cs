@@ -85,6 +85,12 @@ internal static class BuildCommandLine
     /// </summary>
     public static IEnumerable<string> SecretValues(IReadOnlyList<string> args, IReadOnlyList<BuildParameter> parameters)
     {
+        // A token is an option only when it names a known one, as System.CommandLine decides; so "-s3cr3t" after
+        // --registry-password is that secret's value and must be registered too.
+        var known = Reserved.Select(r => "--" + r).Concat(["-h", "-?"]).Concat(parameters.Select(p => p.OptionName)).ToList();
+        bool IsOption(string token) => known.Any(name => token.Equals(name, StringComparison.OrdinalIgnoreCase)
+            || (token.Length > name.Length && token.StartsWith(name, StringComparison.OrdinalIgnoreCase) && token[name.Length] is '=' or ':'));
+
         var secrets = parameters.Where(p => p.IsSecret).ToList();
         for (var i = 0; i < args.Count; i++)
         {
@@ -99,7 +105,7 @@ internal static class BuildCommandLine
             }
             if (arg.Length != name.Length) continue;
             var last = p.IsArray ? args.Count - 1 : i + 1;
-            for (var j = i + 1; j <= last && j < args.Count && !args[j].StartsWith('-'); j++)
+            for (var j = i + 1; j <= last && j < args.Count && !IsOption(args[j]); j++)
                 yield return args[j];
         }
     }

@@ -41,16 +41,20 @@ internal sealed partial class BuildParameter
     {
         get
         {
-            var element = ElementType.IsEnum ? string.Join("|", Enum.GetNames(ElementType))
-                : ElementType == typeof(string) ? "string"
-                : ElementType == typeof(bool) ? "bool"
-                : ElementType == typeof(int) ? "int"
-                : ElementType == typeof(long) ? "long"
-                : ElementType == typeof(double) ? "double"
-                : "timespan";
+            var element = ElementType.IsEnum ? string.Join("|", Enum.GetNames(ElementType)) : TypeWord;
             return IsArray ? $"<{element}>..." : IsFlag ? $"[<{element}>]" : $"<{element}>";
         }
     }
+
+    /// <summary>The element type as help and errors both spell it, so they agree.</summary>
+    string TypeWord =>
+        ElementType == typeof(string) ? "string"
+        : ElementType == typeof(bool) ? "bool"
+        : ElementType == typeof(int) ? "int"
+        : ElementType == typeof(long) ? "long"
+        : ElementType == typeof(double) ? "double"
+        : ElementType == typeof(TimeSpan) ? "timespan"
+        : ElementType.Name;
 
     public static IReadOnlyList<BuildParameter> Discover(Type buildType)
     {
@@ -136,7 +140,7 @@ internal sealed partial class BuildParameter
             throw new BuildException($"Parameter {OptionName}: '{raw}' is not a valid {t.Name} ({string.Join(", ", Enum.GetNames(t))}){From(source)}");
         }
         var hint = t == typeof(TimeSpan) ? " (e.g. 90s, 5m, 1h, 00:05:00)" : "";
-        throw new BuildException($"Parameter {OptionName}: '{raw}' is not a valid {t.Name}{hint}{From(source)}");
+        throw new BuildException($"Parameter {OptionName}: '{raw}' is not a valid {TypeWord}{hint}{From(source)}");
     }
 
     static string From(string? source) => source is null ? "" : $" (from {source})";

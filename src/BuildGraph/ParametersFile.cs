@@ -27,10 +27,11 @@ internal sealed class ParametersFile
         var path = root / RelativePath;
         if (!path.FileExists) return file;
 
+        var text = File.ReadAllText(path);
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions
+            document = JsonDocument.Parse(text, new JsonDocumentOptions
             {
                 AllowTrailingCommas = true,
                 CommentHandling = JsonCommentHandling.Skip,
@@ -41,7 +42,7 @@ internal sealed class ParametersFile
             var reason = e.Message;
             var cut = reason.IndexOf(" LineNumber:", StringComparison.Ordinal);
             if (cut > 0) reason = reason[..cut];
-            throw new BuildException($"Malformed {RelativePath} at line {(e.LineNumber ?? 0) + 1}, position {(e.BytePositionInLine ?? 0) + 1}: {reason}");
+            throw new BuildException($"Malformed {RelativePath} at line {(e.LineNumber ?? 0) + 1}, position {Column(text, e.LineNumber ?? 0, e.BytePositionInLine ?? 0)}: {reason}");
         }
 
         using (document)
@@ -73,4 +74,15 @@ internal sealed class ParametersFile
         JsonValueKind.False => "false",
         _ => throw new BuildException($"{RelativePath}: the value of '{name}' must be a string, number, boolean or an array of them."),
     };
+
+    /// <summary>The 1-based character column for the byte offset System.Text.Json reports, so a name with
+    /// non-ASCII letters earlier on the line does not shift the position.</summary>
+    static long Column(string text, long line, long bytePosition)
+    {
+        var lines = text.Split('\n');
+        if (line >= lines.Length) return bytePosition + 1;
+        var bytes = System.Text.Encoding.UTF8.GetBytes(lines[line]);
+        var length = (int)Math.Min(bytePosition, bytes.Length);
+        return System.Text.Encoding.UTF8.GetCharCount(bytes, 0, length) + 1;
+    }
 }

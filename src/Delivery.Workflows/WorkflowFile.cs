@@ -62,14 +62,5 @@ public static class WorkflowFile
         return before;
     }
 
-    /// <summary>True on CI runners (GitHub Actions sets both), where a stale file must fail the build rather than be rewritten.</summary>
-    public static bool IsRunningOnCi(Func<string, string?>? environment = null)
-    {
-        environment ??= Environment.GetEnvironmentVariable;
-        return IsTrue(environment("CI")) || IsTrue(environment("GITHUB_ACTIONS"));
-    }
-
-    static bool IsTrue(string? value) => string.Equals(value, "true", StringComparison.OrdinalIgnoreCase) || value == "1";
-
     public static string NormaliseLineEndings(string text) => text.Replace("\r\n", "\n");
 }

@@ -163,7 +163,7 @@ public static class WorkflowGenerator
         return new YamlMap
         {
             { "name", title },
-            { "needs", needs.Length == 1 ? needs[0] : new YamlList(needs.Select(n => (YamlNode)n)) },
+            { "needs", needs.Length == 1 ? needs[0] : new YamlList(needs.Select(n => new YamlScalar(n, isText: true))) },
             { "if", condition },
             { "runs-on", d.RunsOn },
             { "timeout-minutes", d.DeployTimeoutMinutes },

@@ -53,6 +53,20 @@ public sealed class EngineTests
         });
     }
 
+    [Theory]
+    [InlineData("CI", "true", true)]
+    [InlineData("CI", "1", true)]
+    [InlineData("GITHUB_ACTIONS", "TRUE", true)]
+    [InlineData("CI", "false", false)]
+    [InlineData("CI", "0", false)]
+    [InlineData("OTHER", "true", false)]
+    public void A_server_build_is_recognised_from_CI_or_GITHUB_ACTIONS(string variable, string value, bool expected)
+    {
+        using var harness = new BuildHarness();
+        harness.Variables[variable] = value;
+        Assert.Contains($"server={expected}", harness.Run<Minimal>("Only").Output);
+    }
+
     [Fact]
     public void Debug_lines_appear_only_with_verbose()
     {

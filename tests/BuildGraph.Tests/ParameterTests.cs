@@ -98,7 +98,7 @@ public sealed class ParameterTests : IDisposable
     {
         var run = harness.Run<Configurable>("Show", "--lock-wait", "abc");
         Assert.Equal(1, run.ExitCode);
-        Assert.Equal("Parameter --lock-wait: 'abc' is not a valid Int32\n", run.Error);
+        Assert.Equal("Parameter --lock-wait: 'abc' is not a valid int\n", run.Error);
         Assert.Equal("", run.Output);
     }
 
@@ -107,7 +107,7 @@ public sealed class ParameterTests : IDisposable
     {
         harness.Variables["PORT"] = "eighty";
         var run = harness.Run<Configurable>("Show");
-        Assert.Equal("Parameter --port: 'eighty' is not a valid Int32 (from environment variable PORT)\n", run.Error);
+        Assert.Equal("Parameter --port: 'eighty' is not a valid int (from environment variable PORT)\n", run.Error);
     }
 
     [Fact]
@@ -116,6 +116,14 @@ public sealed class ParameterTests : IDisposable
         harness.ParametersFile = """{ "Flavor": "Fast" }""";
         var run = harness.Run<Configurable>("Show");
         Assert.Equal("Parameter --flavor: 'Fast' is not a valid Flavor (Debug, Release) (from .nuke/parameters.json)\n", run.Error);
+    }
+
+    [Fact]
+    public void The_position_of_a_malformed_file_counts_characters_not_bytes()
+    {
+        harness.ParametersFile = "{ \"Configuration\": \"Déjà vu\" \"LockWait\": 5 }";
+        var run = harness.Run<Configurable>("Show");
+        Assert.StartsWith("Malformed .nuke/parameters.json at line 1, position 30: ", run.Error);
     }
 
     [Fact]

@@ -90,7 +90,17 @@ public sealed class RedactionTests : IDisposable
     public void Secrets_are_redacted_in_parameter_errors()
     {
         var run = harness.Run<Leaky>("Push", "--token=hunter22", "--lock-wait", "hunter22");
-        Assert.Equal("Parameter --lock-wait: '***' is not a valid Int32\n", run.Error);
+        Assert.Equal("Parameter --lock-wait: '***' is not a valid int\n", run.Error);
+    }
+
+    [Theory]
+    [InlineData("-s3cr3t")]
+    [InlineData("--s3cr3t")]
+    public void Secrets_that_look_like_options_are_redacted_in_errors_raised_before_they_are_read(string secret)
+    {
+        var run = harness.Run<Leaky>("Push", "--lock-wait", secret, "--token", secret);
+        Assert.Equal("Parameter --lock-wait: '***' is not a valid int\n", run.Error);
+        Assert.DoesNotContain(secret, run.Output + run.Error);
     }
 
     [Fact]

@@ -104,17 +104,4 @@ public sealed class WorkflowFileTests : IDisposable
 
         Assert.Equal($"{path} does not exist yet. Run './build.sh GenerateWorkflow' and commit the result.", error.Message);
     }
-
-    [Theory]
-    [InlineData("true", null, true)]
-    [InlineData(null, "true", true)]
-    [InlineData("TRUE", null, true)]
-    [InlineData("false", null, false)]
-    [InlineData(null, null, false)]
-    public void CI_is_recognised_from_CI_or_GITHUB_ACTIONS(string? ci, string? githubActions, bool expected)
-    {
-        var environment = new Dictionary<string, string?> { ["CI"] = ci, ["GITHUB_ACTIONS"] = githubActions };
-
-        Assert.Equal(expected, WorkflowFile.IsRunningOnCi(name => environment.GetValueOrDefault(name)));
-    }
 }
