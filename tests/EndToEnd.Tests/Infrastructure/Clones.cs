@@ -1,0 +1,124 @@
+namespace EndToEnd.Tests.Infrastructure;
+
+/// <summary>
+/// One full clone of this repository (its committed HEAD, full history; uncommitted changes are not in it) with a bare repository as <c>origin</c>, shared
+/// by every test class in <see cref="CloneCollection"/>. The first <c>./build.sh</c> in it compiles <c>_build</c>
+/// (the slow part), so it happens once; <see cref="ResetAsync"/> puts the clone back to its first state before each
+/// test, keeping that compiled build (<c>.nuke/temp</c>).
+/// </summary>
+public sealed class CloneFixture : IAsyncLifetime
+{
+    string? directory;
+
+    public string Root => Path.Combine(directory!, "repo");
+    public string Origin => Path.Combine(directory!, "origin.git");
+
+    /// <summary>HEAD of the clone after setup; every test starts here, on main, with no tags.</summary>
+    public string BaseCommit { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        directory = Repository.NewTempDirectory("clone");
+        await Git.RunAsync(directory, "clone", "--quiet", Repository.Root, Root);
+        await Git.RunAsync(Root, "checkout", "--quiet", "-B", "main");
+        await ConfigureIdentityAsync(Root);
+        await DeleteTagsAsync();
+        await Git.RunAsync(directory, "-c", "init.defaultBranch=main", "init", "--quiet", "--bare", Origin);
+        await Git.RunAsync(Root, "remote", "set-url", "origin", Origin);
+        await Git.RunAsync(Root, "push", "--quiet", "--set-upstream", "origin", "main");
+        await Git.RunAsync(Root, "fetch", "--quiet", "--prune", "origin");
+        BaseCommit = await Git.HeadAsync(Root);
+
+        var warmUp = await BuildScript.RunAsync(Root, "Version");
+        if (warmUp.ExitCode != 0) throw new InvalidOperationException($"The first build in the clone failed.\n{warmUp}");
+    }
+
+    public static async Task ConfigureIdentityAsync(string root)
+    {
+        await Git.RunAsync(root, "config", "user.name", "End To End");
+        await Git.RunAsync(root, "config", "user.email", "e2e@example.test");
+        await Git.RunAsync(root, "config", "commit.gpgsign", "false");
+        await Git.RunAsync(root, "config", "tag.gpgsign", "false");
+    }
+
+    /// <summary>Back to <see cref="BaseCommit"/> on main: no other branches, no tags, no untracked or ignored files
+    /// except the compiled build, and origin mirroring it.</summary>
+    public async Task ResetAsync()
+    {
+        await Git.RunAsync(Root, "checkout", "--quiet", "--force", "-B", "main", BaseCommit);
+        await Git.RunAsync(Root, "clean", "--quiet", "-fdx", "-e", ".nuke/temp");
+        foreach (var branch in await Git.LinesAsync(Root, "for-each-ref", "--format=%(refname:short)", "refs/heads/"))
+            if (branch != "main") await Git.RunAsync(Root, "branch", "--quiet", "-D", branch);
+        await DeleteTagsAsync();
+        await Git.RunAsync(Root, "push", "--quiet", "--force", "--prune", "origin", "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*");
+        Assert.Equal("", await Git.PorcelainAsync(Root));
+    }
+
+    async Task DeleteTagsAsync()
+    {
+        var tags = await Git.LinesAsync(Root, "tag", "--list");
+        if (tags.Count > 0) await Git.RunAsync(Root, ["tag", "--delete", .. tags]);
+    }
+
+    /// <summary>An empty commit on the current branch.</summary>
+    public Task CommitAsync(string message) => Git.RunAsync(Root, "commit", "--quiet", "--allow-empty", "--message", message);
+
+    public Task<BuildRun> BuildAsync(params string[] arguments) => BuildScript.RunAsync(Root, arguments);
+
+    public Task<BuildRun> BuildAsync(IReadOnlyDictionary<string, string?> environment, params string[] arguments) =>
+        BuildScript.RunAsync(Root, arguments, environment);
+
+    public Task DisposeAsync()
+    {
+        if (directory is not null) Repository.DeleteDirectory(directory);
+        return Task.CompletedTask;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class CloneCollection : ICollectionFixture<CloneFixture>
+{
+    public const string Name = "Full clone";
+}
+
+/// <summary>Base of the test classes that use the shared clone: resets it before each test.</summary>
+public abstract class CloneTests(CloneFixture clone) : IAsyncLifetime
+{
+    protected CloneFixture Clone { get; } = clone;
+
+    protected string Root => Clone.Root;
+
+    public Task InitializeAsync() => Clone.ResetAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+}
+
+/// <summary>A shallow clone (<c>git clone --depth 1</c>), as CI checkouts are by default.</summary>
+public sealed class ShallowCloneFixture : IAsyncLifetime
+{
+    string? directory;
+
+    public string Root => Path.Combine(directory!, "repo");
+
+    public async Task InitializeAsync()
+    {
+        directory = Repository.NewTempDirectory("shallow");
+        await Git.RunAsync(directory, "clone", "--quiet", "--depth", "1", new Uri(Repository.Root).AbsoluteUri, Root);
+        await CloneFixture.ConfigureIdentityAsync(Root);
+        Assert.Equal("true", await Git.RunAsync(Root, "rev-parse", "--is-shallow-repository"));
+        var warmUp = await BuildScript.RunAsync(Root, "--help");
+        if (warmUp.ExitCode != 0) throw new InvalidOperationException($"The first build in the shallow clone failed.\n{warmUp}");
+    }
+
+    public Task DisposeAsync()
+    {
+        if (directory is not null) Repository.DeleteDirectory(directory);
+        return Task.CompletedTask;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ShallowCloneCollection : ICollectionFixture<ShallowCloneFixture>
+{
+    public const string Name = "Shallow clone";
+}
