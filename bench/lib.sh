@@ -109,13 +109,3 @@ change_one_line() {
   [[ "$changed" == 1 ]] || { note "expected to change one line in $file, changed $changed"; return 1; }
   echo "${file#"$dir"/}"
 }
-
-# pin_override_commit <clone>: a --version-override build records commit "unknown" in artifacts/image.json, which
-# DeployStaging rejects ("Commit 'unknown' must be a hex git object id"); the bench records the clone's HEAD instead.
-pin_override_commit() {
-  local file="$1/artifacts/image.json" sha
-  [[ "$(jq -r .commit "$file")" == unknown ]] || return 0
-  sha="$(git -C "$1" rev-parse HEAD)"
-  jq --arg c "$sha" '.commit = $c' "$file" >"$file.tmp" && mv "$file.tmp" "$file"
-  note "workaround: $(jq -r .version "$file") recorded commit 'unknown' (--version-override), set to ${sha:0:7}"
-}

@@ -39,7 +39,6 @@ note "(a) building and deploying $VERSION_BASE-redeploy.1 and .2…"
 TOUCHED=1
 for k in 1 2; do
   build_in "$CLONE" "$WORK/push$k.log" Push --image-name "$IMAGE_NAME" --version-override "$VERSION_BASE-redeploy.$k"
-  pin_override_commit "$CLONE"
   cp "$CLONE/artifacts/image.json" "$WORK/image$k.json"
   deploy_from_clone "$WORK/first-deploy$k.log" --skip
 done

@@ -37,7 +37,6 @@ note "cloning $ROOT into $CLONE ($BENCH_SOURCE) and building two versions…"
 bench_clone "$CLONE"
 for k in 1 2; do
   build_in "$CLONE" "$WORK/push$k.log" Push --image-name "$IMAGE_NAME" --version-override "$VERSION_BASE-bench.$k"
-  pin_override_commit "$CLONE"
   cp "$CLONE/artifacts/image.json" "$WORK/image$k.json"
 done
 

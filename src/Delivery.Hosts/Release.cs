@@ -19,11 +19,11 @@ public sealed partial record Release(string Version, string Repository, string D
         if (!DigestPattern().IsMatch(Digest))
             throw new DeliveryException($"Image digest '{Digest}' must be sha256: followed by 64 lower-case hex digits.");
         if (!string.IsNullOrEmpty(Commit) && !CommitPattern().IsMatch(Commit))
-            throw new DeliveryException($"Commit '{Commit}' must be a hex git object id.");
+            throw new DeliveryException($"Commit '{Commit}' must be a hex git object id (or 'unknown' for a build outside git).");
     }
 
     [GeneratedRegex("^[0-9A-Za-z][0-9A-Za-z.+_-]{0,127}$")] private static partial Regex VersionPattern();
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]*(:[0-9]{1,5})?(/[a-z0-9][a-z0-9._-]*)*$")] private static partial Regex RepositoryPattern();
     [GeneratedRegex("^sha256:[0-9a-f]{64}$")] private static partial Regex DigestPattern();
-    [GeneratedRegex("^[0-9a-f]{7,64}$")] private static partial Regex CommitPattern();
+    [GeneratedRegex("^([0-9a-f]{7,64}|unknown)$")] private static partial Regex CommitPattern();
 }

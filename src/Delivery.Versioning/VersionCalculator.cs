@@ -27,7 +27,7 @@ public static class VersionCalculator
         var defaultPreRelease = options.DefaultPreReleaseIdentifiers.Split('.');
 
         if (!string.IsNullOrWhiteSpace(options.Override))
-            return FromOverride(options);
+            return await FromOverrideAsync(directory, options, ct);
 
         var probe = await Git.ProbeAsync(directory, "run from a clone, or pass --version-override", ct);
         if (probe.IsShallow)
@@ -146,21 +146,32 @@ public static class VersionCalculator
         return best;
     }
 
-    static VersionInfo FromOverride(VersionOptions options)
+    /// <summary>The given version; the commit, branch and dirty state still come from git when there is a repository
+    /// (so the image and the deploy history name the real commit), and are "unknown" in a tarball.</summary>
+    static async Task<VersionInfo> FromOverrideAsync(string directory, VersionOptions options, CancellationToken ct)
     {
         var version = SemanticVersion.TryParse(options.Override!.Trim(), out var parsed)
             ? parsed.WithoutBuildMetadata()
             : throw new DeliveryException(
                 $"Version override '{options.Override}' is not a valid SemVer 2.0 version (e.g. 1.2.3 or 1.2.3-rc.1)");
+        string? head = null;
+        try
+        {
+            if (Directory.Exists(directory)) head = await Git.HeadShaAsync(directory, ct);
+        }
+        catch (DeliveryException)
+        {
+            // No git on this machine: a tarball build.
+        }
         return new VersionInfo
         {
             Version = version,
             Height = 0,
-            Sha = VersionInfo.UnknownSha,
-            ShortSha = VersionInfo.UnknownSha,
-            BranchName = CiBranchName(options),
+            Sha = head ?? VersionInfo.UnknownSha,
+            ShortSha = head?[..Math.Min(7, head.Length)] ?? VersionInfo.UnknownSha,
+            BranchName = (head is null ? null : await Git.CurrentBranchAsync(directory, ct)) ?? CiBranchName(options),
             IsRelease = !version.IsPreRelease,
-            IsDirty = false,
+            IsDirty = head is not null && (await Git.ChangedTrackedFilesAsync(directory, ct)).Count > 0,
         };
     }
 

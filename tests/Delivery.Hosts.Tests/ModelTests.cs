@@ -34,6 +34,17 @@ public sealed class ModelTests
         Assert.Equal(message, error.Message);
     }
 
+    [Theory]
+    [InlineData("447a3fd", null)]
+    [InlineData("unknown", null)]
+    [InlineData("HEAD; id", "Commit 'HEAD; id' must be a hex git object id (or 'unknown' for a build outside git).")]
+    public void A_release_commit_is_a_git_id_or_unknown(string commit, string? message)
+    {
+        var release = new Release("1.2.3", "reg/webapp", "sha256:" + new string('b', 64)) { Commit = commit };
+        var error = Record.Exception(release.Validate);
+        Assert.Equal(message, error?.Message);
+    }
+
     [Fact]
     public void Bad_settings_are_refused_with_one_line()
     {

@@ -382,6 +382,18 @@ public sealed class VersionCalculatorTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task An_override_in_a_repository_keeps_the_real_commit()
+    {
+        await repo.CommitAsync("one");
+        var version = await CalculateAsync(Defaults with { Override = "7.7.7" });
+
+        Assert.Equal("7.7.7", version.SemVer);
+        Assert.Equal(await repo.HeadAsync(), version.Sha);
+        Assert.Equal($"7.7.7+{version.Sha[..7]}", version.FullSemVer);
+        Assert.True(version.IsRelease);
+    }
+
     [Theory]
     [InlineData("v1.2.3")]
     [InlineData("1.2")]
