@@ -33,7 +33,7 @@ partial class Build
             if (IsServerBuild)
             {
                 Log.Error(check.Diff);
-                throw new BuildException(check.ToException().Message);
+                throw new BuildException(check.FailureMessage());
             }
             Log.Warning($"{check.Summary} Regenerated it; commit the result.");
             WorkflowFile.Write(path, WorkflowGenerator.Generate(definition));

@@ -23,9 +23,12 @@ public sealed record WorkflowFileCheck(string Path, WorkflowFileState State, str
         _ => $"{Path} differs from its declaration in {ChangedLines} line(s).",
     };
 
+    /// <summary>What CI says of a stale file; print <see cref="Diff"/> before it.</summary>
+    public string FailureMessage(string regenerateCommand = "./build.sh GenerateWorkflow") =>
+        $"{Summary} Run '{regenerateCommand}' and commit the result.";
+
     /// <summary>The failure CI raises for a stale file; print <see cref="Diff"/> before throwing it.</summary>
-    public DeliveryException ToException(string regenerateCommand = "./build.sh GenerateWorkflow") =>
-        new($"{Summary} Run '{regenerateCommand}' and commit the result.");
+    public DeliveryException ToException(string regenerateCommand = "./build.sh GenerateWorkflow") => new(FailureMessage(regenerateCommand));
 }
 
 /// <summary>Reads, compares and writes a generated workflow file. Line endings never count as a change.</summary>
