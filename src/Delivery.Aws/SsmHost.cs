@@ -1,0 +1,142 @@
+using Delivery.Core;
+using Delivery.Hosts;
+
+namespace Delivery.Aws;
+
+/// <summary>
+/// Runs host scripts on one EC2 instance through SSM Run Command (AWS-RunShellScript), with no SSH.
+/// <para>
+/// Output arrives only when the command ends (GetCommandInvocation has no streaming), so <c>onOutput</c> is called for
+/// every line at once then. SSM keeps only the first 24,000 characters of stdout and 8,000 of stderr: a longer
+/// output is cut by AWS, and a note line says so. Scripts that must report more should write it to a file or
+/// Parameter Store.
+/// </para>
+/// </summary>
+public sealed class SsmHost(SsmClient ssm, string instanceId) : IDeployHost
+{
+    public const int StandardOutputLimit = 24_000;
+    public const int StandardErrorLimit = 8_000;
+
+    public string Name => instanceId;
+
+    /// <summary>How often GetCommandInvocation is asked while the command runs.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How many InvocationDoesNotExist answers to accept after sending: SSM needs a moment to register the
+    /// invocation, so the first polls may not find it.</summary>
+    public int InvocationNotFoundRetries { get; init; } = 30;
+
+    /// <summary>How long the agent lets the script run before it stops it (AWS-RunShellScript executionTimeout).</summary>
+    public int ExecutionTimeoutSeconds { get; init; } = 3600;
+
+    /// <summary>How long SSM may wait for the instance to take the command (SendCommand TimeoutSeconds).</summary>
+    public int? DeliveryTimeoutSeconds { get; init; }
+
+    public string Comment { get; init; } = "WebApp delivery";
+
+    public async Task<HostResult> RunAsync(string script, Action<string>? onOutput = null, CancellationToken cancellationToken = default)
+    {
+        var commandId = await ssm.SendCommandAsync(new SsmCommand
+        {
+            InstanceIds = [instanceId],
+            Commands = [Wrap(script)],
+            ExecutionTimeoutSeconds = ExecutionTimeoutSeconds,
+            DeliveryTimeoutSeconds = DeliveryTimeoutSeconds,
+            Comment = Comment,
+        }, cancellationToken);
+
+        SsmInvocation invocation;
+        try
+        {
+            invocation = await WaitAsync(commandId, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await CancelBestEffortAsync(commandId);
+            throw;
+        }
+        return ToResult(invocation, onOutput);
+    }
+
+    async Task<SsmInvocation> WaitAsync(string commandId, CancellationToken cancellationToken)
+    {
+        var notFound = 0;
+        while (true)
+        {
+            try
+            {
+                var invocation = await ssm.GetCommandInvocationAsync(commandId, instanceId, cancellationToken);
+                if (invocation.IsTerminal) return invocation;
+            }
+            catch (AwsException ex) when (ex.ErrorCode == "InvocationDoesNotExist" && notFound < InvocationNotFoundRetries)
+            {
+                notFound++;
+            }
+            await Task.Delay(PollInterval, cancellationToken);
+        }
+    }
+
+    async Task CancelBestEffortAsync(string commandId)
+    {
+        // The caller's token is already cancelled; give the cancel request its own short budget.
+        using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try
+        {
+            await ssm.CancelCommandAsync(commandId, [instanceId], budget.Token);
+        }
+        catch (Exception ex) when (ex is DeliveryException or OperationCanceledException) { }
+    }
+
+    HostResult ToResult(SsmInvocation invocation, Action<string>? onOutput)
+    {
+        var where = $"on {instanceId} (command {invocation.CommandId})";
+        var details = invocation.StatusDetails is { Length: > 0 } d && d != invocation.Status ? $": {d}" : "";
+        switch (invocation.Status)
+        {
+            case "TimedOut":
+                throw new DeliveryException($"The SSM command {where} timed out{details}");
+            case "Cancelled":
+                throw new DeliveryException($"The SSM command {where} was cancelled{details}");
+            case "Failed" when invocation.ResponseCode < 0:
+                throw new DeliveryException($"The SSM command {where} failed before the script ran{details}");
+        }
+
+        var lines = new List<string>();
+        lines.AddRange(Lines(invocation.StandardOutputContent));
+        if (invocation.StandardOutputContent.Length >= StandardOutputLimit)
+            lines.Add($"[ssm] standard output was cut by SSM at {StandardOutputLimit:N0} characters");
+        lines.AddRange(Lines(invocation.StandardErrorContent));
+        if (invocation.StandardErrorContent.Length >= StandardErrorLimit)
+            lines.Add($"[ssm] standard error was cut by SSM at {StandardErrorLimit:N0} characters");
+        if (onOutput is not null)
+            foreach (var line in lines) onOutput(line);
+        return new HostResult(Math.Max(0, invocation.ResponseCode), lines);
+    }
+
+    static IEnumerable<string> Lines(string text)
+    {
+        if (text.Length == 0) return [];
+        var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        if (lines[^1].Length == 0) lines.RemoveAt(lines.Count - 1);
+        return lines;
+    }
+
+    /// <summary>
+    /// The agent runs the commands with sh; host scripts need bash and must not read their own text from stdin.
+    /// So the script is written to a private temporary file through a quoted here-document (no expansion) and run
+    /// with bash, exactly as <see cref="LocalHost"/> runs it.
+    /// </summary>
+    internal static string Wrap(string script)
+    {
+        var end = $"DELIVERY_SCRIPT_{Guid.NewGuid():N}";
+        var body = script.EndsWith('\n') ? script : script + "\n";
+        return $$"""
+            f=$(mktemp "${TMPDIR:-/tmp}/webapp-deploy-XXXXXXXX") || exit 1
+            trap 'rm -f "$f"' EXIT
+            cat > "$f" <<'{{end}}'
+            {{body}}{{end}}
+            bash "$f" </dev/null
+            exit $?
+            """;
+    }
+}
