@@ -10,9 +10,13 @@ namespace Delivery.Aws;
 /// </summary>
 public sealed class AwsCredentialChain : AWSCredentials
 {
-    readonly IReadOnlyList<AWSCredentials> sources;
+    readonly IReadOnlyList<Func<AWSCredentials>> sources;
 
-    public AwsCredentialChain(params AWSCredentials[] sources)
+    public AwsCredentialChain(params AWSCredentials[] sources) : this(sources.Select(s => (Func<AWSCredentials>)(() => s)).ToArray()) { }
+
+    /// <summary>Sources created when credentials are needed: some SDK sources, such as
+    /// <see cref="EnvironmentVariablesAWSCredentials"/>, read their input in their constructor and throw when it is missing.</summary>
+    public AwsCredentialChain(params Func<AWSCredentials>[] sources)
     {
         if (sources.Length == 0) throw new ArgumentException("At least one credential source is needed.", nameof(sources));
         this.sources = sources;
@@ -31,23 +35,29 @@ public sealed class AwsCredentialChain : AWSCredentials
         }
     }
 
+    // A constructor that threw leaves no instance to name: the SDK type that threw is the source.
+    static string SourceName(Exception ex) =>
+        ex.TargetSite?.DeclaringType is { Namespace: "Amazon.Runtime" } type ? type.Name : "credential source";
+
     public override ImmutableCredentials GetCredentials() => GetCredentialsAsync().GetAwaiter().GetResult();
 
     public override async Task<ImmutableCredentials> GetCredentialsAsync()
     {
         var failures = new List<string>();
-        foreach (var source in sources)
+        foreach (var create in sources)
         {
+            AWSCredentials? source = null;
             try
             {
+                source = create();
                 var credentials = await source.GetCredentialsAsync();
                 if (credentials is { AccessKey.Length: > 0, SecretKey.Length: > 0 }) return credentials;
-                failures.Add($"{source.GetType().Name}: empty");
+                failures.Add($"{source.GetType().Name}: empty credentials");
             }
             catch (Exception ex) when (ex is AmazonClientException or AmazonServiceException or InvalidOperationException)
             {
                 // The SDK's messages name the missing variable or profile, never a key.
-                failures.Add($"{source.GetType().Name}: {ex.Message}");
+                failures.Add($"{source?.GetType().Name ?? SourceName(ex)}: {ex.Message}");
             }
         }
         throw new DeliveryException($"No AWS credentials found: {string.Join("; ", failures)}");

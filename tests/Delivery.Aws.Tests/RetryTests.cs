@@ -1,0 +1,65 @@
+namespace Delivery.Aws.Tests;
+
+public sealed class RetryTests(EndpointFixture fixture) : IClassFixture<EndpointFixture>
+{
+    [Fact]
+    public async Task Throttling_is_retried_until_the_call_goes_through()
+    {
+        using var ssm = new SsmClient(fixture.Settings(maxAttempts: 5));
+        var name = $"/retry/{Guid.NewGuid():N}";
+        var before = fixture.Endpoint.Received.Count;
+        fixture.Endpoint.ThrottleNext(2);
+
+        var version = await ssm.PutParameterAsync(name, "v");
+
+        Assert.Equal(1, version);
+        Assert.Equal(3, fixture.Endpoint.Received.Skip(before).Count(t => t == "AmazonSSM.PutParameter"));
+        Assert.Single(await ssm.GetParametersByPathAsync("/retry"), p => p.Name == name);
+    }
+
+    [Fact]
+    public async Task Retries_are_bounded_and_the_last_error_is_reported()
+    {
+        using var ssm = new SsmClient(fixture.Settings(maxAttempts: 3));
+        var before = fixture.Endpoint.Received.Count;
+        fixture.Endpoint.ThrottleNext(100);
+        try
+        {
+            var error = await Assert.ThrowsAsync<AwsException>(() => ssm.PutParameterAsync("/retry/never", "v"));
+
+            Assert.Equal("SSM PutParameter failed: ThrottlingException: Rate exceeded", error.Message);
+            Assert.Equal(3, fixture.Endpoint.Received.Count - before);
+        }
+        finally
+        {
+            fixture.Endpoint.ThrottleNext(0);
+        }
+    }
+
+    [Fact]
+    public async Task Client_errors_are_not_retried()
+    {
+        using var ssm = new SsmClient(fixture.Settings(maxAttempts: 5));
+        var before = fixture.Endpoint.Received.Count;
+
+        await Assert.ThrowsAsync<AwsException>(() => ssm.GetCommandInvocationAsync("no-such-command", EndpointFixture.Instance));
+
+        Assert.Equal(1, fixture.Endpoint.Received.Count - before);
+    }
+
+    [Fact]
+    public async Task An_unreachable_endpoint_fails_in_one_line_after_bounded_retries()
+    {
+        // A port that was free a moment ago: nothing listens there.
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        using var ssm = new SsmClient(fixture.Settings(maxAttempts: 2) with { SsmEndpoint = new Uri($"http://127.0.0.1:{port}/") });
+
+        var error = await Assert.ThrowsAsync<AwsException>(() => ssm.PutParameterAsync("/unreachable", "v"));
+
+        Assert.StartsWith($"SSM PutParameter failed: Unreachable: http://127.0.0.1:{port}: ", error.Message);
+        Assert.Equal(0, error.StatusCode);
+    }
+}
