@@ -68,9 +68,14 @@ public sealed class SsmHost(SsmClient ssm, string instanceId) : IDeployHost
                 var invocation = await ssm.GetCommandInvocationAsync(commandId, instanceId, cancellationToken);
                 if (invocation.IsTerminal) return invocation;
             }
-            catch (AwsException ex) when (ex.ErrorCode == "InvocationDoesNotExist" && notFound < InvocationNotFoundRetries)
+            catch (AwsException ex) when (ex.ErrorCode == "InvocationDoesNotExist")
             {
-                notFound++;
+                if (++notFound > InvocationNotFoundRetries)
+                {
+                    await CancelBestEffortAsync(commandId);
+                    throw new DeliveryException(
+                        $"The SSM command on {instanceId} (command {commandId}) was still unknown to GetCommandInvocation after {notFound} polls; it was cancelled");
+                }
             }
             await Task.Delay(PollInterval, cancellationToken);
         }

@@ -29,7 +29,8 @@ public sealed class SecretTests(EndpointFixture fixture) : IClassFixture<Endpoin
             await Assert.ThrowsAnyAsync<Exception>(() => ssm.GetCommandInvocationAsync("none", "i-unknown")),
         };
         fixture.Endpoint.ThrottleNext(100);
-        failures.Add(await Assert.ThrowsAnyAsync<Exception>(() => new SsmClient(good with { MaxAttempts = 2 }).PutParameterAsync("/secret", "v")));
+        using var impatient = new SsmClient(good with { MaxAttempts = 2 });
+        failures.Add(await Assert.ThrowsAnyAsync<Exception>(() => impatient.PutParameterAsync("/secret", "v")));
         fixture.Endpoint.ThrottleNext(0);
 
         var texts = failures.Select(f => f.ToString())

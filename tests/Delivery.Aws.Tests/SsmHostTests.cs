@@ -98,10 +98,35 @@ public sealed class SsmHostTests(EndpointFixture fixture) : IClassFixture<Endpoi
         using var ssm = new SsmClient(fixture.Settings());
         var timed = new SsmHost(ssm, EndpointFixture.Instance) { PollInterval = TimeSpan.FromMilliseconds(100), ExecutionTimeoutSeconds = 1 };
 
+        var earlier = fixture.Endpoint.Invocations.Select(i => i.CommandId).ToHashSet();
+
         var error = await Assert.ThrowsAsync<DeliveryException>(() => timed.RunAsync("sleep 120"));
 
-        var commandId = fixture.Endpoint.Invocations.Single(i => i.Status == "TimedOut").CommandId;
+        var (commandId, _, status) = fixture.Endpoint.Invocations.Single(i => !earlier.Contains(i.CommandId));
+        Assert.Equal("TimedOut", status);
         Assert.Equal($"The SSM command on {EndpointFixture.Instance} (command {commandId}) timed out: ExecutionTimedOut", error.Message);
+    }
+
+    [Fact]
+    public async Task A_command_that_never_shows_up_is_cancelled_and_reported()
+    {
+        using var ssm = new SsmClient(fixture.Settings());
+        var host = new SsmHost(ssm, EndpointFixture.Instance) { PollInterval = TimeSpan.FromMilliseconds(50), InvocationNotFoundRetries = 2 };
+        fixture.Endpoint.InvocationNotVisibleFor = 1000;
+        try
+        {
+            var error = await Assert.ThrowsAsync<DeliveryException>(() => host.RunAsync("sleep 600"));
+
+            var invocation = fixture.Endpoint.Invocations.Single(i => error.Message.Contains(i.CommandId));
+            Assert.Equal(
+                $"The SSM command on {EndpointFixture.Instance} (command {invocation.CommandId}) was still unknown to GetCommandInvocation after 3 polls; it was cancelled",
+                error.Message);
+            Assert.Equal("Cancelled", invocation.Status);
+        }
+        finally
+        {
+            fixture.Endpoint.InvocationNotVisibleFor = 2;
+        }
     }
 
     [Fact]
@@ -112,6 +137,7 @@ public sealed class SsmHostTests(EndpointFixture fixture) : IClassFixture<Endpoi
         var started = Path.Combine(dir.FullName, "started");
         var finished = Path.Combine(dir.FullName, "finished");
         using var cts = new CancellationTokenSource();
+        var earlier = fixture.Endpoint.Invocations.Select(i => i.CommandId).ToHashSet();
 
         var run = fixture.Host(ssm).RunAsync($"echo $$ > '{started}'\nsleep 600\ntouch '{finished}'\n", cancellationToken: cts.Token);
         await WaitUntil(() => File.Exists(started) && File.ReadAllText(started).EndsWith('\n') || run.IsCompleted);
@@ -122,8 +148,8 @@ public sealed class SsmHostTests(EndpointFixture fixture) : IClassFixture<Endpoi
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
 
         Assert.Contains("AmazonSSM.CancelCommand", fixture.Endpoint.Received);
-        var invocation = fixture.Endpoint.Invocations.Single(i => i.Status == "Cancelled");
-        Assert.Equal(EndpointFixture.Instance, invocation.InstanceId);
+        var invocation = fixture.Endpoint.Invocations.Single(i => !earlier.Contains(i.CommandId));
+        Assert.Equal(("Cancelled", EndpointFixture.Instance), (invocation.Status, invocation.InstanceId));
         await WaitUntil(() => !Directory.Exists($"/proc/{pid}") || File.ReadAllText($"/proc/{pid}/stat").Contains(") Z "));
         Assert.False(File.Exists(finished));
         dir.Delete(recursive: true);
