@@ -28,6 +28,7 @@ public sealed class AwsJsonClient : IDisposable
     readonly AwsSigner signer;
     readonly HttpClient http;
     readonly ResiliencePipeline<Answer> retry;
+    readonly ResiliencePipeline<Answer> retryThrottling;
 
     public AwsJsonClient(AwsService service, AwsSettings settings, Uri? endpoint = null)
     {
@@ -39,7 +40,12 @@ public sealed class AwsJsonClient : IDisposable
         {
             Timeout = settings.RequestTimeout,
         };
-        retry = new ResiliencePipelineBuilder<Answer>()
+        retry = Retry(settings, answer => answer.IsRetryable, retryFailures: true);
+        retryThrottling = Retry(settings, answer => answer.IsThrottling, retryFailures: false);
+    }
+
+    static ResiliencePipeline<Answer> Retry(AwsSettings settings, Func<Answer, bool> retryable, bool retryFailures) =>
+        new ResiliencePipelineBuilder<Answer>()
             .AddRetry(new RetryStrategyOptions<Answer>
             {
                 MaxRetryAttempts = Math.Max(0, settings.MaxAttempts - 1),
@@ -49,25 +55,29 @@ public sealed class AwsJsonClient : IDisposable
                 MaxDelay = TimeSpan.FromSeconds(20),
                 ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
                 {
-                    { Exception: HttpRequestException or TimeoutException } => true,
-                    { Result: { } answer } => answer.IsRetryable,
+                    { Exception: HttpRequestException or TimeoutException } => retryFailures,
+                    { Result: { } answer } => retryable(answer),
                     _ => false,
                 }),
             })
             .Build();
-    }
 
     public Uri Endpoint { get; }
 
     /// <summary>Calls <paramref name="operation"/> and returns the response's JSON object; throws
     /// <see cref="AwsException"/> with AWS's error code and message when it fails.</summary>
-    public async Task<JsonElement> SendAsync(string operation, JsonObject request, CancellationToken cancellationToken = default)
+    /// <param name="idempotent">False for calls that must not happen twice (SendCommand would run a script twice):
+    /// they are retried only when AWS throttled them, that is refused them before doing anything, not after a 5xx
+    /// or a lost answer.</param>
+    public async Task<JsonElement> SendAsync(
+        string operation, JsonObject request, CancellationToken cancellationToken = default, bool idempotent = true)
     {
         var body = Encoding.UTF8.GetBytes(request.ToJsonString());
         Answer answer;
         try
         {
-            answer = await retry.ExecuteAsync(async token => await AttemptAsync(operation, body, token), cancellationToken);
+            answer = await (idempotent ? retry : retryThrottling)
+                .ExecuteAsync(async token => await AttemptAsync(operation, body, token), cancellationToken);
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutException)
         {
@@ -126,8 +136,10 @@ public sealed class AwsJsonClient : IDisposable
 
     sealed record Answer(int Status, string Body, string? ErrorCode, string ErrorMessage)
     {
-        public bool IsRetryable =>
-            Status >= 500 || Status == (int)HttpStatusCode.TooManyRequests || (ErrorCode is not null && ThrottlingCodes.Contains(ErrorCode));
+        public bool IsThrottling =>
+            Status == (int)HttpStatusCode.TooManyRequests || (ErrorCode is not null && ThrottlingCodes.Contains(ErrorCode));
+
+        public bool IsRetryable => Status >= 500 || IsThrottling;
 
         public static Answer From(int status, string body, HttpResponseHeaders headers)
         {

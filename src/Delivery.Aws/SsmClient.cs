@@ -53,7 +53,8 @@ public sealed class SsmClient : IDisposable
 
     public Uri Endpoint => client.Endpoint;
 
-    /// <summary>Sends the command and returns its command id.</summary>
+    /// <summary>Sends the command and returns its command id. Retried only when throttled: a retry after a 5xx or a
+    /// lost answer could run the script twice.</summary>
     public async Task<string> SendCommandAsync(SsmCommand command, CancellationToken cancellationToken = default)
     {
         var parameters = new JsonObject { ["commands"] = Strings(command.Commands) };
@@ -68,7 +69,7 @@ public sealed class SsmClient : IDisposable
         if (command.DeliveryTimeoutSeconds is { } delivery) request["TimeoutSeconds"] = delivery;
         if (command.Comment is { Length: > 0 } comment) request["Comment"] = comment.Length <= 100 ? comment : comment[..100];
 
-        var response = await client.SendAsync("SendCommand", request, cancellationToken);
+        var response = await client.SendAsync("SendCommand", request, cancellationToken, idempotent: false);
         return response.TryGetProperty("Command", out var sent) && Text(sent, "CommandId") is { Length: > 0 } id
             ? id
             : throw new AwsException(AwsService.Ssm, "SendCommand", 200, "InvalidResponse", "the response has no Command.CommandId");

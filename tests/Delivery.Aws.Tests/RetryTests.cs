@@ -37,6 +37,48 @@ public sealed class RetryTests(EndpointFixture fixture) : IClassFixture<Endpoint
     }
 
     [Fact]
+    public async Task Server_errors_are_retried_for_idempotent_calls()
+    {
+        using var ssm = new SsmClient(fixture.Settings(maxAttempts: 5));
+        var before = fixture.Endpoint.Received.Count;
+        fixture.Endpoint.FailNext(2);
+
+        var parameters = await ssm.GetParametersByPathAsync("/retry/none");
+
+        Assert.Empty(parameters);
+        Assert.Equal(3, fixture.Endpoint.Received.Count - before);
+    }
+
+    [Fact]
+    public async Task SendCommand_is_retried_when_throttled_and_runs_once()
+    {
+        using var ssm = new SsmClient(fixture.Settings(maxAttempts: 5));
+        var earlier = fixture.Endpoint.Invocations.Count;
+        var before = fixture.Endpoint.Received.Count;
+        fixture.Endpoint.ThrottleNext(2);
+
+        var result = await fixture.Host(ssm).RunAsync("echo once");
+
+        Assert.Equal(["once"], result.Lines);
+        Assert.Equal(3, fixture.Endpoint.Received.Skip(before).Count(t => t == "AmazonSSM.SendCommand"));
+        Assert.Equal(earlier + 1, fixture.Endpoint.Invocations.Count);
+    }
+
+    [Fact]
+    public async Task SendCommand_is_not_retried_after_a_server_error_which_may_have_run_it()
+    {
+        using var ssm = new SsmClient(fixture.Settings(maxAttempts: 5));
+        var before = fixture.Endpoint.Received.Count;
+        fixture.Endpoint.FailNext(1);
+
+        var error = await Assert.ThrowsAsync<AwsException>(() => fixture.Host(ssm).RunAsync("echo never"));
+
+        Assert.Equal("SSM SendCommand failed: InternalServerError: Internal error (test endpoint was told to fail)", error.Message);
+        Assert.Equal(500, error.StatusCode);
+        Assert.Equal(1, fixture.Endpoint.Received.Count - before);
+    }
+
+    [Fact]
     public async Task Client_errors_are_not_retried()
     {
         using var ssm = new SsmClient(fixture.Settings(maxAttempts: 5));

@@ -33,6 +33,7 @@ public sealed class AwsTestEndpoint : IAsyncDisposable
     readonly ConcurrentDictionary<string, IReadOnlyList<RunCommandInvocation>> commands = new();
     readonly Dictionary<string, StoredParameter> parameters = new(StringComparer.Ordinal);
     int throttleNext;
+    int failNext;
 
     AwsTestEndpoint(WebApplication app, string region, IReadOnlyDictionary<string, string> secretKeys)
     {
@@ -59,6 +60,9 @@ public sealed class AwsTestEndpoint : IAsyncDisposable
 
     /// <summary>The next <paramref name="count"/> signed requests answer ThrottlingException.</summary>
     public void ThrottleNext(int count) => Interlocked.Exchange(ref throttleNext, count);
+
+    /// <summary>The next <paramref name="count"/> signed requests answer HTTP 500 InternalServerError, without running.</summary>
+    public void FailNext(int count) => Interlocked.Exchange(ref failNext, count);
 
     public static async Task<AwsTestEndpoint> StartAsync(string region = "eu-west-1", IReadOnlyDictionary<string, string>? secretKeys = null)
     {
@@ -91,9 +95,14 @@ public sealed class AwsTestEndpoint : IAsyncDisposable
         }
         received.Enqueue(target);
 
-        if (TakeThrottle())
+        if (Take(ref throttleNext))
         {
             await Error(context, 400, "ThrottlingException", "Rate exceeded");
+            return;
+        }
+        if (Take(ref failNext))
+        {
+            await Error(context, 500, "InternalServerError", "Internal error (test endpoint was told to fail)");
             return;
         }
 
@@ -137,13 +146,13 @@ public sealed class AwsTestEndpoint : IAsyncDisposable
         }
     }
 
-    bool TakeThrottle()
+    static bool Take(ref int counter)
     {
         while (true)
         {
-            var left = Volatile.Read(ref throttleNext);
+            var left = Volatile.Read(ref counter);
             if (left <= 0) return false;
-            if (Interlocked.CompareExchange(ref throttleNext, left - 1, left) == left) return true;
+            if (Interlocked.CompareExchange(ref counter, left - 1, left) == left) return true;
         }
     }
 
