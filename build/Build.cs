@@ -136,10 +136,13 @@ partial class Build : BuildBase
         }
     }
 
+    // Support libraries under tests/ (such as the AWS test endpoint) hold no tests and write no TRX, so only projects
+    // that declare themselves test projects are run.
     IEnumerable<string> TestProjects() =>
         TestsDirectory.DirectoryExists
             ? Directory.EnumerateDirectories(TestsDirectory)
                 .SelectMany(d => Directory.EnumerateFiles(d, "*.csproj"))
+                .Where(p => File.ReadAllText(p).Contains("<IsTestProject>true</IsTestProject>", StringComparison.Ordinal))
                 .Order(StringComparer.Ordinal)
             : [];
 
