@@ -174,7 +174,7 @@ partial class Build
     {
         if (!Delivery.Versioning.SemanticVersion.TryParse(version, out _))
             throw new DeliveryException($"--release '{version}' is not a version (expected X.Y.Z)");
-        var auth = RegistryAuth.Resolve(Registry, RegistryUsername, RegistryPassword);
+        var auth = await RegistryLogin();
         var digest = await LocalRegistry.GetManifestDigestAsync(Registry, ImageName, version, auth, CancellationToken)
                      ?? throw new DeliveryException($"Release {version} does not exist: {ImageRepository}:{version} is not in the registry");
         return new Release(version, ImageRepository, digest);

@@ -124,7 +124,7 @@ public sealed class MaintainerReleaseTests : IAsyncLifetime
     {
         var hook = Path.Combine(origin.Path, "hooks", "pre-receive");
         await File.WriteAllTextAsync(hook, "#!/bin/sh\necho 'branch is protected' >&2\nexit 1\n");
-        File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var originBefore = await origin.GitAsync("for-each-ref", "--format=%(refname) %(objectname)");
 
         var error = await Assert.ThrowsAsync<DeliveryException>(() => CutAsync(push: true));
@@ -272,7 +272,7 @@ public sealed class MaintainerReleaseTests : IAsyncLifetime
     {
         var hook = Path.Combine(repo.Path, ".git", "hooks", "pre-commit");
         await File.WriteAllTextAsync(hook, "#!/bin/sh\necho 'lint failed' >&2\nexit 1\n");
-        File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
         await AssertRefusedAsync("Committing the release failed (the changelog was restored): lint failed");
     }
