@@ -314,6 +314,7 @@ public sealed class ActionTextTests
             defaults
                 mode http
                 option http-server-close
+                option idle-close-on-response
                 option redispatch
                 retries 3
                 timeout connect 3s

@@ -79,6 +79,11 @@ public sealed class PruneAndRestartTests(HostFixture fixture, ITestOutputHelper 
         Assert.Equal("3.0.0", await bed.Version(bed.Production));
         Assert.Single(await bed.Containers(bed.Production));
 
+        // A torn-down environment can be deployed again (its frontend reappears with a reload).
+        await bed.Deploy(bed.Staging, fixture.V1);
+        Assert.Equal("1.0.0", await bed.Version(bed.Staging));
+        Assert.Equal("3.0.0", await bed.Version(bed.Production));
+
         var pid = bed.ProxyPid()!.Value;
         await bed.Deployer.TeardownAllAsync();
         for (var i = 0; i < 100 && HostTestBed.IsHaproxy(pid); i++) await Task.Delay(50);

@@ -4,7 +4,9 @@ namespace Delivery.Hosts.Scripts;
 /// One HAProxy process serves every environment: a shared base file plus one file per environment in
 /// <c>$proxy_conf_dir</c>, loaded as a directory. Switches go through the runtime API (no reload, so no dropped
 /// connections) and are also written to the environment's file, so a restarted proxy serves the same release.
-/// Reloads happen only when a frontend appears or disappears, and keep the listening sockets (-x).
+/// Reloads happen only when a frontend appears or disappears, and keep the listening sockets (-x); with
+/// idle-close-on-response the old process answers an idle keep-alive client's next request with "Connection: close"
+/// instead of closing under it, so a reload for one environment does not cost the other a request.
 /// </summary>
 public static class ProxyActions
 {
@@ -48,6 +50,7 @@ public static class ProxyActions
         defaults
             mode http
             option http-server-close
+            option idle-close-on-response
             option redispatch
             retries 3
             timeout connect 3s
