@@ -1,5 +1,4 @@
 using System.Text;
-using Delivery.Core;
 
 namespace Delivery.Workflows;
 
@@ -27,8 +26,6 @@ public sealed record WorkflowFileCheck(string Path, WorkflowFileState State, str
     public string FailureMessage(string regenerateCommand = "./build.sh GenerateWorkflow") =>
         $"{Summary} Run '{regenerateCommand}' and commit the result.";
 
-    /// <summary>The failure CI raises for a stale file; print <see cref="Diff"/> before throwing it.</summary>
-    public DeliveryException ToException(string regenerateCommand = "./build.sh GenerateWorkflow") => new(FailureMessage(regenerateCommand));
 }
 
 /// <summary>Reads, compares and writes a generated workflow file. Line endings never count as a change.</summary>

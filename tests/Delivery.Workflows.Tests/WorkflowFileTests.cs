@@ -100,8 +100,8 @@ public sealed class WorkflowFileTests : IDisposable
     {
         var check = WorkflowFile.Check(path, generated);
 
-        var error = check.ToException();
+        var message = check.FailureMessage();
 
-        Assert.Equal($"{path} does not exist yet. Run './build.sh GenerateWorkflow' and commit the result.", error.Message);
+        Assert.Equal($"{path} does not exist yet. Run './build.sh GenerateWorkflow' and commit the result.", message);
     }
 }
