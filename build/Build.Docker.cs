@@ -3,6 +3,7 @@ using BuildGraph;
 using Delivery.Aws;
 using Delivery.Core;
 using Delivery.Docker;
+using Docker.DotNet.Models;
 using Spectre.Console;
 
 partial class Build
@@ -43,7 +44,7 @@ partial class Build
         {
             await DockerPrerequisites.EnsureAsync(Docker, requireRegistry: UsesLocalRegistry, Log.Information, CancellationToken);
             var engine = await Docker.VersionAsync(CancellationToken);
-            ReportSummary($"Docker {engine.Version} (API {engine.ApiVersion})");
+            ReportSummary($"Docker {engine.Version} (API {engine.APIVersion}, speaking {Docker.ApiVersion})");
         });
 
     Target BaseImageOffline => _ => _
@@ -64,9 +65,9 @@ partial class Build
             var tags = ImageTags.Compute(v.SemVer, v.ShortSha, v.IsRelease, v.BranchName);
             var baseImage = await ResolveBaseImage();
             using var context = BuildContext.FromDirectory(PublishDirectory, RootDirectory / "Dockerfile");
-            var imageId = await Docker.BuildImageAsync(context, new ImageBuildOptions
+            var imageId = await Docker.BuildImageAsync(context, new ImageBuildParameters
             {
-                Tags = ImageTags.References(ImageRepository, tags),
+                Tags = ImageTags.References(ImageRepository, tags).ToList(),
                 BuildArgs = new Dictionary<string, string>
                 {
                     ["BASE_IMAGE"] = baseImage,
@@ -133,7 +134,8 @@ partial class Build
             // The image may have been built for another --registry (e.g. DockerBuild ran without it): retag, don't rebuild.
             if (built.Repository != ImageRepository)
                 foreach (var tag in built.Tags)
-                    await Docker.TagImageAsync(built.ImageId, ImageRepository, tag, CancellationToken);
+                    await Docker.CallAsync($"tag {ImageRepository}:{tag}", api => api.Images.TagImageAsync(built.ImageId,
+                        new ImageTagParameters { RepositoryName = ImageRepository, Tag = tag }, CancellationToken), CancellationToken);
             string? digest = null;
             foreach (var tag in built.Tags)
             {
@@ -218,23 +220,23 @@ partial class Build
         readonly Dictionary<string, (string Status, long Total)> layers = new();
         readonly Dictionary<string, ProgressTask> bars = new();
 
-        public void Report(LayerProgress p, ProgressContext? live)
+        public void Report(JSONMessage p, ProgressContext? live)
         {
-            if (p.LayerId is null) return;
+            if (p.ID is not { } layer || p.Status is null) return;
             var status = p.Status.StartsWith("Pushing", StringComparison.Ordinal) ? "Pushing" : p.Status;
-            var total = p.Total ?? (layers.TryGetValue(p.LayerId, out var known) ? known.Total : 0);
-            if (live is not null) UpdateBar(live, p, status, total);
-            if (layers.TryGetValue(p.LayerId, out var previous) && previous.Status == status) { layers[p.LayerId] = (status, total); return; }
-            layers[p.LayerId] = (status, total);
-            if (status != "Pushing" && !quiet) Log.Information($"  {tag}: layer {p.LayerId} {status}{(total > 0 ? $" ({total / 1024.0 / 1024.0:0.0} MiB)" : "")}");
+            var total = p.Progress?.Total ?? (layers.TryGetValue(layer, out var known) ? known.Total : 0);
+            if (live is not null) UpdateBar(live, layer, p.Progress?.Current, status, total);
+            if (layers.TryGetValue(layer, out var previous) && previous.Status == status) { layers[layer] = (status, total); return; }
+            layers[layer] = (status, total);
+            if (status != "Pushing" && !quiet) Log.Information($"  {tag}: layer {layer} {status}{(total > 0 ? $" ({total / 1024.0 / 1024.0:0.0} MiB)" : "")}");
         }
 
-        void UpdateBar(ProgressContext live, LayerProgress p, string status, long total)
+        void UpdateBar(ProgressContext live, string layer, long? current, string status, long total)
         {
-            if (!bars.TryGetValue(p.LayerId!, out var bar)) bars[p.LayerId!] = bar = live.AddTask(p.LayerId!, maxValue: 1);
-            bar.Description = $"{tag} {p.LayerId} {status}";
+            if (!bars.TryGetValue(layer, out var bar)) bars[layer] = bar = live.AddTask(layer, maxValue: 1);
+            bar.Description = $"{tag} {layer} {status}";
             if (total > 0) bar.MaxValue = total;
-            if (p.Current is { } current) bar.Value = current;
+            if (current is { } value) bar.Value = value;
             if (status is "Pushed" or "Layer already exists") { bar.Value = bar.MaxValue; bar.StopTask(); }
         }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Delivery.Core;
+using Docker.DotNet.Models;
 
 namespace Delivery.Docker;
 
@@ -47,28 +48,36 @@ public static class SmokeTest
     {
         var name = $"{options.NamePrefix}-{Guid.NewGuid().ToString("N")[..8]}";
         var labels = new Dictionary<string, string>(options.Labels ?? new Dictionary<string, string>()) { ["delivery.smoke-test"] = "true" };
-        var spec = new ContainerSpec
+        var parameters = new CreateContainerParameters
         {
             Image = options.Image,
             Name = name,
-            Environment = options.Environment,
+            Env = options.Environment?.Select(kv => $"{kv.Key}={kv.Value}").ToList(),
             Labels = labels,
-            Ports = [new PortBinding(options.ContainerPort)],
-            ReadOnlyRootFilesystem = true,
-            Tmpfs = new Dictionary<string, string> { ["/tmp"] = "rw,noexec,nosuid,size=64m" },
-            CapDrop = ["ALL"],
-            SecurityOptions = ["no-new-privileges"],
+            ExposedPorts = new Dictionary<string, EmptyStruct> { [$"{options.ContainerPort}/tcp"] = default },
+            HostConfig = new HostConfig
+            {
+                // Host port "" lets the engine pick a free loopback port.
+                PortBindings = new Dictionary<string, IList<PortBinding>>
+                {
+                    [$"{options.ContainerPort}/tcp"] = [new PortBinding { HostIP = "127.0.0.1", HostPort = "" }],
+                },
+                ReadonlyRootfs = true,
+                Tmpfs = new Dictionary<string, string> { ["/tmp"] = "rw,noexec,nosuid,size=64m" },
+                CapDrop = ["ALL"],
+                SecurityOpt = ["no-new-privileges"],
+            },
         };
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         string? containerId = null;
         try
         {
-            containerId = await docker.CreateContainerAsync(spec, cancellationToken);
-            await docker.StartContainerAsync(containerId, cancellationToken);
-            var details = await docker.InspectContainerAsync(containerId, cancellationToken)
-                          ?? throw new DeliveryException($"Smoke test container {name} vanished right after it started");
-            var port = details.HostPortFor(options.ContainerPort)
+            containerId = (await docker.CallAsync($"create container {name}", api => api.Containers.CreateContainerAsync(parameters, cancellationToken), cancellationToken)).ID;
+            var id = containerId;
+            await docker.CallAsync($"start container {name}", api => api.Containers.StartContainerAsync(id, null, cancellationToken), cancellationToken);
+            var details = await docker.CallAsync($"inspect container {name}", api => api.Containers.InspectContainerAsync(id, cancellationToken), cancellationToken);
+            var port = HostPortFor(details, options.ContainerPort)
                        ?? throw new DeliveryException($"Smoke test container {name} has no host port for {options.ContainerPort}/tcp");
             var baseUri = new Uri($"http://127.0.0.1:{port}");
             log?.Invoke($"Smoke test: {options.Image} runs as {name} on {baseUri}");
@@ -92,7 +101,10 @@ public static class SmokeTest
             if (!VersionMatches(reported, options.ExpectedVersion))
                 throw new DeliveryException($"Smoke test of {options.Image}: {options.VersionPath} reports '{reported}', expected '{options.ExpectedVersion}'");
 
-            var uids = (await docker.TopAsync(containerId, cancellationToken: cancellationToken)).Column("UID");
+            var processes = await docker.CallAsync($"list processes of container {name}",
+                api => api.Containers.ListProcessesAsync(id, new ContainerListProcessesParameters { PsArgs = "-o pid,uid,comm" }, cancellationToken), cancellationToken);
+            var uidColumn = processes.Titles.IndexOf("UID");
+            var uids = processes.Processes.Where(p => uidColumn >= 0 && p.Count > uidColumn).Select(p => p[uidColumn]).ToList();
             if (uids.Count == 0)
                 throw new DeliveryException($"Smoke test of {options.Image}: no processes are running in {name}");
             if (uids.Any(uid => uid is "0" or "root"))
@@ -119,7 +131,8 @@ public static class SmokeTest
             {
                 try
                 {
-                    await docker.RemoveContainerAsync(containerId, force: true, CancellationToken.None);
+                    await docker.CallAsync($"remove container {name}",
+                        api => api.Containers.RemoveContainerAsync(containerId, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, CancellationToken.None));
                 }
                 catch (DeliveryException removeError)
                 {
@@ -136,7 +149,7 @@ public static class SmokeTest
         var lastAnswer = "no answer yet";
         while (watch.Elapsed < options.ReadyTimeout)
         {
-            var state = (await docker.InspectContainerAsync(containerId, cancellationToken))?.State;
+            var state = (await docker.CallAsync($"inspect container {containerId}", api => api.Containers.InspectContainerAsync(containerId, cancellationToken), cancellationToken)).State;
             if (state is null || !state.Running)
                 throw new DeliveryException($"Smoke test of {options.Image}: the container exited with code {state?.ExitCode} before {readyUri.AbsolutePath} answered");
             try
@@ -188,6 +201,12 @@ public static class SmokeTest
     /// <summary>Equal, or equal once build metadata ("+sha") is dropped from the reported version.</summary>
     public static bool VersionMatches(string reported, string expected) =>
         reported == expected || (!expected.Contains('+') && reported.Split('+')[0] == expected);
+
+    /// <summary>The host port the engine bound to a container port, or null when it is not published.</summary>
+    static int? HostPortFor(ContainerInspectResponse container, int containerPort) =>
+        container.NetworkSettings?.Ports is { } ports && ports.TryGetValue($"{containerPort}/tcp", out var bindings) && bindings is not null
+            ? bindings.Select(b => int.TryParse(b.HostPort, out var p) ? p : 0).FirstOrDefault(p => p > 0) is > 0 and var port ? port : null
+            : null;
 
     static async Task<IReadOnlyList<string>> LogTailAsync(DockerEngineClient docker, string containerId, int lines)
     {

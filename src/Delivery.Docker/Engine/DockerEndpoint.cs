@@ -2,7 +2,8 @@ using Delivery.Core;
 
 namespace Delivery.Docker;
 
-/// <summary>Where the Docker Engine API listens: a unix socket or a plain TCP address, as DOCKER_HOST spells it.</summary>
+/// <summary>Where the Docker Engine API listens: a unix socket or a plain TCP address, as DOCKER_HOST spells it.
+/// Parsed here (not left to Docker.DotNet) so that a bad DOCKER_HOST fails in one line naming the accepted forms.</summary>
 public sealed record DockerEndpoint
 {
     public const string DefaultSocketPath = "/var/run/docker.sock";
@@ -11,8 +12,8 @@ public sealed record DockerEndpoint
     public required string Address { get; init; }
     /// <summary>Set for unix sockets; null for TCP.</summary>
     public string? SocketPath { get; init; }
-    /// <summary>The HTTP base address requests are sent to (a placeholder host for unix sockets).</summary>
-    public required Uri BaseAddress { get; init; }
+    /// <summary>The endpoint as Docker.DotNet takes it (its scheme picks the transport: unix socket or plain HTTP).</summary>
+    public Uri Uri => new(Address);
 
     public bool IsDefaultLocalSocket => SocketPath == DefaultSocketPath;
 
@@ -43,8 +44,7 @@ public sealed record DockerEndpoint
             if (!Uri.TryCreate("http://" + rest, UriKind.Absolute, out var uri) || uri.AbsolutePath != "/" || string.IsNullOrEmpty(uri.Host))
                 throw new DeliveryException($"DOCKER_HOST '{value}' is not a valid tcp://host:port address");
             var port = rest.Contains(':') && !rest.EndsWith(']') ? uri.Port : 2375;
-            var address = new UriBuilder("http", uri.Host, port).Uri;
-            return new DockerEndpoint { Address = $"tcp://{uri.Host}:{port}", BaseAddress = address };
+            return new DockerEndpoint { Address = $"tcp://{uri.Host}:{port}" };
         }
         throw new DeliveryException($"DOCKER_HOST '{value}' is not supported: use unix:///path/to/docker.sock or tcp://host:port");
     }
@@ -53,6 +53,5 @@ public sealed record DockerEndpoint
     {
         Address = "unix://" + socketPath,
         SocketPath = socketPath,
-        BaseAddress = new Uri("http://docker.sock/"),
     };
 }

@@ -1,11 +1,12 @@
+using System.IO.Pipelines;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Delivery.Core;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Version = System.Version;
 
 namespace Delivery.Docker;
 
@@ -28,61 +29,90 @@ public sealed class DockerBuildException(string? failedStep, string engineError,
     public IReadOnlyList<string> OutputTail { get; } = outputTail;
 }
 
+public enum LogStream { StdOut = 1, StdErr = 2 }
+
+public sealed record ContainerLogLine(LogStream Stream, string Text)
+{
+    public override string ToString() => Text;
+}
+
 /// <summary>
-/// A small typed client for the Docker Engine API (v1.41) over a unix socket or plain TCP, covering what the build and
-/// the smoke test need: images (build, tag, inspect, push, pull, import, remove) and containers.
+/// A thin façade over Docker.DotNet's <see cref="IDockerClient"/>. Docker.DotNet does the HTTP, the unix socket and the
+/// models; this adds what the build needs on top: the API version negotiated with the engine, one-line errors, and
+/// the errors that arrive inside build, push, pull and import streams (the engine answers 200 on a failed push).
+/// Everything else is <see cref="ConnectAsync"/> and Docker.DotNet itself, wrapped in <see cref="CallAsync{T}"/>.
 /// </summary>
 public sealed partial class DockerEngineClient : IDisposable
 {
-    public const string ApiVersion = "1.41";
+    /// <summary>The oldest Engine API the build works with (Debian's docker.io 20.10).</summary>
+    public static readonly Version MinimumApiVersion = new(1, 41);
+    /// <summary>The newest Engine API Docker.DotNet.Enhanced 4.3 was generated from (Docker 29).</summary>
+    public static readonly Version MaximumApiVersion = new(1, 52);
 
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNameCaseInsensitive = true,
-        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
-    };
+    readonly SemaphoreSlim connecting = new(1, 1);
+    DockerClient? client;
 
-    readonly HttpClient http;
-
-    public DockerEngineClient(DockerEndpoint? endpoint = null)
-    {
-        Endpoint = endpoint ?? DockerEndpoint.FromEnvironment();
-        var handler = new SocketsHttpHandler
-        {
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-        };
-        if (Endpoint.SocketPath is { } socketPath)
-        {
-            handler.ConnectCallback = async (_, cancellationToken) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            };
-        }
-        // Builds and pushes stream for minutes; callers bound them with cancellation tokens instead.
-        http = new HttpClient(handler) { BaseAddress = Endpoint.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
-    }
+    public DockerEngineClient(DockerEndpoint? endpoint = null) => Endpoint = endpoint ?? DockerEndpoint.FromEnvironment();
 
     public DockerEndpoint Endpoint { get; }
 
-    public void Dispose() => http.Dispose();
+    /// <summary>The API version agreed with the engine; null until <see cref="ConnectAsync"/> succeeded.</summary>
+    public Version? ApiVersion { get; private set; }
+
+    public void Dispose()
+    {
+        client?.Dispose();
+        connecting.Dispose();
+    }
+
+    /// <summary>
+    /// The Docker.DotNet client, speaking the newest API version both sides know (as the docker CLI negotiates):
+    /// the engine's own version capped at <see cref="MaximumApiVersion"/>. An engine older than
+    /// <see cref="MinimumApiVersion"/> or one that does not answer fails in one line.
+    /// </summary>
+    public async Task<IDockerClient> ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        if (client is not null) return client;
+        await connecting.WaitAsync(cancellationToken);
+        try
+        {
+            if (client is not null) return client;
+            using var unversioned = Build(apiVersion: null);
+            var engine = await Guard("version", () => unversioned.System.GetVersionAsync(cancellationToken), cancellationToken);
+            var offered = Version.Parse(engine.APIVersion);
+            if (offered < MinimumApiVersion)
+                throw new DeliveryException($"Docker Engine {engine.Version} at {Endpoint} speaks API {engine.APIVersion}; API {MinimumApiVersion} or newer is needed");
+            ApiVersion = offered < MaximumApiVersion ? offered : MaximumApiVersion;
+            return client = Build(ApiVersion);
+        }
+        finally
+        {
+            connecting.Release();
+        }
+    }
+
+    DockerClient Build(Version? apiVersion) =>
+        new DockerClientBuilder().WithEndpoint(Endpoint.Uri).WithApiVersion(apiVersion).Build();
+
+    /// <summary>Runs one Docker.DotNet call with this client's one-line errors.</summary>
+    public async Task<T> CallAsync<T>(string operation, Func<IDockerClient, Task<T>> call, CancellationToken cancellationToken = default)
+    {
+        var api = await ConnectAsync(cancellationToken);
+        return await Guard(operation, () => call(api), cancellationToken);
+    }
+
+    /// <inheritdoc cref="CallAsync{T}"/>
+    public Task CallAsync(string operation, Func<IDockerClient, Task> call, CancellationToken cancellationToken = default) =>
+        CallAsync(operation, async api => { await call(api); return true; }, cancellationToken);
 
     // ---------------------------------------------------------------- system
 
     /// <summary>Throws a one-line <see cref="DeliveryException"/> when the engine does not answer.</summary>
     public async Task PingAsync(CancellationToken cancellationToken = default)
     {
-        using var response = await SendAsync(HttpMethod.Get, "/_ping", "ping", cancellationToken);
+        // Unversioned: the engine may not be reachable yet, so nothing is negotiated.
+        using var unversioned = Build(apiVersion: null);
+        await Guard("ping", async () => { await unversioned.System.PingAsync(cancellationToken); return true; }, cancellationToken);
     }
 
     /// <summary>True when the engine answers a ping within <paramref name="timeout"/> (default 5 s).</summary>
@@ -105,329 +135,224 @@ public sealed partial class DockerEngineClient : IDisposable
         }
     }
 
-    public async Task<DockerVersion> VersionAsync(CancellationToken cancellationToken = default)
-    {
-        using var response = await SendAsync(HttpMethod.Get, "/version", "version", cancellationToken);
-        return await ReadJsonAsync<DockerVersion>(response, cancellationToken);
-    }
+    public Task<VersionResponse> VersionAsync(CancellationToken cancellationToken = default) =>
+        CallAsync("version", api => api.System.GetVersionAsync(cancellationToken), cancellationToken);
 
     // ---------------------------------------------------------------- images
 
+    /// <summary>The image, or null when no such image exists.</summary>
+    public async Task<ImageInspectResponse?> InspectImageAsync(string image, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await CallAsync($"inspect image {image}", api => api.Images.InspectImageAsync(image, cancellationToken), cancellationToken);
+        }
+        catch (DockerEngineException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Builds from a build context; the Dockerfile name comes from the context.</summary>
-    public Task<string> BuildImageAsync(BuildContext context, ImageBuildOptions options, Action<string>? onOutput = null, CancellationToken cancellationToken = default) =>
-        BuildImageAsync(context.OpenRead(), options with { Dockerfile = context.DockerfileName }, onOutput, cancellationToken);
+    public Task<string> BuildImageAsync(BuildContext context, ImageBuildParameters parameters, Action<string>? onOutput = null, CancellationToken cancellationToken = default)
+    {
+        parameters.Dockerfile = context.DockerfileName;
+        return BuildImageAsync(context.OpenRead(), parameters, onOutput, cancellationToken);
+    }
 
     /// <summary>
-    /// Builds an image from a tar build context (POST /build). Each output line goes to <paramref name="onOutput"/>.
-    /// Returns the image id (sha256:…). A failing step throws <see cref="DockerBuildException"/>.
+    /// Builds an image from a tar build context. Each output line goes to <paramref name="onOutput"/>. Returns the
+    /// image id (sha256:…). A failing step, reported inside the stream, throws <see cref="DockerBuildException"/>.
     /// </summary>
-    public async Task<string> BuildImageAsync(Stream tarContext, ImageBuildOptions options, Action<string>? onOutput = null, CancellationToken cancellationToken = default)
+    public async Task<string> BuildImageAsync(Stream tarContext, ImageBuildParameters parameters, Action<string>? onOutput = null, CancellationToken cancellationToken = default)
     {
-        var query = new QueryString()
-            .Add("dockerfile", options.Dockerfile)
-            .Add("rm", "1")
-            .Add("forcerm", "1");
-        foreach (var tag in options.Tags) query.Add("t", tag);
-        if (options.BuildArgs is { Count: > 0 }) query.Add("buildargs", JsonSerializer.Serialize(options.BuildArgs));
-        if (options.Labels is { Count: > 0 }) query.Add("labels", JsonSerializer.Serialize(options.Labels));
-        if (options.NoCache) query.Add("nocache", "1");
-        if (options.Pull) query.Add("pull", "1");
-
-        using var content = new StreamContent(tarContext, 81920);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/x-tar");
-        using var response = await SendAsync(HttpMethod.Post, "/build" + query, "image build", cancellationToken, content);
-
+        parameters.Remove ??= true;
+        parameters.ForceRemove ??= true;
         var transcript = new BuildTranscript(onOutput);
         string? imageId = null;
-        await foreach (var message in ReadMessagesAsync(response, cancellationToken))
+        string? error = null;
+        var messages = new Messages(message =>
         {
+            if (error is not null) return;
             if (message.Stream is not null) transcript.Append(message.Stream);
-            else if (message.Status is not null && message.ProgressDetail?.Current is null)
-                transcript.Append((message.Id is null ? "" : message.Id + ": ") + message.Status + "\n");
-
-            if (message.Aux is { ValueKind: JsonValueKind.Object } aux && aux.TryGetProperty("ID", out var id) && id.ValueKind == JsonValueKind.String)
-                imageId = id.GetString();
-
-            if (message.ErrorText is { } error)
-            {
-                transcript.Flush();
-                throw new DockerBuildException(transcript.CurrentStep, error.Trim(), transcript.CurrentStepOutput);
-            }
-        }
+            else if (message.Status is not null && message.Progress?.Current is null)
+                transcript.Append((message.ID is null ? "" : message.ID + ": ") + message.Status + "\n");
+            imageId = AuxString(message, "ID") ?? imageId;
+            error = message.Error?.Message;
+        });
+        await CallAsync("image build", api => api.Images.BuildImageFromDockerfileAsync(parameters, tarContext, null, null, messages, cancellationToken), cancellationToken);
         transcript.Flush();
+        if (error is not null) throw new DockerBuildException(transcript.CurrentStep, error.Trim(), transcript.CurrentStepOutput);
         imageId ??= transcript.SuccessfullyBuiltId;
         if (imageId is null)
             throw new DeliveryException($"Docker build ended without an image id; last output: {transcript.LastLine ?? "(none)"}");
         return imageId;
     }
 
-    /// <summary>Adds <paramref name="repository"/>:<paramref name="tag"/> to an existing image.</summary>
-    public async Task TagImageAsync(string image, string repository, string tag, CancellationToken cancellationToken = default)
-    {
-        var query = new QueryString().Add("repo", repository).Add("tag", tag);
-        using var response = await SendAsync(HttpMethod.Post, $"/images/{image}/tag{query}", $"tag {image} as {repository}:{tag}", cancellationToken);
-    }
-
-    /// <summary>The image's id, size, labels and RepoDigests, or null when no such image exists.</summary>
-    public async Task<ImageDetails?> InspectImageAsync(string image, CancellationToken cancellationToken = default)
-    {
-        using var response = await SendAsync(HttpMethod.Get, $"/images/{image}/json", $"inspect image {image}", cancellationToken, allowed: HttpStatusCode.NotFound);
-        if (response.StatusCode == HttpStatusCode.NotFound) return null;
-        return await ReadJsonAsync<ImageDetails>(response, cancellationToken);
-    }
-
-    /// <summary>Removes an image reference (and the image when it was the last one). False when it did not exist.</summary>
-    public async Task<bool> RemoveImageAsync(string image, bool force = false, CancellationToken cancellationToken = default)
-    {
-        var query = new QueryString().Add("force", force ? "1" : "0");
-        using var response = await SendAsync(HttpMethod.Delete, $"/images/{image}{query}", $"remove image {image}", cancellationToken, allowed: HttpStatusCode.NotFound);
-        return response.StatusCode != HttpStatusCode.NotFound;
-    }
-
-    /// <summary>
-    /// Local images, optionally only those whose reference matches <paramref name="reference"/> (engine filter
-    /// syntax, e.g. "webapp" or "webapp:sha-*"). <paramref name="all"/> includes intermediate build images.
-    /// </summary>
-    public async Task<IReadOnlyList<ImageSummary>> ListImagesAsync(string? reference = null, bool all = false, CancellationToken cancellationToken = default)
-    {
-        var query = new QueryString().Add("all", all ? "1" : "0");
-        if (reference is not null)
-            query.Add("filters", JsonSerializer.Serialize(new Dictionary<string, string[]> { ["reference"] = [reference] }));
-        using var response = await SendAsync(HttpMethod.Get, "/images/json" + query, "list images", cancellationToken);
-        return await ReadJsonAsync<List<ImageSummary>>(response, cancellationToken);
-    }
-
     /// <summary>
     /// Pushes repository:tag and returns the manifest digest the registry stored (sha256:…). Registry errors arrive
     /// inside the stream even on HTTP 200; they become a one-line <see cref="DeliveryException"/> naming the registry.
+    /// <paramref name="progress"/> sees every message: layer id, status ("Pushing", "Pushed", "Layer already exists"),
+    /// and byte counts.
     /// </summary>
-    public async Task<string> PushImageAsync(string repository, string tag, RegistryAuth? auth = null, Action<LayerProgress>? progress = null, CancellationToken cancellationToken = default)
+    public async Task<string> PushImageAsync(string repository, string tag, RegistryAuth? auth = null, Action<JSONMessage>? progress = null, CancellationToken cancellationToken = default)
     {
         var registry = ImageReference.RegistryOf(repository);
         var what = $"push of {repository}:{tag}";
-        using var response = await SendAsync(HttpMethod.Post, $"/images/{repository}/push{new QueryString().Add("tag", tag)}", what, cancellationToken,
-            registryAuth: auth ?? RegistryAuth.Anonymous);
-
         string? digest = null;
-        await foreach (var message in ReadMessagesAsync(response, cancellationToken))
+        string? error = null;
+        var messages = new Messages(message =>
         {
-            if (message.ErrorText is { } error) throw RegistryFailure(what, registry, error);
-            if (message.Aux is { ValueKind: JsonValueKind.Object } aux && aux.TryGetProperty("Digest", out var d) && d.ValueKind == JsonValueKind.String)
-                digest = d.GetString();
+            if (error is not null) return;
+            error = message.Error?.Message;
+            digest ??= AuxString(message, "Digest");
             if (message.Status is { } status)
             {
                 if (digest is null && DigestInStatus().Match(status) is { Success: true } m) digest = m.Groups[1].Value;
-                progress?.Invoke(new LayerProgress(message.Id, status, message.ProgressDetail?.Current, message.ProgressDetail?.Total));
+                progress?.Invoke(message);
             }
-        }
+        });
+        await CallAsync(what, api => api.Images.PushImageAsync($"{repository}:{tag}", new ImagePushParameters { Tag = tag }, ToAuthConfig(auth), messages, cancellationToken), cancellationToken);
+        if (error is not null) throw RegistryFailure(what, registry, error);
         return digest ?? throw new DeliveryException($"Docker Engine: {what} to registry {registry} ended without reporting a digest");
     }
 
     /// <summary>Pulls repository:tag; returns the digest the engine reports (or null when it does not say).</summary>
-    public async Task<string?> PullImageAsync(string repository, string tag, RegistryAuth? auth = null, Action<LayerProgress>? progress = null, CancellationToken cancellationToken = default)
+    public async Task<string?> PullImageAsync(string repository, string tag, RegistryAuth? auth = null, Action<JSONMessage>? progress = null, CancellationToken cancellationToken = default)
     {
         var registry = ImageReference.RegistryOf(repository);
         var what = $"pull of {repository}:{tag}";
-        var query = new QueryString().Add("fromImage", repository).Add("tag", tag);
-        using var response = await SendAsync(HttpMethod.Post, "/images/create" + query, what, cancellationToken,
-            registryAuth: auth ?? RegistryAuth.Anonymous, allowed: HttpStatusCode.NotFound);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-            throw RegistryFailure(what, registry, await ReadErrorAsync(response, cancellationToken));
-
         string? digest = null;
-        await foreach (var message in ReadMessagesAsync(response, cancellationToken))
+        string? error = null;
+        var messages = new Messages(message =>
         {
-            if (message.ErrorText is { } error) throw RegistryFailure(what, registry, error);
+            if (error is not null) return;
+            error = message.Error?.Message;
             if (message.Status is { } status)
             {
                 if (DigestInStatus().Match(status) is { Success: true } m) digest = m.Groups[1].Value;
-                progress?.Invoke(new LayerProgress(message.Id, status, message.ProgressDetail?.Current, message.ProgressDetail?.Total));
+                progress?.Invoke(message);
             }
+        });
+        try
+        {
+            await CallAsync(what, api => api.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, ToAuthConfig(auth), messages, cancellationToken), cancellationToken);
         }
+        catch (DockerEngineException e) when (e.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.InternalServerError)
+        {
+            throw RegistryFailure(what, registry, e.EngineMessage);
+        }
+        if (error is not null) throw RegistryFailure(what, registry, error);
         return digest;
     }
 
     /// <summary>
-    /// Creates an image from a root filesystem tar (POST /images/create?fromSrc=-), applying Dockerfile-style
+    /// Creates an image from a root filesystem tar (docker import), applying Dockerfile-style
     /// <paramref name="changes"/> such as "ENV PATH=…". Returns the new image id.
     /// </summary>
-    public Task<string> ImportImageAsync(Stream rootFilesystemTar, string repository, string tag, IEnumerable<string>? changes = null, CancellationToken cancellationToken = default) =>
-        ImportImageAsync(new StreamContent(rootFilesystemTar, 81920), repository, tag, changes, cancellationToken);
-
-    /// <summary>As above, with the tar written straight into the request body by <paramref name="writeTar"/>.</summary>
-    public Task<string> ImportImageAsync(Func<Stream, CancellationToken, Task> writeTar, string repository, string tag, IEnumerable<string>? changes = null, CancellationToken cancellationToken = default) =>
-        ImportImageAsync(new WrittenContent(writeTar), repository, tag, changes, cancellationToken);
-
-    async Task<string> ImportImageAsync(HttpContent content, string repository, string tag, IEnumerable<string>? changes, CancellationToken cancellationToken)
+    public async Task<string> ImportImageAsync(Stream rootFilesystemTar, string repository, string tag, IEnumerable<string>? changes = null, CancellationToken cancellationToken = default)
     {
-        using var _ = content;
-        var query = new QueryString().Add("fromSrc", "-").Add("repo", repository).Add("tag", tag);
-        foreach (var change in changes ?? []) query.Add("changes", change);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/x-tar");
         var what = $"import of {repository}:{tag}";
-        using var response = await SendAsync(HttpMethod.Post, "/images/create" + query, what, cancellationToken, content);
         string? id = null;
-        await foreach (var message in ReadMessagesAsync(response, cancellationToken))
+        string? error = null;
+        var messages = new Messages(message =>
         {
-            if (message.ErrorText is { } error) throw new DeliveryException($"Docker Engine: {what} failed: {error}");
+            error ??= message.Error?.Message;
             if (message.Status is { } status && status.StartsWith("sha256:", StringComparison.Ordinal)) id = status.Trim();
-        }
+        });
+        var parameters = new ImagesCreateParameters { Repo = repository, Tag = tag, Changes = changes?.ToList() };
+        await CallAsync(what, api => api.Images.CreateImageAsync(parameters, rootFilesystemTar, null, messages, cancellationToken), cancellationToken);
+        if (error is not null) throw new DeliveryException($"Docker Engine: {what} failed: {error}");
         return id ?? throw new DeliveryException($"Docker Engine: {what} ended without an image id");
+    }
+
+    /// <summary>As above, with the tar written by <paramref name="writeTar"/> straight into the request body
+    /// through a pipe: no temporary file, whatever the image's size.</summary>
+    public async Task<string> ImportImageAsync(Func<Stream, CancellationToken, Task> writeTar, string repository, string tag, IEnumerable<string>? changes = null, CancellationToken cancellationToken = default)
+    {
+        var pipe = new Pipe();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var writing = Task.Run(async () =>
+        {
+            await using var writer = pipe.Writer.AsStream();
+            try
+            {
+                await writeTar(writer, stop.Token);
+            }
+            catch (Exception e)
+            {
+                await pipe.Writer.CompleteAsync(e);
+                throw;
+            }
+        }, stop.Token);
+        try
+        {
+            await using var reader = pipe.Reader.AsStream();
+            var id = await ImportImageAsync(reader, repository, tag, changes, cancellationToken);
+            await writing;
+            return id;
+        }
+        catch
+        {
+            await stop.CancelAsync();
+            // A failed writer explains a failed import better than the import's own error.
+            try { await writing; } catch (OperationCanceledException) { }
+            throw;
+        }
     }
 
     // ---------------------------------------------------------------- containers
 
-    /// <summary>Creates (does not start) a container; returns its id.</summary>
-    public async Task<string> CreateContainerAsync(ContainerSpec spec, CancellationToken cancellationToken = default)
-    {
-        var body = ToCreateBody(spec);
-        var query = new QueryString();
-        if (spec.Name is not null) query.Add("name", spec.Name);
-        using var content = JsonContent(body);
-        using var response = await SendAsync(HttpMethod.Post, "/containers/create" + query, $"create container {spec.Name ?? "from " + spec.Image}", cancellationToken, content);
-        var created = await ReadJsonAsync<CreatedContainer>(response, cancellationToken);
-        return created.Id;
-    }
-
-    public async Task StartContainerAsync(string container, CancellationToken cancellationToken = default)
-    {
-        using var response = await SendAsync(HttpMethod.Post, $"/containers/{container}/start", $"start container {container}", cancellationToken,
-            allowed: HttpStatusCode.NotModified);
-    }
-
-    /// <summary>Stops a container, killing it after <paramref name="timeout"/>. Already stopped is fine.</summary>
-    public async Task StopContainerAsync(string container, TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        var query = new QueryString().Add("t", ((int)Math.Ceiling(timeout.TotalSeconds)).ToString());
-        using var response = await SendAsync(HttpMethod.Post, $"/containers/{container}/stop{query}", $"stop container {container}", cancellationToken,
-            allowed: HttpStatusCode.NotModified);
-    }
-
-    /// <summary>Removes a container (force kills it when running). False when it did not exist.</summary>
-    public async Task<bool> RemoveContainerAsync(string container, bool force = true, CancellationToken cancellationToken = default)
-    {
-        var query = new QueryString().Add("force", force ? "1" : "0").Add("v", "1");
-        using var response = await SendAsync(HttpMethod.Delete, $"/containers/{container}{query}", $"remove container {container}", cancellationToken,
-            allowed: HttpStatusCode.NotFound);
-        return response.StatusCode != HttpStatusCode.NotFound;
-    }
-
-    /// <summary>State, health and published ports; null when no such container exists.</summary>
-    public async Task<ContainerDetails?> InspectContainerAsync(string container, CancellationToken cancellationToken = default)
-    {
-        using var response = await SendAsync(HttpMethod.Get, $"/containers/{container}/json", $"inspect container {container}", cancellationToken,
-            allowed: HttpStatusCode.NotFound);
-        if (response.StatusCode == HttpStatusCode.NotFound) return null;
-        return await ReadJsonAsync<ContainerDetails>(response, cancellationToken);
-    }
-
-    /// <summary>Containers (running or not) that carry all the given labels ("key" or "key=value").</summary>
-    public async Task<IReadOnlyList<ContainerSummary>> ListContainersAsync(IEnumerable<string>? labels = null, bool all = true, CancellationToken cancellationToken = default)
-    {
-        var query = new QueryString().Add("all", all ? "1" : "0");
-        var labelList = labels?.ToArray() ?? [];
-        if (labelList.Length > 0)
-            query.Add("filters", JsonSerializer.Serialize(new Dictionary<string, string[]> { ["label"] = labelList }));
-        using var response = await SendAsync(HttpMethod.Get, "/containers/json" + query, "list containers", cancellationToken);
-        return await ReadJsonAsync<List<ContainerSummary>>(response, cancellationToken);
-    }
-
-    /// <summary>The last <paramref name="tail"/> lines of stdout and stderr, demultiplexed.</summary>
-    public async Task<IReadOnlyList<ContainerLogLine>> GetContainerLogsAsync(string container, int tail = 100, CancellationToken cancellationToken = default)
-    {
-        var query = new QueryString().Add("stdout", "1").Add("stderr", "1").Add("tail", tail.ToString());
-        using var response = await SendAsync(HttpMethod.Get, $"/containers/{container}/logs{query}", $"logs of container {container}", cancellationToken);
-        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-        return ContainerLogDecoder.Decode(bytes);
-    }
-
-    /// <summary>The container's processes as <c>ps</c> sees them on the host (default columns: PID, UID, COMMAND).</summary>
-    public async Task<ContainerProcesses> TopAsync(string container, string psArguments = "-o pid,uid,comm", CancellationToken cancellationToken = default)
-    {
-        var query = new QueryString().Add("ps_args", psArguments);
-        using var response = await SendAsync(HttpMethod.Get, $"/containers/{container}/top{query}", $"list processes of container {container}", cancellationToken);
-        return await ReadJsonAsync<ContainerProcesses>(response, cancellationToken);
-    }
-
-    /// <summary>Waits until the container stops and returns its exit code.</summary>
-    public async Task<int> WaitContainerAsync(string container, CancellationToken cancellationToken = default)
-    {
-        using var response = await SendAsync(HttpMethod.Post, $"/containers/{container}/wait", $"wait for container {container}", cancellationToken);
-        return (await ReadJsonAsync<WaitResult>(response, cancellationToken)).StatusCode;
-    }
-
-    static ContainerCreateBody ToCreateBody(ContainerSpec spec)
-    {
-        Dictionary<string, object>? exposed = null;
-        Dictionary<string, IReadOnlyList<HostPortBinding>>? bindings = null;
-        if (spec.Ports is { Count: > 0 })
+    /// <summary>The last <paramref name="tail"/> lines of stdout and stderr, in the order the engine sent them.</summary>
+    public Task<IReadOnlyList<ContainerLogLine>> GetContainerLogsAsync(string container, int tail = 100, CancellationToken cancellationToken = default) =>
+        CallAsync<IReadOnlyList<ContainerLogLine>>($"logs of container {container}", async api =>
         {
-            exposed = [];
-            bindings = [];
-            foreach (var group in spec.Ports.GroupBy(p => $"{p.ContainerPort}/{p.Protocol}"))
+            using var stream = await api.Containers.GetContainerLogsAsync(container,
+                new ContainerLogsParameters { ShowStdout = true, ShowStderr = true, Tail = tail.ToString() }, cancellationToken);
+            var lines = new List<ContainerLogLine>();
+            var pending = new Dictionary<LogStream, StringBuilder> { [LogStream.StdOut] = new(), [LogStream.StdErr] = new() };
+            var decoders = new Dictionary<LogStream, Decoder> { [LogStream.StdOut] = Encoding.UTF8.GetDecoder(), [LogStream.StdErr] = Encoding.UTF8.GetDecoder() };
+            var buffer = new byte[8192];
+            var chars = new char[Encoding.UTF8.GetMaxCharCount(buffer.Length)];
+            while (await stream.ReadOutputAsync(buffer, 0, buffer.Length, cancellationToken) is { EOF: false } read)
             {
-                exposed[group.Key] = new { };
-                bindings[group.Key] = group.Select(p => new HostPortBinding(p.HostIp, p.HostPort == 0 ? "" : p.HostPort.ToString())).ToList();
+                var kind = read.Target == MultiplexedStream.TargetStream.StandardError ? LogStream.StdErr : LogStream.StdOut;
+                var text = pending[kind].Append(chars, 0, decoders[kind].GetChars(buffer, 0, read.Count, chars, 0));
+                var all = text.ToString();
+                var start = 0;
+                for (int newline; (newline = all.IndexOf('\n', start)) >= 0; start = newline + 1)
+                    lines.Add(new ContainerLogLine(kind, all[start..newline].TrimEnd('\r')));
+                text.Clear().Append(all, start, all.Length - start);
             }
-        }
-        static long Nanos(TimeSpan t) => t.Ticks * 100;
-        return new ContainerCreateBody
-        {
-            Image = spec.Image,
-            Env = spec.Environment?.Select(kv => $"{kv.Key}={kv.Value}").ToList(),
-            User = spec.User,
-            Labels = spec.Labels,
-            ExposedPorts = exposed,
-            Entrypoint = spec.Entrypoint,
-            Cmd = spec.Command,
-            Healthcheck = spec.HealthCheck is { } h
-                ? new HealthcheckBody(h.Test, Nanos(h.Interval), Nanos(h.Timeout), h.Retries, Nanos(h.StartPeriod))
-                : null,
-            HostConfig = new HostConfigBody
-            {
-                PortBindings = bindings,
-                ReadonlyRootfs = spec.ReadOnlyRootFilesystem,
-                Tmpfs = spec.Tmpfs,
-                CapDrop = spec.CapDrop,
-                SecurityOpt = spec.SecurityOptions,
-                RestartPolicy = spec.RestartPolicy is null ? null : new RestartPolicyBody(spec.RestartPolicy),
-                NetworkMode = spec.Network,
-                Memory = spec.MemoryBytes,
-                PidsLimit = spec.PidsLimit,
-            },
-        };
-    }
+            foreach (var (kind, rest) in pending)
+                if (rest.Length > 0) lines.Add(new ContainerLogLine(kind, rest.ToString().TrimEnd('\r')));
+            return lines;
+        }, cancellationToken);
 
     // ---------------------------------------------------------------- plumbing
 
-    async Task<HttpResponseMessage> SendAsync(
-        HttpMethod method, string pathAndQuery, string operation, CancellationToken cancellationToken,
-        HttpContent? content = null, RegistryAuth? registryAuth = null, params HttpStatusCode[] allowed)
+    async Task<T> Guard<T>(string operation, Func<Task<T>> call, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, $"/v{ApiVersion}{pathAndQuery}") { Content = content };
-        if (registryAuth is not null) request.Headers.Add("X-Registry-Auth", registryAuth.ToHeaderValue());
-
-        HttpResponseMessage response;
         try
         {
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            return await call();
         }
-        catch (HttpRequestException ex)
+        catch (DockerApiException e)
         {
-            throw new DeliveryException($"Docker Engine is not reachable at {Endpoint} ({operation}): {Innermost(ex)}", ex);
+            throw new DockerEngineException(operation, e.StatusCode, EngineMessage(e.ResponseBody, e.StatusCode));
         }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        // The TCP transport reports a refused connection as an AggregateException around the SocketException.
+        catch (Exception e) when (IsTransportFailure(e) || e is AggregateException { InnerException: { } inner } && IsTransportFailure(inner))
         {
-            throw new DeliveryException($"Docker Engine at {Endpoint} did not answer ({operation}): connection timed out", ex);
+            throw new DeliveryException($"Docker Engine is not reachable at {Endpoint} ({operation}): {Innermost(e)}", e);
         }
-
-        if (response.IsSuccessStatusCode || allowed.Contains(response.StatusCode)) return response;
-        using (response)
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            var message = await ReadErrorAsync(response, cancellationToken);
-            throw new DockerEngineException(operation, response.StatusCode, message);
+            throw new DeliveryException($"Docker Engine at {Endpoint} did not answer ({operation}): timed out", e);
         }
     }
+
+    static bool IsTransportFailure(Exception e) => e is HttpRequestException or IOException or System.Net.Sockets.SocketException;
 
     static string Innermost(Exception ex)
     {
@@ -435,49 +360,34 @@ public sealed partial class DockerEngineClient : IDisposable
         return ex.Message;
     }
 
-    static async Task<string> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>The engine's {"message": "..."}, else its body, else the status.</summary>
+    static string EngineMessage(string? body, HttpStatusCode status)
     {
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (string.IsNullOrWhiteSpace(body)) return status.ToString();
         try
         {
-            if (JsonSerializer.Deserialize<EngineError>(text, Json)?.Message is { Length: > 0 } message) return message;
+            using var json = JsonDocument.Parse(body);
+            if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("message", out var m) &&
+                m.GetString() is { Length: > 0 } message)
+                return message.Trim();
         }
         catch (JsonException)
         {
         }
-        return string.IsNullOrWhiteSpace(text) ? response.ReasonPhrase ?? "no details" : text.Trim();
+        return body.Trim();
     }
 
-    static async Task<T> ReadJsonAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        return await JsonSerializer.DeserializeAsync<T>(stream, Json, cancellationToken)
-               ?? throw new DeliveryException($"Docker Engine returned an empty answer for {response.RequestMessage?.RequestUri?.AbsolutePath}");
-    }
+    static string? AuxString(JSONMessage message, string name) =>
+        message.Aux?.ExtensionData is { } aux && aux.TryGetValue(name, out var value) && value is JsonElement { ValueKind: JsonValueKind.String } s
+            ? s.GetString()
+            : null;
 
-    static StringContent JsonContent<T>(T value) =>
-        new(JsonSerializer.Serialize(value, Json), Encoding.UTF8, "application/json");
-
-    /// <summary>The engine streams one JSON object per line (CRLF-terminated).</summary>
-    static async IAsyncEnumerable<JsonMessage> ReadMessagesAsync(HttpResponseMessage response, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        while (await reader.ReadLineAsync(cancellationToken) is { } line)
-        {
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            JsonMessage? message;
-            try
-            {
-                message = JsonSerializer.Deserialize<JsonMessage>(line, Json);
-            }
-            catch (JsonException)
-            {
-                message = new JsonMessage(line + "\n", null, null, null, null, null, null);
-            }
-            if (message is not null) yield return message;
-        }
-    }
+    /// <summary>The credentials as Docker.DotNet sends them; an empty config (<c>{}</c>) when anonymous, which the
+    /// engine still requires on push.</summary>
+    static AuthConfig ToAuthConfig(RegistryAuth? auth) =>
+        auth is null || auth.IsAnonymous
+            ? new AuthConfig()
+            : new AuthConfig { Username = auth.Username, Password = auth.Password, ServerAddress = auth.ServerAddress };
 
     static DeliveryException RegistryFailure(string what, string registry, string error)
     {
@@ -498,32 +408,9 @@ public sealed partial class DockerEngineClient : IDisposable
     [GeneratedRegex(@"[Dd]igest: (sha256:[0-9a-f]{64})")]
     private static partial Regex DigestInStatus();
 
-    /// <summary>A request body produced by a writer callback, sent chunked.</summary>
-    sealed class WrittenContent(Func<Stream, CancellationToken, Task> write) : HttpContent
+    /// <summary>Handles each streamed message on the reading thread (<see cref="Progress{T}"/> would post them later).</summary>
+    sealed class Messages(Action<JSONMessage> handle) : IProgress<JSONMessage>
     {
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => write(stream, CancellationToken.None);
-
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken) =>
-            write(stream, cancellationToken);
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = 0;
-            return false;
-        }
-    }
-
-    /// <summary>Builds a query string with repeated keys allowed (the engine reads repeated "t" and "changes").</summary>
-    sealed class QueryString
-    {
-        readonly StringBuilder builder = new();
-
-        public QueryString Add(string name, string value)
-        {
-            builder.Append(builder.Length == 0 ? '?' : '&').Append(Uri.EscapeDataString(name)).Append('=').Append(Uri.EscapeDataString(value));
-            return this;
-        }
-
-        public override string ToString() => builder.ToString();
+        public void Report(JSONMessage value) => handle(value);
     }
 }

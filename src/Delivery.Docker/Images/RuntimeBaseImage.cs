@@ -46,8 +46,8 @@ public static partial class RuntimeBaseImage
 
         if (!options.Force && await docker.InspectImageAsync(reference, cancellationToken) is { } existing)
         {
-            log?.Invoke($"Base image {reference} exists ({existing.Id[..Math.Min(19, existing.Id.Length)]}); not rebuilding");
-            return new RuntimeBaseImageResult(reference, existing.Id, existing.Size, version, Created: false, watch.Elapsed);
+            log?.Invoke($"Base image {reference} exists ({existing.ID[..Math.Min(19, existing.ID.Length)]}); not rebuilding");
+            return new RuntimeBaseImageResult(reference, existing.ID, existing.Size, version, Created: false, watch.Elapsed);
         }
 
         var archive = await CollectAsync(options with { RuntimeVersion = version }, log, cancellationToken);

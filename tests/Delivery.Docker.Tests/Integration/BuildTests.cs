@@ -1,3 +1,4 @@
+using Docker.DotNet.Models;
 using Delivery.Core;
 
 namespace Delivery.Docker.Tests.Integration;
@@ -27,20 +28,20 @@ public sealed class BuildTests(DockerFixture fixture)
         var output = new List<string>();
 
         using var context = BuildContext.FromDirectory(dir);
-        var id = await fixture.Docker.BuildImageAsync(context, new ImageBuildOptions
+        var id = await fixture.Docker.BuildImageAsync(context, new ImageBuildParameters
         {
-            Tags = tags,
+            Tags = tags.ToList(),
             BuildArgs = new Dictionary<string, string> { ["GREETING"] = "hello " + fixture.Prefix },
             Labels = new Dictionary<string, string>(fixture.Labels) { ["org.opencontainers.image.version"] = "1.0.0" },
         }, output.Add);
 
         var image = await fixture.Docker.InspectImageAsync(tags[0]);
         Assert.NotNull(image);
-        Assert.Equal(id, image.Id);
+        Assert.Equal(id, image.ID);
         Assert.StartsWith("sha256:", id);
         Assert.Equal(tags.Order(), image.RepoTags!.Order());
-        Assert.Equal("1.0.0", image.Labels["org.opencontainers.image.version"]);
-        Assert.Equal("hello " + fixture.Prefix, image.Labels["fixture.greeting"]);
+        Assert.Equal("1.0.0", image.Config!.Labels["org.opencontainers.image.version"]);
+        Assert.Equal("hello " + fixture.Prefix, image.Config!.Labels["fixture.greeting"]);
         Assert.Contains(output, l => l.StartsWith("Step 2/", StringComparison.Ordinal) && l.EndsWith(" : ARG GREETING=unset", StringComparison.Ordinal));
 
         var (exit, lines) = await fixture.RunToCompletionAsync(tags[1], "sh", "-c", "cat /greeting.txt; ls -a /ctx /ctx/data");
@@ -66,7 +67,7 @@ public sealed class BuildTests(DockerFixture fixture)
         fixture.Track(tag);
 
         using var tar = BuildContext.FromDirectory(context, dockerfile);
-        await fixture.Docker.BuildImageAsync(tar, new ImageBuildOptions { Tags = [tag], Labels = fixture.Labels });
+        await fixture.Docker.BuildImageAsync(tar, new ImageBuildParameters { Tags = [tag], Labels = fixture.Labels.ToDictionary() });
         var (_, lines) = await fixture.RunToCompletionAsync(tag, "ls", "-a", "/app");
 
         Assert.Equal(["app.dll"], lines.Select(l => l.Text).Where(t => !t.StartsWith('.')).ToList());
@@ -88,7 +89,7 @@ public sealed class BuildTests(DockerFixture fixture)
 
         using var context = BuildContext.FromDirectory(dir);
         var error = await Assert.ThrowsAsync<DockerBuildException>(() =>
-            fixture.Docker.BuildImageAsync(context, new ImageBuildOptions { Labels = fixture.Labels }, output.Add));
+            fixture.Docker.BuildImageAsync(context, new ImageBuildParameters { Labels = fixture.Labels.ToDictionary() }, output.Add));
 
         Assert.DoesNotContain('\n', error.Message);
         Assert.Matches(@"^Docker build failed at step 3/\d+ \(RUN echo compiling widget && ", error.Message);
@@ -109,7 +110,7 @@ public sealed class BuildTests(DockerFixture fixture)
 
         using var context = BuildContext.FromDirectory(dir);
         var error = await Assert.ThrowsAsync<DockerBuildException>(() =>
-            fixture.Docker.BuildImageAsync(context, new ImageBuildOptions { Labels = fixture.Labels }));
+            fixture.Docker.BuildImageAsync(context, new ImageBuildParameters { Labels = fixture.Labels.ToDictionary() }));
 
         Assert.Matches(@"^step 2/\d+ \(COPY missing.txt /\)$", error.FailedStep);
         Assert.Contains("missing.txt", error.EngineError);
@@ -123,12 +124,12 @@ public sealed class BuildTests(DockerFixture fixture)
         var repository = fixture.Name("retagged");
         fixture.Track(repository + ":again");
 
-        await fixture.Docker.TagImageAsync(shell, repository, "again");
+        await fixture.TagAsync(shell, repository, "again");
 
         var original = await fixture.Docker.InspectImageAsync(shell);
         var tagged = await fixture.Docker.InspectImageAsync(repository + ":again");
-        Assert.Equal(original!.Id, tagged!.Id);
-        Assert.True(await fixture.Docker.RemoveImageAsync(repository + ":again"));
+        Assert.Equal(original!.ID, tagged!.ID);
+        Assert.True(await fixture.RemoveImageAsync(repository + ":again"));
         Assert.NotNull(await fixture.Docker.InspectImageAsync(shell));
     }
 }

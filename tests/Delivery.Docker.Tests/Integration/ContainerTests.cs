@@ -1,3 +1,6 @@
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
 namespace Delivery.Docker.Tests.Integration;
 
 [Collection(DockerCollection.Name)]
@@ -8,33 +11,36 @@ public sealed class ContainerTests(DockerFixture fixture)
     {
         var image = await fixture.AppImageAsync();
         var name = fixture.Name("lifecycle");
-        var id = await fixture.Docker.CreateContainerAsync(new ContainerSpec
+        var id = (await fixture.Api.Containers.CreateContainerAsync(new CreateContainerParameters
         {
             Image = image,
             Name = name,
-            Environment = new Dictionary<string, string> { ["GREETING"] = "hi" },
-            Ports = [new PortBinding(8080)],
-            Labels = fixture.Labels,
-            ReadOnlyRootFilesystem = true,
-            Tmpfs = new Dictionary<string, string> { ["/tmp"] = "rw,noexec,nosuid,size=16m" },
-            CapDrop = ["ALL"],
-            SecurityOptions = ["no-new-privileges"],
-        });
+            Env = ["GREETING=hi"],
+            Labels = fixture.Labels.ToDictionary(),
+            ExposedPorts = new Dictionary<string, EmptyStruct> { ["8080/tcp"] = default },
+            HostConfig = new HostConfig
+            {
+                PortBindings = new Dictionary<string, IList<PortBinding>> { ["8080/tcp"] = [new PortBinding { HostIP = "127.0.0.1", HostPort = "" }] },
+                ReadonlyRootfs = true,
+                Tmpfs = new Dictionary<string, string> { ["/tmp"] = "rw,noexec,nosuid,size=16m" },
+                CapDrop = ["ALL"],
+                SecurityOpt = ["no-new-privileges"],
+            },
+        })).ID;
         try
         {
-            await fixture.Docker.StartContainerAsync(id);
-            var details = await fixture.Docker.InspectContainerAsync(name);
-            Assert.NotNull(details);
-            Assert.Equal(id, details.Id);
-            Assert.True(details.State.Running);
-            Assert.Null(details.HealthStatus);
+            await fixture.Api.Containers.StartContainerAsync(id, null);
+            var details = await fixture.Api.Containers.InspectContainerAsync(name);
+            Assert.Equal(id, details.ID);
+            Assert.True(details.State!.Running);
+            Assert.Null(details.State.Health);
             Assert.True(details.HostConfig!.ReadonlyRootfs);
             Assert.Equal(["ALL"], details.HostConfig.CapDrop);
-            Assert.Contains("no-new-privileges", details.HostConfig.SecurityOpt!);
-            Assert.Contains("GREETING=hi", details.Config.Env!);
-            Assert.Equal("127.0.0.1", details.NetworkSettings!.Ports!["8080/tcp"]![0].HostIp);
-            var port = details.HostPortFor(8080);
-            Assert.NotNull(port);
+            Assert.Contains("no-new-privileges", details.HostConfig.SecurityOpt);
+            Assert.Contains("GREETING=hi", details.Config!.Env);
+            Assert.Equal("127.0.0.1", details.NetworkSettings!.Ports["8080/tcp"][0].HostIP);
+            var port = int.Parse(details.NetworkSettings.Ports["8080/tcp"][0].HostPort);
+            Assert.True(port > 0);
 
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
             string? body = null;
@@ -45,62 +51,62 @@ public sealed class ContainerTests(DockerFixture fixture)
             }
             Assert.Equal("fixture home", body);
 
-            var processes = await fixture.Docker.TopAsync(id);
-            Assert.Equal(["10001"], processes.Column("UID").Distinct());
-            Assert.Contains("dotnet", processes.Column("COMMAND"));
+            var processes = await fixture.Api.Containers.ListProcessesAsync(id, new ContainerListProcessesParameters { PsArgs = "-o pid,uid,comm" });
+            Assert.Equal(["10001"], processes.Processes.Select(p => p[processes.Titles.IndexOf("UID")]).Distinct());
+            Assert.Contains("dotnet", processes.Processes.Select(p => p[processes.Titles.IndexOf("COMMAND")]));
 
             var logs = await fixture.Docker.GetContainerLogsAsync(id, tail: 50);
             Assert.Contains(logs, l => l.Stream == LogStream.StdErr && l.Text == "fixture: starting (stderr)");
             Assert.Contains(logs, l => l.Stream == LogStream.StdOut && l.Text.Contains("Now listening on: http://[::]:8080", StringComparison.Ordinal));
 
-            await fixture.Docker.StopContainerAsync(id, TimeSpan.FromSeconds(10));
-            var stopped = await fixture.Docker.InspectContainerAsync(id);
-            Assert.False(stopped!.State.Running);
+            Assert.True(await fixture.Api.Containers.StopContainerAsync(id, new ContainerStopParameters { WaitBeforeKillSeconds = 10 }));
+            var stopped = await fixture.Api.Containers.InspectContainerAsync(id);
+            Assert.False(stopped.State!.Running);
             Assert.Equal("exited", stopped.State.Status);
             Assert.Equal(0, stopped.State.ExitCode);
-            await fixture.Docker.StopContainerAsync(id, TimeSpan.FromSeconds(1)); // already stopped: fine
+            Assert.False(await fixture.Api.Containers.StopContainerAsync(id, new ContainerStopParameters { WaitBeforeKillSeconds = 1 })); // already stopped: fine
         }
         finally
         {
-            Assert.True(await fixture.Docker.RemoveContainerAsync(id));
+            await fixture.Api.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true });
         }
-        Assert.Null(await fixture.Docker.InspectContainerAsync(id));
+        await Assert.ThrowsAsync<DockerContainerNotFoundException>(() => fixture.Api.Containers.InspectContainerAsync(id));
     }
 
     [Fact]
     public async Task Logs_are_demultiplexed_and_health_checks_are_reported()
     {
         var shell = await fixture.ShellImageAsync();
-        var id = await fixture.Docker.CreateContainerAsync(new ContainerSpec
+        var id = (await fixture.Api.Containers.CreateContainerAsync(new CreateContainerParameters
         {
             Image = shell,
             Name = fixture.Name("logs"),
-            Labels = fixture.Labels,
-            Command = ["sh", "-c", "for i in 1 2 3 4 5; do echo out-$i; echo err-$i >&2; done; sleep 60"],
-            HealthCheck = new ContainerHealthCheck(["CMD", "true"], TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5), 3, TimeSpan.Zero),
-        });
+            Labels = fixture.Labels.ToDictionary(),
+            Cmd = ["sh", "-c", "for i in 1 2 3 4 5; do echo out-$i; echo err-$i >&2; done; sleep 60"],
+            Healthcheck = new HealthcheckConfig { Test = ["CMD", "true"], Interval = TimeSpan.FromMilliseconds(200), Timeout = TimeSpan.FromSeconds(5), Retries = 3 },
+        })).ID;
         try
         {
-            await fixture.Docker.StartContainerAsync(id);
-            ContainerDetails? details = null;
+            await fixture.Api.Containers.StartContainerAsync(id, null);
+            ContainerInspectResponse? details = null;
             for (var i = 0; i < 200; i++)
             {
-                details = await fixture.Docker.InspectContainerAsync(id);
-                if (details!.HealthStatus == "healthy") break;
+                details = await fixture.Api.Containers.InspectContainerAsync(id);
+                if (details.State?.Health?.Status == "healthy") break;
                 await Task.Delay(100);
             }
-            Assert.Equal("healthy", details!.HealthStatus);
+            Assert.Equal("healthy", details!.State!.Health!.Status);
 
             var all = await fixture.Docker.GetContainerLogsAsync(id, tail: 100);
             Assert.Equal(["out-1", "out-2", "out-3", "out-4", "out-5"], all.Where(l => l.Stream == LogStream.StdOut).Select(l => l.Text));
             Assert.Equal(["err-1", "err-2", "err-3", "err-4", "err-5"], all.Where(l => l.Stream == LogStream.StdErr).Select(l => l.Text));
 
-            var listed = await fixture.Docker.ListContainersAsync([$"{DockerFixture.RunLabel}={fixture.Prefix}"]);
-            Assert.Contains(listed, c => c.Id == id && c.State == "running");
+            var listed = await fixture.ListOwnContainersAsync();
+            Assert.Contains(listed, c => c.ID == id && c.State == "running");
         }
         finally
         {
-            await fixture.Docker.RemoveContainerAsync(id, force: true);
+            await fixture.Api.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true });
         }
     }
 
@@ -108,17 +114,17 @@ public sealed class ContainerTests(DockerFixture fixture)
     public async Task Logs_can_be_tailed()
     {
         var shell = await fixture.ShellImageAsync();
-        var id = await fixture.Docker.CreateContainerAsync(new ContainerSpec
+        var id = (await fixture.Api.Containers.CreateContainerAsync(new CreateContainerParameters
         {
             Image = shell,
             Name = fixture.Name("tail"),
-            Labels = fixture.Labels,
-            Command = ["sh", "-c", "for i in 1 2 3 4 5; do echo line-$i; done"],
-        });
+            Labels = fixture.Labels.ToDictionary(),
+            Cmd = ["sh", "-c", "for i in 1 2 3 4 5; do echo line-$i; done"],
+        })).ID;
         try
         {
-            await fixture.Docker.StartContainerAsync(id);
-            Assert.Equal(0, await fixture.Docker.WaitContainerAsync(id));
+            await fixture.Api.Containers.StartContainerAsync(id, null);
+            Assert.Equal(0, (await fixture.Api.Containers.WaitContainerAsync(id)).StatusCode);
 
             var tail = await fixture.Docker.GetContainerLogsAsync(id, tail: 2);
 
@@ -126,7 +132,7 @@ public sealed class ContainerTests(DockerFixture fixture)
         }
         finally
         {
-            await fixture.Docker.RemoveContainerAsync(id);
+            await fixture.Api.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters());
         }
     }
 

@@ -1,3 +1,5 @@
+using Docker.DotNet;
+using Docker.DotNet.Models;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -22,6 +24,8 @@ public sealed class DockerFixture : IAsyncLifetime
     public const string RunLabel = "delivery.test.run";
 
     public DockerEngineClient Docker { get; } = new();
+    /// <summary>Docker.DotNet itself, at the API version negotiated with the engine.</summary>
+    public IDockerClient Api { get; private set; } = null!;
     public string Prefix { get; } = "ddt-" + Guid.NewGuid().ToString("N")[..8];
     public string TempRoot { get; }
 
@@ -50,12 +54,30 @@ public sealed class DockerFixture : IAsyncLifetime
         if (!await Docker.TryPingAsync(TimeSpan.FromSeconds(10)))
             throw new InvalidOperationException(
                 $"These tests need a running Docker Engine at {Docker.Endpoint} (install docker.io and start dockerd).");
+        Api = await Docker.ConnectAsync();
     }
+
+    public Task TagAsync(string image, string repository, string tag) =>
+        Api.Images.TagImageAsync(image, new ImageTagParameters { RepositoryName = repository, Tag = tag });
+
+    /// <summary>False when there was no such image.</summary>
+    public async Task<bool> RemoveImageAsync(string image)
+    {
+        try { await Api.Images.DeleteImageAsync(image, new ImageDeleteParameters()); return true; }
+        catch (DockerImageNotFoundException) { return false; }
+    }
+
+    public Task<IList<ContainerListResponse>> ListOwnContainersAsync() =>
+        Api.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [$"{RunLabel}={Prefix}"] = true } },
+        });
 
     public async Task DisposeAsync()
     {
-        foreach (var container in await Docker.ListContainersAsync([$"{RunLabel}={Prefix}"]))
-            await Docker.RemoveContainerAsync(container.Id, force: true);
+        foreach (var container in await ListOwnContainersAsync())
+            await Api.Containers.RemoveContainerAsync(container.ID, new ContainerRemoveParameters { Force = true });
         await RemoveOwnImagesAsync();
         Docker.Dispose();
         try { Directory.Delete(TempRoot, recursive: true); } catch (IOException) { }
@@ -67,28 +89,28 @@ public sealed class DockerFixture : IAsyncLifetime
     /// </summary>
     async Task RemoveOwnImagesAsync()
     {
-        var all = await Docker.ListImagesAsync(all: true);
-        var own = all.Where(i => (i.RepoTags ?? []).Any(t => t.Contains(Prefix, StringComparison.Ordinal))).Select(i => i.Id).ToHashSet();
+        var all = await Api.Images.ListImagesAsync(new ImagesListParameters { All = true });
+        var own = all.Where(i => (i.RepoTags ?? []).Any(t => t.Contains(Prefix, StringComparison.Ordinal))).Select(i => i.ID).ToHashSet();
         foreach (var reference in images)
-            if (await Docker.InspectImageAsync(reference) is { } tracked) own.Add(tracked.Id);
+            if (await Docker.InspectImageAsync(reference) is { } tracked) own.Add(tracked.ID);
         bool grew;
         do
         {
             grew = false;
             foreach (var image in all)
-                if (image.ParentId is { Length: > 0 } parent && own.Contains(parent) && !(image.RepoTags ?? []).Any(t => !t.Contains(Prefix, StringComparison.Ordinal) && t != "<none>:<none>"))
-                    grew |= own.Add(image.Id);
+                if (image.ParentID is { Length: > 0 } parent && own.Contains(parent) && !(image.RepoTags ?? []).Any(t => !t.Contains(Prefix, StringComparison.Ordinal) && t != "<none>:<none>"))
+                    grew |= own.Add(image.ID);
         } while (grew);
 
         var remaining = own.ToHashSet();
         while (remaining.Count > 0)
         {
-            var parents = all.Where(i => remaining.Contains(i.Id) && i.ParentId is not null).Select(i => i.ParentId!).ToHashSet();
+            var parents = all.Where(i => remaining.Contains(i.ID) && !string.IsNullOrEmpty(i.ParentID)).Select(i => i.ParentID).ToHashSet();
             var leaves = remaining.Where(id => !parents.Contains(id)).ToList();
             if (leaves.Count == 0) leaves = remaining.ToList();
             foreach (var id in leaves)
             {
-                try { await Docker.RemoveImageAsync(id, force: true); } catch (DeliveryException) { }
+                try { await Api.Images.DeleteImageAsync(id, new ImageDeleteParameters { Force = true }); } catch (DockerApiException) { }
                 remaining.Remove(id);
             }
         }
@@ -192,7 +214,7 @@ public sealed class DockerFixture : IAsyncLifetime
         var publish = await PublishedAppAsync();
         var reference = Name("app") + ":" + AppVersion;
         using var context = BuildContext.FromDirectory(publish, Path.Combine(RepositoryRoot, "Dockerfile"));
-        await Docker.BuildImageAsync(context, new ImageBuildOptions
+        await Docker.BuildImageAsync(context, new ImageBuildParameters
         {
             Tags = [reference],
             BuildArgs = new Dictionary<string, string>
@@ -200,7 +222,7 @@ public sealed class DockerFixture : IAsyncLifetime
                 ["BASE_IMAGE"] = baseRef, ["VERSION"] = AppVersion, ["REVISION"] = "0123456789abcdef", ["CREATED"] = "2025-01-02T03:04:05Z",
                 ["SOURCE"] = "https://example.invalid/webapp", ["TITLE"] = "WebApp",
             },
-            Labels = Labels,
+            Labels = Labels.ToDictionary(),
         });
         Track(reference);
         return reference;
@@ -216,7 +238,7 @@ public sealed class DockerFixture : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(dir, "Dockerfile"), $"FROM {app}\nENV FIXTURE_CRASH=configuration-missing\n");
         var reference = Name("crashing") + ":1";
         using var context = BuildContext.FromDirectory(dir);
-        await Docker.BuildImageAsync(context, new ImageBuildOptions { Tags = [reference], Labels = Labels });
+        await Docker.BuildImageAsync(context, new ImageBuildParameters { Tags = [reference], Labels = Labels.ToDictionary() });
         Track(reference);
         return reference;
     }
@@ -244,16 +266,19 @@ public sealed class DockerFixture : IAsyncLifetime
     /// <summary>Runs a command in a fresh container of <paramref name="image"/>, waits for it, returns exit code and output.</summary>
     public async Task<(int ExitCode, IReadOnlyList<ContainerLogLine> Output)> RunToCompletionAsync(string image, params string[] command)
     {
-        var id = await Docker.CreateContainerAsync(new ContainerSpec { Image = image, Command = command, Labels = Labels, Name = Name("run-" + Guid.NewGuid().ToString("N")[..6]) });
+        var id = (await Api.Containers.CreateContainerAsync(new CreateContainerParameters
+        {
+            Image = image, Cmd = command, Labels = Labels.ToDictionary(), Name = Name("run-" + Guid.NewGuid().ToString("N")[..6]),
+        })).ID;
         try
         {
-            await Docker.StartContainerAsync(id);
-            var exit = await Docker.WaitContainerAsync(id);
-            return (exit, await Docker.GetContainerLogsAsync(id, 200));
+            await Api.Containers.StartContainerAsync(id, null);
+            var exit = await Api.Containers.WaitContainerAsync(id);
+            return ((int)exit.StatusCode, await Docker.GetContainerLogsAsync(id, 200));
         }
         finally
         {
-            await Docker.RemoveContainerAsync(id);
+            await Api.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters());
         }
     }
 

@@ -1,3 +1,5 @@
+using Version = System.Version;
+using Docker.DotNet.Models;
 using Delivery.Core;
 
 namespace Delivery.Docker.Tests.Integration;
@@ -13,8 +15,11 @@ public sealed class EngineTests(DockerFixture fixture)
 
         Assert.False(string.IsNullOrEmpty(version.Version));
         Assert.Equal("linux", version.Os);
-        Assert.True(Version.Parse(version.ApiVersion) >= Version.Parse(DockerEngineClient.ApiVersion),
-            $"engine API {version.ApiVersion} is older than {DockerEngineClient.ApiVersion}");
+        Assert.True(Version.Parse(version.APIVersion) >= DockerEngineClient.MinimumApiVersion,
+            $"engine API {version.APIVersion} is older than {DockerEngineClient.MinimumApiVersion}");
+        // Negotiated as the docker CLI does: the engine's version, capped at what Docker.DotNet knows.
+        var expected = Version.Parse(version.APIVersion) < DockerEngineClient.MaximumApiVersion ? Version.Parse(version.APIVersion) : DockerEngineClient.MaximumApiVersion;
+        Assert.Equal(expected, fixture.Docker.ApiVersion);
     }
 
     [Fact]
@@ -33,17 +38,29 @@ public sealed class EngineTests(DockerFixture fixture)
     [Fact]
     public async Task Engine_errors_carry_the_engines_message()
     {
-        var error = await Assert.ThrowsAsync<DockerEngineException>(() => fixture.Docker.TagImageAsync(fixture.Name("does-not-exist") + ":1", fixture.Name("x"), "1"));
+        var missing = fixture.Name("does-not-exist") + ":1";
+        var error = await Assert.ThrowsAsync<DockerEngineException>(() => fixture.Docker.CallAsync($"tag {missing}",
+            api => api.Images.TagImageAsync(missing, new ImageTagParameters { RepositoryName = fixture.Name("x"), Tag = "1" })));
 
         Assert.Equal(System.Net.HttpStatusCode.NotFound, error.StatusCode);
-        Assert.Contains("No such image", error.Message);
+        Assert.Equal($"Docker Engine: tag {missing} failed (404): No such image: {missing}", error.Message);
     }
 
     [Fact]
-    public async Task Inspecting_unknown_images_and_containers_returns_null()
+    public async Task Inspecting_an_unknown_image_returns_null()
     {
         Assert.Null(await fixture.Docker.InspectImageAsync(fixture.Name("nothing") + ":1"));
-        Assert.Null(await fixture.Docker.InspectContainerAsync(fixture.Name("nothing")));
-        Assert.False(await fixture.Docker.RemoveContainerAsync(fixture.Name("nothing")));
+    }
+
+    [Fact]
+    public async Task An_engine_that_is_not_there_fails_in_one_line_when_connecting()
+    {
+        using var client = new DockerEngineClient(DockerEndpoint.Parse($"tcp://127.0.0.1:{DockerFixture.FreePort()}"));
+
+        var error = await Assert.ThrowsAsync<DeliveryException>(() => client.ConnectAsync());
+
+        Assert.StartsWith("Docker Engine is not reachable at tcp://127.0.0.1:", error.Message);
+        Assert.Contains("(version)", error.Message);
+        Assert.Null(client.ApiVersion);
     }
 }

@@ -1,3 +1,4 @@
+using Docker.DotNet.Models;
 using Delivery.Core;
 
 namespace Delivery.Docker.Tests.Integration;
@@ -53,31 +54,31 @@ public sealed class RegistryTests(DockerFixture fixture, Xunit.Abstractions.ITes
         var path = fixture.Name("tiny");
         var repository = $"{registry.Address}/{path}";
         await CreateTinyImageAsync(repository, "1.0.0");
-        var progress = new List<LayerProgress>();
+        var progress = new List<JSONMessage>();
 
         var digest = await fixture.Docker.PushImageAsync(repository, "1.0.0", RegistryAuth.Anonymous, progress.Add);
 
         Assert.Matches("^sha256:[0-9a-f]{64}$", digest);
         Assert.Equal(digest, await LocalRegistry.GetManifestDigestAsync(registry.Address, path, "1.0.0"));
-        Assert.Contains(progress, p => p.LayerId is not null && p.Status == "Pushed");
-        Assert.Contains(progress, p => p.Status == "Pushing" && p.Current > 0 && p.Total > 0);
+        Assert.Contains(progress, p => p.ID is not null && p.Status == "Pushed");
+        Assert.Contains(progress, p => p.Status == "Pushing" && p.Progress?.Current > 0 && p.Progress?.Total > 0);
 
         // The same layers again under a second tag: nothing to upload.
-        await fixture.Docker.TagImageAsync($"{repository}:1.0.0", repository, "main");
+        await fixture.TagAsync($"{repository}:1.0.0", repository, "main");
         fixture.Track($"{repository}:main");
-        var again = new List<LayerProgress>();
+        var again = new List<JSONMessage>();
         Assert.Equal(digest, await fixture.Docker.PushImageAsync(repository, "main", progress: again.Add));
         Assert.Contains(again, p => p.Status == "Layer already exists");
 
-        Assert.True(await fixture.Docker.RemoveImageAsync($"{repository}:1.0.0"));
-        Assert.True(await fixture.Docker.RemoveImageAsync($"{repository}:main"));
+        Assert.True(await fixture.RemoveImageAsync($"{repository}:1.0.0"));
+        Assert.True(await fixture.RemoveImageAsync($"{repository}:main"));
         Assert.Null(await fixture.Docker.InspectImageAsync($"{repository}:1.0.0"));
 
         var pulled = await fixture.Docker.PullImageAsync(repository, "1.0.0");
         Assert.Equal(digest, pulled);
         var image = await fixture.Docker.InspectImageAsync($"{repository}:1.0.0");
         Assert.Contains($"{repository}@{digest}", image!.RepoDigests!);
-        Assert.Equal("tiny", image.Labels["delivery.test"]);
+        Assert.Equal("tiny", image.Config!.Labels["delivery.test"]);
     }
 
     [Fact]

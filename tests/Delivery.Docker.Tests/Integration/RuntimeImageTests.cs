@@ -1,3 +1,4 @@
+using Docker.DotNet.Models;
 using Xunit.Abstractions;
 
 namespace Delivery.Docker.Tests.Integration;
@@ -24,7 +25,7 @@ public sealed class RuntimeImageTests(DockerFixture fixture, ITestOutputHelper o
 
         var again = await RuntimeBaseImage.EnsureAsync(fixture.Docker, new RuntimeBaseImageOptions { Repository = fixture.Name("base") });
         Assert.False(again.Created);
-        Assert.Equal(image.Id, again.ImageId);
+        Assert.Equal(image.ID, again.ImageId);
     }
 
     [Fact]
@@ -56,11 +57,11 @@ public sealed class RuntimeImageTests(DockerFixture fixture, ITestOutputHelper o
         Assert.Equal("/app", image.Config.WorkingDir);
         Assert.Contains("8080/tcp", image.Config.ExposedPorts!.Keys);
         Assert.Contains("ASPNETCORE_HTTP_PORTS=8080", image.Config.Env!);
-        Assert.Equal(DockerFixture.AppVersion, image.Labels["org.opencontainers.image.version"]);
-        Assert.Equal("0123456789abcdef", image.Labels["org.opencontainers.image.revision"]);
-        Assert.Equal("2025-01-02T03:04:05Z", image.Labels["org.opencontainers.image.created"]);
-        Assert.Equal("https://example.invalid/webapp", image.Labels["org.opencontainers.image.source"]);
-        Assert.Equal("WebApp", image.Labels["org.opencontainers.image.title"]);
+        Assert.Equal(DockerFixture.AppVersion, image.Config!.Labels["org.opencontainers.image.version"]);
+        Assert.Equal("0123456789abcdef", image.Config!.Labels["org.opencontainers.image.revision"]);
+        Assert.Equal("2025-01-02T03:04:05Z", image.Config!.Labels["org.opencontainers.image.created"]);
+        Assert.Equal("https://example.invalid/webapp", image.Config!.Labels["org.opencontainers.image.source"]);
+        Assert.Equal("WebApp", image.Config!.Labels["org.opencontainers.image.title"]);
         output.WriteLine($"{reference}: {image.Size / 1_000_000} MB");
     }
 }

@@ -1,3 +1,4 @@
+using Docker.DotNet;
 using Delivery.Core;
 
 namespace Delivery.Docker.Tests.Integration;
@@ -25,7 +26,7 @@ public sealed class SmokeTestTests(DockerFixture fixture)
         Assert.Equal(200, result.StatusCodes["/metrics"]);
         Assert.Equal(200, result.StatusCodes["/version"]);
         Assert.DoesNotContain(result.HostPort, new[] { 5000, 8080, 8081 });
-        Assert.Null(await fixture.Docker.InspectContainerAsync(result.ContainerName));
+        await Assert.ThrowsAsync<DockerContainerNotFoundException>(() => fixture.Api.Containers.InspectContainerAsync(result.ContainerName));
         Assert.Contains(log, l => l.StartsWith("Smoke test passed", StringComparison.Ordinal));
     }
 
@@ -44,7 +45,7 @@ public sealed class SmokeTestTests(DockerFixture fixture)
 
         Assert.Contains($"reports '{DockerFixture.AppVersion}', expected '9.9.9'", error.Message);
         Assert.Contains(error.LogTail, l => l.Contains("GET /version", StringComparison.Ordinal));
-        Assert.Empty(await fixture.Docker.ListContainersAsync([$"{DockerFixture.RunLabel}={fixture.Prefix}", "delivery.smoke-test=true"]));
+        Assert.DoesNotContain(await fixture.ListOwnContainersAsync(), c => c.Labels.ContainsKey("delivery.smoke-test"));
     }
 
     [Fact]
@@ -66,6 +67,6 @@ public sealed class SmokeTestTests(DockerFixture fixture)
         Assert.DoesNotContain('\n', error.Message);
         Assert.Contains("fixture: fatal: configuration-missing", error.LogTail);
         Assert.Contains("  | fixture: fatal: configuration-missing", log);
-        Assert.Empty(await fixture.Docker.ListContainersAsync([$"{DockerFixture.RunLabel}={fixture.Prefix}", "delivery.smoke-test=true"]));
+        Assert.DoesNotContain(await fixture.ListOwnContainersAsync(), c => c.Labels.ContainsKey("delivery.smoke-test"));
     }
 }

@@ -25,13 +25,13 @@ public sealed class DockerEndpointTests
     }
 
     [Theory]
-    [InlineData("tcp://127.0.0.1:2376", "http://127.0.0.1:2376/", "tcp://127.0.0.1:2376")]
-    [InlineData("tcp://docker-host", "http://docker-host:2375/", "tcp://docker-host:2375")]
-    public void Tcp_becomes_an_http_base_address(string value, string baseAddress, string address)
+    [InlineData("tcp://127.0.0.1:2376", "tcp://127.0.0.1:2376/", "tcp://127.0.0.1:2376")]
+    [InlineData("tcp://docker-host", "tcp://docker-host:2375/", "tcp://docker-host:2375")]
+    public void Tcp_keeps_its_port_or_gets_2375(string value, string uri, string address)
     {
         var endpoint = DockerEndpoint.Parse(value);
         Assert.Null(endpoint.SocketPath);
-        Assert.Equal(baseAddress, endpoint.BaseAddress.ToString());
+        Assert.Equal(uri, endpoint.Uri.ToString());
         Assert.Equal(address, endpoint.Address);
     }
 
