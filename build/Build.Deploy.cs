@@ -65,6 +65,7 @@ partial class Build
                 if (changed != 0) throw new DeliveryException($"ConfigureHost is not idempotent: the second run changed {changed} tasks");
                 summary += ", second run changed=0";
             }
+            await LogHostInToRegistry();
             ReportSummary(summary);
         });
 
@@ -76,7 +77,7 @@ partial class Build
             var image = await ImageManifest.ReadAsync(ImageManifestFile, CancellationToken);
             // A --version-override build from a tarball knows no commit.
             var commit = image.Commit == Delivery.Versioning.VersionInfo.UnknownSha ? null : image.Commit;
-            await Deploy(DeployEnvironment.Staging, new Release(image.Version, image.Repository, image.Digest, commit));
+            await DeployPulling(DeployEnvironment.Staging, new Release(image.Version, image.Repository, image.Digest, commit));
         });
 
     Target DeployProduction => _ => _
@@ -93,7 +94,8 @@ partial class Build
                                                 "deploy it to staging first, or pass --allow-unverified");
                 Log.Warning($"Promoting {release.Version} ({release.ShortDigest}) although staging never verified it (--allow-unverified)");
             }
-            await Deploy(DeployEnvironment.Production, release);
+            await DeployPulling(DeployEnvironment.Production, release);
+            await TagPromoted(release);
         });
 
     Target Rollback => _ => _
@@ -168,16 +170,6 @@ partial class Build
             throw new DeliveryException("Staging runs nothing to promote: run ./build.sh DeployStaging first, or pass --release X.Y.Z");
         var repository = staging.Image.Split('@')[0];
         return new Release(staging.Version ?? "unknown", repository, staging.Digest, staging.Commit);
-    }
-
-    async Task<Release> TaggedRelease(string version)
-    {
-        if (!Delivery.Versioning.SemanticVersion.TryParse(version, out _))
-            throw new DeliveryException($"--release '{version}' is not a version (expected X.Y.Z)");
-        var auth = await RegistryLogin();
-        var digest = await LocalRegistry.GetManifestDigestAsync(Registry, ImageName, version, auth, CancellationToken)
-                     ?? throw new DeliveryException($"Release {version} does not exist: {ImageRepository}:{version} is not in the registry");
-        return new Release(version, ImageRepository, digest);
     }
 
     async Task<string> EnsureAnsible()

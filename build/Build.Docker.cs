@@ -1,6 +1,5 @@
 using System.Text.Json;
 using BuildGraph;
-using Delivery.Aws;
 using Delivery.Core;
 using Delivery.Docker;
 using Docker.DotNet.Models;
@@ -99,27 +98,6 @@ partial class Build
             ReportSummary($"ready in {result.TimeToReady.TotalSeconds:0.0} s, version {result.ReportedVersion}, uid {string.Join(",", result.ProcessUids.Distinct())}");
         });
 
-    /// <summary>Credentials for --registry: ~/.docker/config.json, then --registry-username/--registry-password, and
-    /// for an ECR registry with neither, a 12-hour token from the AWS credential chain (OIDC on CI, the instance role
-    /// on EC2), so no long-lived registry password is needed. AWS_ENDPOINT_URL_ECR overrides the API endpoint, as in
-    /// the AWS SDKs.</summary>
-    async Task<RegistryAuth> RegistryLogin()
-    {
-        var auth = RegistryAuth.Resolve(Registry, RegistryUsername, RegistryPassword);
-        if (!auth.IsAnonymous || EcrRegistry.TryParse(Registry) is not { } ecr) return auth;
-        var endpoint = EnvironmentVariable("AWS_ENDPOINT_URL_ECR") ?? EnvironmentVariable("AWS_ENDPOINT_URL");
-        using var client = new EcrClient(new AwsSettings
-        {
-            Region = ecr.Region,
-            Credentials = AwsCredentialChain.Default(),
-            EcrEndpoint = string.IsNullOrEmpty(endpoint) ? null : new Uri(endpoint),
-        });
-        var login = await client.GetAuthorizationTokenAsync(CancellationToken);
-        Log.RegisterSecret(login.Password);
-        Log.Information($"Signed in to {ecr.Host} as {login.Username} with an ECR token (valid until {login.ExpiresAt:u})");
-        return new RegistryAuth(login.Username, login.Password, Registry);
-    }
-
     Target Push => _ => _
         .Description("Pushes every tag to --registry (starting the local one when it is the default) and writes artifacts/image.json")
         .DependsOn(SmokeTest)
@@ -131,6 +109,7 @@ partial class Build
                     .EnsureRunningAsync(Log.Information, CancellationToken);
 
             var auth = await RegistryLogin();
+            await EnsureEcrRepository();
             // The image may have been built for another --registry (e.g. DockerBuild ran without it): retag, don't rebuild.
             if (built.Repository != ImageRepository)
                 foreach (var tag in built.Tags)

@@ -24,7 +24,17 @@ public sealed class EcrAuthorization(string username, string password, Uri proxy
     public override string ToString() => $"ECR login {Username}@{Registry} (password ***), expires {ExpiresAt:u}";
 }
 
-/// <summary>The part of the ECR API that pushes need: a registry login.</summary>
+/// <summary>An ECR repository as DescribeRepositories and CreateRepository report it.</summary>
+public sealed record EcrRepository(string Name, string RegistryId, string Uri, bool ScanOnPush, bool ImmutableTags);
+
+/// <summary>An image manifest as BatchGetImage returns it: the exact text, its media type and digest.</summary>
+public sealed record EcrImage(string Repository, string Digest, string Manifest, string MediaType);
+
+/// <summary>
+/// The small part of the ECR API the pipeline needs, hand-written on AWSSDK.Core's signer (AWSSDK.ECR is not served
+/// here): a registry login, repositories that exist before a push, and tags added to an existing manifest
+/// (BatchGetImage, then PutImage of the same manifest) without moving layers.
+/// </summary>
 public sealed class EcrClient : IDisposable
 {
     const string Operation = "GetAuthorizationToken";
@@ -41,8 +51,8 @@ public sealed class EcrClient : IDisposable
         if (!response.TryGetProperty("authorizationData", out var list) || list.ValueKind != JsonValueKind.Array || list.GetArrayLength() == 0)
             throw Invalid("the response has no authorizationData");
         var data = list[0];
-        var token = SsmClient.Text(data, "authorizationToken") ?? throw Invalid("the response has no authorizationToken");
-        var endpoint = SsmClient.Text(data, "proxyEndpoint") ?? throw Invalid("the response has no proxyEndpoint");
+        var token = Text(data, "authorizationToken") ?? throw Invalid("the response has no authorizationToken");
+        var endpoint = Text(data, "proxyEndpoint") ?? throw Invalid("the response has no proxyEndpoint");
 
         string decoded;
         try
@@ -64,7 +74,132 @@ public sealed class EcrClient : IDisposable
         return new EcrAuthorization(decoded[..colon], decoded[(colon + 1)..], proxyEndpoint, expiresAt);
     }
 
+    /// <summary>The repository, or null when it does not exist (RepositoryNotFoundException).</summary>
+    public async Task<EcrRepository?> DescribeRepositoryAsync(string registryId, string name, CancellationToken cancellationToken = default)
+    {
+        JsonElement response;
+        try
+        {
+            response = await client.SendAsync("DescribeRepositories", new JsonObject
+            {
+                ["registryId"] = registryId,
+                ["repositoryNames"] = new JsonArray(name),
+            }, cancellationToken);
+        }
+        catch (AwsException e) when (e.ErrorCode == "RepositoryNotFoundException")
+        {
+            return null;
+        }
+        return response.TryGetProperty("repositories", out var list) && list.ValueKind == JsonValueKind.Array && list.GetArrayLength() > 0
+            ? Repository(list[0])
+            : null;
+    }
+
+    /// <summary>Creates the repository with scan on push; <paramref name="immutableTags"/> makes its tags immutable.</summary>
+    public async Task<EcrRepository> CreateRepositoryAsync(string registryId, string name, bool immutableTags, CancellationToken cancellationToken = default)
+    {
+        var response = await client.SendAsync("CreateRepository", new JsonObject
+        {
+            ["registryId"] = registryId,
+            ["repositoryName"] = name,
+            ["imageTagMutability"] = immutableTags ? "IMMUTABLE" : "MUTABLE",
+            ["imageScanningConfiguration"] = new JsonObject { ["scanOnPush"] = true },
+        }, cancellationToken, idempotent: false);
+        return response.TryGetProperty("repository", out var repository) ? Repository(repository) : throw Invalid("CreateRepository", "the response has no repository");
+    }
+
+    /// <summary>DescribeRepositories, then CreateRepository when it is missing. The bool says whether it was created.</summary>
+    public async Task<(EcrRepository Repository, bool Created)> EnsureRepositoryAsync(string registryId, string name, bool immutableTags, CancellationToken cancellationToken = default)
+    {
+        if (await DescribeRepositoryAsync(registryId, name, cancellationToken) is { } existing) return (existing, false);
+        try
+        {
+            return (await CreateRepositoryAsync(registryId, name, immutableTags, cancellationToken), true);
+        }
+        catch (AwsException e) when (e.ErrorCode == "RepositoryAlreadyExistsException")
+        {
+            // Another pipeline created it in between.
+            return (await DescribeRepositoryAsync(registryId, name, cancellationToken) ?? throw e, false);
+        }
+    }
+
+    /// <summary>The manifest stored under <paramref name="digest"/> (BatchGetImage), exactly as pushed.</summary>
+    public async Task<EcrImage> BatchGetImageAsync(string registryId, string repository, string digest, CancellationToken cancellationToken = default)
+    {
+        var response = await client.SendAsync("BatchGetImage", new JsonObject
+        {
+            ["registryId"] = registryId,
+            ["repositoryName"] = repository,
+            ["imageIds"] = new JsonArray(new JsonObject { ["imageDigest"] = digest }),
+            ["acceptedMediaTypes"] = new JsonArray(
+                "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.distribution.manifest.list.v2+json",
+                "application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.index.v1+json"),
+        }, cancellationToken);
+        if (response.TryGetProperty("images", out var images) && images.ValueKind == JsonValueKind.Array && images.GetArrayLength() > 0)
+        {
+            var image = images[0];
+            var manifest = Text(image, "imageManifest") ?? throw Invalid("BatchGetImage", "the image has no imageManifest");
+            var mediaType = Text(image, "imageManifestMediaType") ?? MediaTypeOf(manifest);
+            return new EcrImage(repository, digest, manifest, mediaType);
+        }
+        var reason = response.TryGetProperty("failures", out var failures) && failures.ValueKind == JsonValueKind.Array && failures.GetArrayLength() > 0
+            ? $"{Text(failures[0], "failureCode")}: {Text(failures[0], "failureReason")}"
+            : "no image";
+        throw new AwsException(AwsService.Ecr, "BatchGetImage", 200, "ImageNotFound", $"{repository}@{digest}: {reason}");
+    }
+
+    /// <summary>Tags the manifest of <paramref name="image"/> (PutImage of the same text and media type). A tag that
+    /// already names this manifest is left as it is.</summary>
+    public async Task PutImageAsync(string registryId, EcrImage image, string tag, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var response = await client.SendAsync("PutImage", new JsonObject
+            {
+                ["registryId"] = registryId,
+                ["repositoryName"] = image.Repository,
+                ["imageManifest"] = image.Manifest,
+                ["imageManifestMediaType"] = image.MediaType,
+                ["imageDigest"] = image.Digest,
+                ["imageTag"] = tag,
+            }, cancellationToken);
+            var stored = response.TryGetProperty("image", out var i) && i.TryGetProperty("imageId", out var id) ? Text(id, "imageDigest") : null;
+            if (stored is not null && stored != image.Digest)
+                throw Invalid("PutImage", $"{image.Repository}:{tag} was stored as {stored}, not {image.Digest}");
+        }
+        catch (AwsException e) when (e.ErrorCode == "ImageAlreadyExistsException")
+        {
+        }
+    }
+
     public void Dispose() => client.Dispose();
 
-    static AwsException Invalid(string reason) => new(AwsService.Ecr, Operation, 200, "InvalidResponse", reason);
+    static EcrRepository Repository(JsonElement r) => new(
+        Text(r, "repositoryName") ?? "",
+        Text(r, "registryId") ?? "",
+        Text(r, "repositoryUri") ?? "",
+        r.TryGetProperty("imageScanningConfiguration", out var scan) && scan.TryGetProperty("scanOnPush", out var s) && s.ValueKind == JsonValueKind.True,
+        Text(r, "imageTagMutability") == "IMMUTABLE");
+
+    static string MediaTypeOf(string manifest)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(manifest);
+            return Text(document.RootElement, "mediaType") ?? "application/vnd.oci.image.manifest.v1+json";
+        }
+        catch (JsonException)
+        {
+            throw Invalid("BatchGetImage", "the imageManifest is not JSON");
+        }
+    }
+
+    static string? Text(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
+
+    static AwsException Invalid(string reason) => Invalid(Operation, reason);
+
+    static AwsException Invalid(string operation, string reason) => new(AwsService.Ecr, operation, 200, "InvalidResponse", reason);
 }

@@ -39,6 +39,7 @@ public sealed class AwsTestEndpoint : IAsyncDisposable
     {
         this.app = app;
         Region = region;
+        Ecr = new EcrApi(Account, region);
         verifier = new SignatureVerifier(secretKeys, region);
     }
 
@@ -53,6 +54,9 @@ public sealed class AwsTestEndpoint : IAsyncDisposable
 
     public string EcrUsername { get; set; } = "AWS";
     public string EcrPassword { get; set; } = "ecr-test-password";
+    /// <summary>ECR repositories and images (backed by a real registry).</summary>
+    public EcrApi Ecr { get; }
+
     public Uri EcrProxyEndpoint => new($"https://{Account}.dkr.ecr.{Region}.amazonaws.com");
 
     /// <summary>Every request that passed the signature check, as "Service.Operation" (throttled ones included).</summary>
@@ -127,6 +131,12 @@ public sealed class AwsTestEndpoint : IAsyncDisposable
 
         try
         {
+            if (target.StartsWith(EcrPrefix, StringComparison.Ordinal) && await Ecr.HandleAsync(target[EcrPrefix.Length..], request) is { } ecrAnswer)
+            {
+                context.Response.ContentType = "application/x-amz-json-1.1";
+                await context.Response.WriteAsync(ecrAnswer.ToJsonString());
+                return;
+            }
             JsonObject answer = target switch
             {
                 SsmPrefix + "SendCommand" => SendCommand(request),
@@ -141,6 +151,10 @@ public sealed class AwsTestEndpoint : IAsyncDisposable
             await context.Response.WriteAsync(answer.ToJsonString());
         }
         catch (AwsError error)
+        {
+            await Error(context, 400, error.Code, error.Message);
+        }
+        catch (EcrApi.EcrError error)
         {
             await Error(context, 400, error.Code, error.Message);
         }

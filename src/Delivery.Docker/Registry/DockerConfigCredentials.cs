@@ -4,7 +4,10 @@ using Delivery.Core;
 
 namespace Delivery.Docker;
 
-/// <summary>Reads registry credentials that <c>docker login</c> stored in ~/.docker/config.json (the <c>auths</c> section).</summary>
+/// <summary>
+/// Reads registry credentials the way the docker CLI does from ~/.docker/config.json: a per-registry credential helper
+/// (<c>credHelpers</c>), else the default store (<c>credsStore</c>), else the <c>auths</c> section.
+/// </summary>
 public static class DockerConfigCredentials
 {
     /// <summary>$DOCKER_CONFIG/config.json, else ~/.docker/config.json.</summary>
@@ -38,11 +41,20 @@ public static class DockerConfigCredentials
 
         using (document)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object ||
-                !document.RootElement.TryGetProperty("auths", out var auths) || auths.ValueKind != JsonValueKind.Object)
-                return null;
-
+            if (document.RootElement.ValueKind != JsonValueKind.Object) return null;
             var wanted = NormalizeRegistry(registry);
+            var root = document.RootElement;
+
+            if (root.TryGetProperty("credHelpers", out var helpers) && helpers.ValueKind == JsonValueKind.Object)
+                foreach (var entry in helpers.EnumerateObject())
+                    if (NormalizeRegistry(entry.Name) == wanted && entry.Value.GetString() is { Length: > 0 } helper)
+                        return CredentialHelper.Get(helper, entry.Name, registry);
+            if (StringOrNull(root, "credsStore") is { Length: > 0 } store &&
+                CredentialHelper.Get(store, ServerUrlFor(root, wanted) ?? registry, registry) is { } stored)
+                return stored;
+
+            if (!root.TryGetProperty("auths", out var auths) || auths.ValueKind != JsonValueKind.Object)
+                return null;
             foreach (var entry in auths.EnumerateObject())
             {
                 if (NormalizeRegistry(entry.Name) != wanted || entry.Value.ValueKind != JsonValueKind.Object) continue;
@@ -74,6 +86,12 @@ public static class DockerConfigCredentials
         }
         return (StringOrNull(entry, "username"), StringOrNull(entry, "password"));
     }
+
+    /// <summary>The key docker login used in <c>auths</c> for the registry (the helper's server URL), if any.</summary>
+    static string? ServerUrlFor(JsonElement root, string wanted) =>
+        root.TryGetProperty("auths", out var auths) && auths.ValueKind == JsonValueKind.Object
+            ? auths.EnumerateObject().Select(e => e.Name).FirstOrDefault(n => NormalizeRegistry(n) == wanted)
+            : null;
 
     static string? StringOrNull(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using Delivery.Core;
 
@@ -119,41 +118,6 @@ public sealed class LocalRegistry(LocalRegistryOptions options)
             if (IsAlive(pid.Value)) await ProcessRunner.RunAsync("kill", ["-KILL", pid.Value.ToString()], cancellationToken: cancellationToken);
         }
         File.Delete(PidFile);
-    }
-
-    /// <summary>
-    /// The digest the registry serves for repository:tag (HEAD /v2/&lt;repo&gt;/manifests/&lt;tag&gt;), or null when it
-    /// has no such tag.
-    /// </summary>
-    public static async Task<string?> GetManifestDigestAsync(string registryAddress, string repositoryPath, string tag, RegistryAuth? auth = null, CancellationToken cancellationToken = default)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Head, $"http://{registryAddress}/v2/{repositoryPath}/manifests/{tag}");
-        foreach (var type in new[]
-                 {
-                     "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.distribution.manifest.list.v2+json",
-                     "application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.index.v1+json",
-                 })
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
-        if (auth is { IsAnonymous: false })
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{auth.Username}:{auth.Password}")));
-        HttpResponseMessage response;
-        try
-        {
-            response = await Probe.SendAsync(request, cancellationToken);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw new DeliveryException($"Registry {registryAddress} is not reachable: {ex.Message}");
-        }
-        using (response)
-        {
-            if (response.StatusCode == HttpStatusCode.NotFound) return null;
-            if (response.StatusCode == HttpStatusCode.Unauthorized)
-                throw new DeliveryException($"Registry {registryAddress} answered unauthorized for {repositoryPath}:{tag}");
-            response.EnsureSuccessStatusCode();
-            return response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.FirstOrDefault() : null;
-        }
     }
 
     string RenderConfig(bool withAuth)

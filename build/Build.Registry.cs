@@ -1,0 +1,146 @@
+using BuildGraph;
+using Delivery.Aws;
+using Delivery.Core;
+using Delivery.Docker;
+using Delivery.Hosts;
+
+/// <summary>The build's own registry calls (everything but the engine's push and pull): credentials, release
+/// lookup, promotion tags, ECR repositories, and the host's registry login.</summary>
+partial class Build
+{
+    [Parameter("Push: create a missing ECR repository with immutable tags (the production tag then cannot move)")]
+    readonly bool EcrImmutableTags;
+
+    [Parameter("ConfigureHost: let the host's docker pull from --registry through docker-credential-<name> (e.g. ecr-login)")]
+    readonly string? RegistryCredentialHelper;
+
+    const string ProductionTag = "production";
+
+    /// <summary>Credentials for a registry: ~/.docker/config.json (credHelpers, credsStore, auths), then
+    /// --registry-username/--registry-password when it is --registry, and for an ECR registry with neither, a
+    /// 12-hour token from the AWS credential chain (OIDC on CI, the instance role on EC2). AWS_ENDPOINT_URL_ECR
+    /// overrides the API endpoint, as in the AWS SDKs.</summary>
+    async Task<RegistryAuth> RegistryLoginFor(string registry)
+    {
+        var sameRegistry = DockerConfigCredentials.NormalizeRegistry(registry) == DockerConfigCredentials.NormalizeRegistry(Registry);
+        var auth = RegistryAuth.Resolve(registry, sameRegistry ? RegistryUsername : null, sameRegistry ? RegistryPassword : null);
+        if (!auth.IsAnonymous || EcrRegistry.TryParse(registry) is not { } ecr) return auth;
+        using var client = EcrClientFor(ecr);
+        var login = await client.GetAuthorizationTokenAsync(CancellationToken);
+        Log.RegisterSecret(login.Password);
+        Log.Information($"Signed in to {ecr.Host} as {login.Username} with an ECR token (valid until {login.ExpiresAt:u})");
+        return new RegistryAuth(login.Username, login.Password, registry);
+    }
+
+    Task<RegistryAuth> RegistryLogin() => RegistryLoginFor(Registry);
+
+    EcrClient EcrClientFor(EcrRegistry ecr)
+    {
+        var endpoint = EnvironmentVariable("AWS_ENDPOINT_URL_ECR") ?? EnvironmentVariable("AWS_ENDPOINT_URL");
+        return new EcrClient(new AwsSettings
+        {
+            Region = ecr.Region,
+            Credentials = AwsCredentialChain.Default(),
+            EcrEndpoint = string.IsNullOrEmpty(endpoint) ? null : new Uri(endpoint),
+        });
+    }
+
+    /// <summary>Push to ECR: the repository must exist first (DescribeRepositories, then CreateRepository with scan
+    /// on push; immutable tags with --ecr-immutable-tags).</summary>
+    async Task EnsureEcrRepository()
+    {
+        if (EcrRegistry.TryParse(Registry) is not { } ecr) return;
+        using var client = EcrClientFor(ecr);
+        var (repository, created) = await client.EnsureRepositoryAsync(ecr.AccountId, ImageName, EcrImmutableTags, CancellationToken);
+        Log.Information(created
+            ? $"Created ECR repository {repository.Uri} (scan on push, {(repository.ImmutableTags ? "immutable" : "mutable")} tags)"
+            : $"ECR repository {repository.Uri} exists ({(repository.ImmutableTags ? "immutable" : "mutable")} tags)");
+    }
+
+    /// <summary>--release X.Y.Z: the digest the registry serves for the tag, through the registry API (no pull).</summary>
+    async Task<Release> TaggedRelease(string version)
+    {
+        if (!Delivery.Versioning.SemanticVersion.TryParse(version, out _))
+            throw new DeliveryException($"--release '{version}' is not a version (expected X.Y.Z)");
+        using var client = new RegistryClient(Registry, await RegistryLogin());
+        var digest = await client.GetDigestAsync(ImageName, version, CancellationToken)
+                     ?? throw new DeliveryException($"Release {version} does not exist: {ImageRepository}:{version} is not in the registry ({client.Scheme})");
+        Log.Information($"{ImageRepository}:{version} is {digest} ({client.Scheme})");
+        return new Release(version, ImageRepository, digest);
+    }
+
+    /// <summary>After a production deploy: the deployed manifest gets the tags production and release-&lt;version&gt;
+    /// (the same bytes, so the same digest; on ECR through BatchGetImage and PutImage). No layer moves.</summary>
+    async Task TagPromoted(Release release)
+    {
+        var (registry, path) = SplitRepository(release.Repository);
+        var tags = new List<string> { ProductionTag };
+        var versionTag = "release-" + release.Version.Replace('+', '-');
+        if (release.Version != "unknown" && ImageReference.IsValidTag(versionTag)) tags.Add(versionTag);
+
+        if (EcrRegistry.TryParse(registry) is { } ecr)
+        {
+            using var ecrClient = EcrClientFor(ecr);
+            var image = await ecrClient.BatchGetImageAsync(ecr.AccountId, path, release.Digest, CancellationToken);
+            foreach (var tag in tags) await ecrClient.PutImageAsync(ecr.AccountId, image, tag, CancellationToken);
+            Log.Information($"Tagged {release.Repository}@{release.ShortDigest} as {string.Join(", ", tags)} (ECR PutImage of the same manifest)");
+            return;
+        }
+
+        using var client = new RegistryClient(registry, await RegistryLoginFor(registry));
+        await client.TagAsync(path, release.Digest, tags, CancellationToken);
+        foreach (var tag in tags)
+        {
+            var digest = await client.ResolveDigestAsync(path, tag, CancellationToken);
+            if (digest != release.Digest)
+                throw new DeliveryException($"{release.Repository}:{tag} is {digest} after tagging, not the deployed {release.Digest}");
+        }
+        Log.Information($"Tagged {release.Repository}@{release.Digest} as {string.Join(", ", tags)} ({client.Scheme}; digest unchanged)");
+    }
+
+    /// <summary>A deploy whose pull the registry refused says how to give the host credentials.</summary>
+    async Task DeployPulling(DeployEnvironment environment, Release release)
+    {
+        try
+        {
+            await Deploy(environment, release);
+        }
+        catch (DeliveryException e) when (e.Message.Contains("cannot pull", StringComparison.Ordinal) && IsMissingCredentials(e.Message))
+        {
+            var (registry, _) = SplitRepository(release.Repository);
+            var fix = EcrRegistry.TryParse(registry) is not null
+                ? $"./build.sh ConfigureHost --registry {registry} (an ECR token from the AWS credential chain) or --registry-credential-helper ecr-login"
+                : $"./build.sh ConfigureHost --registry {registry} --registry-username <user> with REGISTRY_PASSWORD set, or --registry-credential-helper <name>";
+            throw new DeliveryException($"{environment.Name}: the {Deployer.Host.Name} host has no credentials for registry {registry}, so it cannot pull {release.Version}; give it some with {fix} (nothing was changed)");
+        }
+    }
+
+    static bool IsMissingCredentials(string message) =>
+        new[] { "no basic auth credentials", "unauthorized", "authentication required", "access denied", "requested access to the resource is denied" }
+            .Any(m => message.Contains(m, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>ConfigureHost: logs the host's docker in to --registry (password on stdin only), or points it at a
+    /// credential helper. Credentials the build found in the host's own docker config need nothing.</summary>
+    async Task LogHostInToRegistry()
+    {
+        if (UsesLocalRegistry) return;
+        if (RegistryCredentialHelper is { Length: > 0 } helper)
+        {
+            await HostRegistryLogin.UseCredentialHelperAsync(Registry, helper, cancellationToken: CancellationToken);
+            Log.Information($"The host's docker uses docker-credential-{helper} for {Registry}");
+            return;
+        }
+        if (string.IsNullOrEmpty(RegistryPassword) && EcrRegistry.TryParse(Registry) is null) return;
+        var auth = RegistryPassword is { Length: > 0 }
+            ? new RegistryAuth(RegistryUsername, RegistryPassword, Registry)
+            : await RegistryLogin();
+        await HostRegistryLogin.LoginAsync(Registry, auth, cancellationToken: CancellationToken);
+        Log.Information($"Logged the host's docker in to {Registry} as {auth.Username} (password through stdin)");
+    }
+
+    static (string Registry, string Path) SplitRepository(string repository)
+    {
+        var registry = ImageReference.RegistryOf(repository);
+        return (registry, repository.StartsWith(registry + "/", StringComparison.Ordinal) ? repository[(registry.Length + 1)..] : repository);
+    }
+}

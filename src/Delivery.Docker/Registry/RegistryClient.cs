@@ -1,0 +1,314 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Delivery.Core;
+
+namespace Delivery.Docker;
+
+/// <summary>A manifest exactly as the registry stores it: its bytes, media type and digest.</summary>
+public sealed record RegistryManifest(byte[] Content, string MediaType, string Digest);
+
+/// <summary>
+/// The registry HTTP API (distribution v2) for one registry host: manifest HEAD/GET/PUT and tagging an existing
+/// manifest without moving layers. https by default; plain http only for loopback and the daemon's insecure
+/// registries. Auth as the registry asks: Basic, or the Docker token flow (a token per repository scope from the
+/// realm, with the credentials as Basic, or anonymously). Every failure is a one-line <see cref="DeliveryException"/>
+/// that names the registry and scheme, never the password.
+/// </summary>
+public sealed class RegistryClient : IDisposable
+{
+    public static readonly string[] ManifestMediaTypes =
+    [
+        "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.index.v1+json",
+    ];
+
+    readonly RegistryAuth auth;
+    readonly RegistryTrust trust;
+    readonly HttpClient http;
+    readonly Dictionary<string, string> tokens = new(StringComparer.Ordinal);
+    string? baseUrl;
+    AuthChallenge? challenge;
+
+    public RegistryClient(string registry, RegistryAuth? auth = null, RegistryClientOptions? options = null)
+    {
+        options ??= new RegistryClientOptions();
+        Registry = registry;
+        this.auth = auth ?? RegistryAuth.Anonymous;
+        trust = new RegistryTrust(registry, options);
+        var handler = new HttpClientHandler
+        {
+            AllowAutoRedirect = true,
+            ServerCertificateCustomValidationCallback = trust.Validate,
+        };
+        http = new HttpClient(handler) { Timeout = options.Timeout };
+    }
+
+    public string Registry { get; }
+
+    /// <summary>"https" or "http", once the first call chose it.</summary>
+    public string? Scheme => baseUrl is null ? null : new Uri(baseUrl).Scheme;
+
+    /// <summary>The scopes this client asked token realms for, in order (for tests and logs).</summary>
+    public List<string> RequestedScopes { get; } = [];
+
+    /// <summary>The manifest's digest, or null when the registry has no such tag or digest.</summary>
+    public async Task<string?> GetDigestAsync(string repository, string reference, CancellationToken cancellationToken = default)
+    {
+        using var response = await SendAsync(repository, Pull, () => ManifestRequest(HttpMethod.Head, repository, reference), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
+        await EnsureSuccess(response, repository, $"HEAD manifest {reference}", cancellationToken);
+        return response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.FirstOrDefault()
+            : throw new DeliveryException($"Registry {Registry} ({Scheme}) answered HEAD {repository}:{reference} without a Docker-Content-Digest header");
+    }
+
+    /// <summary>The manifest's digest; a missing tag is a one-line error.</summary>
+    public async Task<string> ResolveDigestAsync(string repository, string reference, CancellationToken cancellationToken = default) =>
+        await GetDigestAsync(repository, reference, cancellationToken) ?? throw NotFound(repository, reference);
+
+    /// <summary>The stored manifest's bytes and media type, unchanged (its digest is checked against the bytes).</summary>
+    public async Task<RegistryManifest> GetManifestAsync(string repository, string reference, CancellationToken cancellationToken = default)
+    {
+        using var response = await SendAsync(repository, Pull, () => ManifestRequest(HttpMethod.Get, repository, reference), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound) throw NotFound(repository, reference);
+        await EnsureSuccess(response, repository, $"GET manifest {reference}", cancellationToken);
+        var content = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        var mediaType = response.Content.Headers.ContentType?.MediaType
+                        ?? throw new DeliveryException($"Registry {Registry} ({Scheme}) sent manifest {repository}:{reference} without a media type");
+        var digest = DigestOf(content);
+        if (reference.StartsWith("sha256:", StringComparison.Ordinal) && digest != reference)
+            throw new DeliveryException($"Registry {Registry} ({Scheme}) sent manifest bytes for {repository}@{reference} whose digest is {digest}");
+        return new RegistryManifest(content, mediaType, digest);
+    }
+
+    /// <summary>Stores <paramref name="manifest"/> under <paramref name="tag"/> (same bytes, same media type) and
+    /// returns the digest the registry reports, which must be the manifest's own.</summary>
+    public async Task<string> PutManifestAsync(string repository, string tag, RegistryManifest manifest, CancellationToken cancellationToken = default)
+    {
+        if (!ImageReference.IsValidTag(tag)) throw new DeliveryException($"'{tag}' is not a valid image tag");
+        using var response = await SendAsync(repository, PullPush, () =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Put, $"{baseUrl}/v2/{repository}/manifests/{tag}")
+            {
+                Content = new ByteArrayContent(manifest.Content),
+            };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue(manifest.MediaType);
+            return request;
+        }, cancellationToken);
+        await EnsureSuccess(response, repository, $"PUT manifest {tag}", cancellationToken);
+        var digest = response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.FirstOrDefault() : manifest.Digest;
+        if (digest != manifest.Digest)
+            throw new DeliveryException($"Registry {Registry} ({Scheme}) stored {repository}:{tag} as {digest}, not as {manifest.Digest}");
+        return digest;
+    }
+
+    /// <summary>Adds <paramref name="tags"/> to the manifest <paramref name="digest"/>: GET by digest, PUT of the same
+    /// bytes per tag. No layer moves; each tag then resolves to the same digest.</summary>
+    public async Task TagAsync(string repository, string digest, IEnumerable<string> tags, CancellationToken cancellationToken = default)
+    {
+        var manifest = await GetManifestAsync(repository, digest, cancellationToken);
+        foreach (var tag in tags) await PutManifestAsync(repository, tag, manifest, cancellationToken);
+    }
+
+    public static string DigestOf(byte[] content) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
+
+    const string Pull = "pull";
+    const string PullPush = "pull,push";
+
+    HttpRequestMessage ManifestRequest(HttpMethod method, string repository, string reference)
+    {
+        var request = new HttpRequestMessage(method, $"{baseUrl}/v2/{repository}/manifests/{reference}");
+        foreach (var type in ManifestMediaTypes) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
+        return request;
+    }
+
+    DeliveryException NotFound(string repository, string reference) =>
+        new($"{Registry}/{repository}{(reference.StartsWith("sha256:", StringComparison.Ordinal) ? "@" : ":")}{reference} is not in the registry ({Scheme})");
+
+    /// <summary>Sends with the auth the registry asked for; a 401 with a fresh challenge (say, a wider scope) is
+    /// answered once.</summary>
+    async Task<HttpResponseMessage> SendAsync(string repository, string actions, Func<HttpRequestMessage> create, CancellationToken cancellationToken)
+    {
+        await EnsureBaseAsync(cancellationToken);
+        for (var attempt = 0; ; attempt++)
+        {
+            using var request = create();
+            await AuthorizeAsync(request, repository, actions, cancellationToken);
+            var response = await SendRawAsync(request, cancellationToken);
+            if (response.StatusCode != HttpStatusCode.Unauthorized) return response;
+            var fresh = AuthChallenge.Parse(response.Headers.WwwAuthenticate.ToString());
+            if (attempt == 0 && fresh is not null && (challenge is null || challenge.Scheme != fresh.Scheme || fresh.IsBearer))
+            {
+                challenge = fresh;
+                tokens.Remove($"{repository}:{actions}");
+                response.Dispose();
+                continue;
+            }
+            response.Dispose();
+            throw Unauthorized(repository);
+        }
+    }
+
+    DeliveryException Unauthorized(string repository) => auth.IsAnonymous
+        ? new($"Registry {Registry} ({Scheme}) needs credentials for repository {repository}: none were found (docker login {Registry}, a credential helper, or a username and password)")
+        : new($"Registry {Registry} ({Scheme}) refused the credentials of {auth.Username} for repository {repository}");
+
+    async Task AuthorizeAsync(HttpRequestMessage request, string repository, string actions, CancellationToken cancellationToken)
+    {
+        if (challenge is null) return;
+        if (challenge.IsBasic)
+        {
+            if (!auth.IsAnonymous) request.Headers.Authorization = new AuthenticationHeaderValue("Basic", BasicValue());
+            return;
+        }
+        if (challenge.IsBearer)
+        {
+            var scope = $"repository:{repository}:{actions}";
+            if (!tokens.TryGetValue($"{repository}:{actions}", out var token))
+                tokens[$"{repository}:{actions}"] = token = await FetchTokenAsync(challenge, scope, repository, cancellationToken);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+    }
+
+    string BasicValue() => Convert.ToBase64String(Encoding.UTF8.GetBytes($"{auth.Username}:{auth.Password}"));
+
+    /// <summary>The Docker token flow: GET realm?service=…&amp;scope=… with the credentials as Basic (or none).</summary>
+    async Task<string> FetchTokenAsync(AuthChallenge bearer, string scope, string repository, CancellationToken cancellationToken)
+    {
+        if (bearer.Realm is not { } realm || !Uri.TryCreate(realm, UriKind.Absolute, out var realmUri) || realmUri.Scheme is not ("https" or "http"))
+            throw new DeliveryException($"Registry {Registry} ({Scheme}) asked for a token but named no usable realm ('{bearer.Realm}')");
+        var query = new List<string>();
+        if (bearer.Service is { } service) query.Add("service=" + Uri.EscapeDataString(service));
+        query.Add("scope=" + Uri.EscapeDataString(scope));
+        var separator = realm.Contains('?') ? "&" : "?";
+        using var request = new HttpRequestMessage(HttpMethod.Get, realm + separator + string.Join("&", query));
+        if (!auth.IsAnonymous) request.Headers.Authorization = new AuthenticationHeaderValue("Basic", BasicValue());
+        RequestedScopes.Add(scope);
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, cancellationToken);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new DeliveryException($"Token realm {realmUri.GetLeftPart(UriPartial.Path)} of registry {Registry} is not reachable: {Reason(ex)}");
+        }
+        using (response)
+        {
+            if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+                throw auth.IsAnonymous
+                    ? new DeliveryException($"Registry {Registry} ({Scheme}) needs credentials for repository {repository}: its token realm refused an anonymous token")
+                    : new DeliveryException($"Registry {Registry} ({Scheme}) refused the credentials of {auth.Username} for repository {repository} (token realm answered {(int)response.StatusCode})");
+            if (!response.IsSuccessStatusCode)
+                throw new DeliveryException($"Token realm {realmUri.GetLeftPart(UriPartial.Path)} of registry {Registry} answered {(int)response.StatusCode} {response.ReasonPhrase}");
+            try
+            {
+                using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+                foreach (var name in new[] { "token", "access_token" })
+                    if (document.RootElement.TryGetProperty(name, out var value) && value.GetString() is { Length: > 0 } token)
+                        return token;
+            }
+            catch (JsonException) { }
+            throw new DeliveryException($"Token realm {realmUri.GetLeftPart(UriPartial.Path)} of registry {Registry} answered without a token");
+        }
+    }
+
+    /// <summary>Chooses the scheme with a GET /v2/ (which also yields the auth challenge): https first, then plain
+    /// http where the engine would use it, when the server does not speak TLS at all.</summary>
+    async Task EnsureBaseAsync(CancellationToken cancellationToken)
+    {
+        if (baseUrl is not null) return;
+        var https = $"https://{Registry}";
+        try
+        {
+            await PingAsync(https, cancellationToken);
+            return;
+        }
+        catch (HttpRequestException ex) when (trust.AllowsHttp && trust.LastRejection is null && IsTlsFailure(ex))
+        {
+            // A plain-HTTP registry on loopback (or an insecure one): as the engine does, fall back to http.
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            throw Unreachable(https, ex);
+        }
+        var http = $"http://{Registry}";
+        try
+        {
+            await PingAsync(http, cancellationToken);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            throw Unreachable(http, ex);
+        }
+    }
+
+    async Task PingAsync(string url, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync($"{url}/v2/", cancellationToken);
+        baseUrl = url;
+        if (response.StatusCode == HttpStatusCode.Unauthorized)
+            challenge = AuthChallenge.Parse(response.Headers.WwwAuthenticate.ToString());
+        else if (response.StatusCode != HttpStatusCode.OK)
+            throw new DeliveryException($"{Registry} ({Scheme}) is not a registry: GET /v2/ answered {(int)response.StatusCode} {response.ReasonPhrase}");
+    }
+
+    DeliveryException Unreachable(string url, Exception ex)
+    {
+        if (trust.LastRejection is { } rejection && url.StartsWith("https", StringComparison.Ordinal))
+            return new DeliveryException($"Registry {Registry} (https) {rejection}");
+        return new DeliveryException($"Registry {Registry} is not reachable: {url}/v2/: {Reason(ex)}");
+    }
+
+    static bool IsTlsFailure(HttpRequestException ex) =>
+        ex.InnerException is AuthenticationException || ex.HttpRequestError == HttpRequestError.SecureConnectionError;
+
+    static string Reason(Exception ex)
+    {
+        if (ex is TaskCanceledException) return "no answer in time";
+        var inner = ex;
+        while (inner.InnerException is not null) inner = inner.InnerException;
+        return inner.Message.TrimEnd('.');
+    }
+
+    async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await http.SendAsync(request, cancellationToken);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            throw Unreachable(baseUrl!, ex);
+        }
+    }
+
+    async Task EnsureSuccess(HttpResponseMessage response, string repository, string what, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode) return;
+        var detail = "";
+        if (response.Content.Headers.ContentLength is null or > 0)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+                if (document.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array && errors.GetArrayLength() > 0)
+                {
+                    var first = errors[0];
+                    detail = ": " + string.Join(" ", new[] { "code", "message" }
+                        .Select(n => first.TryGetProperty(n, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null).OfType<string>());
+                }
+            }
+            catch (JsonException) { }
+        }
+        if (response.StatusCode == HttpStatusCode.Forbidden)
+            throw new DeliveryException($"Registry {Registry} ({Scheme}) denied {what} in repository {repository}{(auth.IsAnonymous ? "" : $" to {auth.Username}")}{detail}");
+        throw new DeliveryException($"Registry {Registry} ({Scheme}) answered {(int)response.StatusCode} {response.ReasonPhrase} to {what} in repository {repository}{detail}");
+    }
+
+    public void Dispose() => http.Dispose();
+}
