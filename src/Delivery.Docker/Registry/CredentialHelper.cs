@@ -12,8 +12,10 @@ public static class CredentialHelper
 {
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>The helper's credentials for <paramref name="serverUrl"/>, or null when it has none.</summary>
-    public static RegistryAuth? Get(string helper, string serverUrl, string registry)
+    /// <summary>The helper's credentials for <paramref name="serverUrl"/>, or null when it has none. A missing
+    /// helper is an error unless <paramref name="optional"/> (a default <c>credsStore</c> copied from another
+    /// machine, whose <c>auths</c> may still hold what is needed).</summary>
+    public static RegistryAuth? Get(string helper, string serverUrl, string registry, bool optional = false)
     {
         var program = $"docker-credential-{helper}";
         var start = new ProcessStartInfo(program, ["get"])
@@ -24,6 +26,10 @@ public static class CredentialHelper
         try
         {
             process = Process.Start(start) ?? throw new DeliveryException($"Cannot start {program}");
+        }
+        catch (System.ComponentModel.Win32Exception) when (optional)
+        {
+            return null;
         }
         catch (System.ComponentModel.Win32Exception)
         {

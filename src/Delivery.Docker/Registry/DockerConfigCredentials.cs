@@ -50,7 +50,7 @@ public static class DockerConfigCredentials
                     if (NormalizeRegistry(entry.Name) == wanted && entry.Value.GetString() is { Length: > 0 } helper)
                         return CredentialHelper.Get(helper, entry.Name, registry);
             if (StringOrNull(root, "credsStore") is { Length: > 0 } store &&
-                CredentialHelper.Get(store, ServerUrlFor(root, wanted) ?? registry, registry) is { } stored)
+                CredentialHelper.Get(store, ServerUrlFor(root, wanted) ?? registry, registry, optional: true) is { } stored)
                 return stored;
 
             if (!root.TryGetProperty("auths", out var auths) || auths.ValueKind != JsonValueKind.Object)

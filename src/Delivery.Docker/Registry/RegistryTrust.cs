@@ -56,6 +56,7 @@ sealed class RegistryTrust(string registry, RegistryClientOptions options)
             using var custom = new X509Chain();
             custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
             custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            custom.ChainPolicy.DisableCertificateDownloads = true;
             custom.ChainPolicy.CustomTrustStore.AddRange(authorities);
             if (chain is not null)
                 foreach (var element in chain.ChainElements) custom.ChainPolicy.ExtraStore.Add(element.Certificate);

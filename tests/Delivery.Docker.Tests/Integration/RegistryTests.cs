@@ -59,7 +59,8 @@ public sealed class RegistryTests(DockerFixture fixture, Xunit.Abstractions.ITes
         var digest = await fixture.Docker.PushImageAsync(repository, "1.0.0", RegistryAuth.Anonymous, progress.Add);
 
         Assert.Matches("^sha256:[0-9a-f]{64}$", digest);
-        Assert.Equal(digest, await LocalRegistry.GetManifestDigestAsync(registry.Address, path, "1.0.0"));
+        using (var client = new RegistryClient(registry.Address))
+            Assert.Equal(digest, await client.ResolveDigestAsync(path, "1.0.0"));
         Assert.Contains(progress, p => p.ID is not null && p.Status == "Pushed");
         Assert.Contains(progress, p => p.Status == "Pushing" && p.Progress?.Current > 0 && p.Progress?.Total > 0);
 
@@ -109,8 +110,10 @@ public sealed class RegistryTests(DockerFixture fixture, Xunit.Abstractions.ITes
 
         var right = new RegistryAuth("ci-user", password, registry.Address);
         var digest = await fixture.Docker.PushImageAsync(repository, "1", right);
-        Assert.Equal(digest, await LocalRegistry.GetManifestDigestAsync(registry.Address, path, "1", right));
-        await Assert.ThrowsAsync<DeliveryException>(() => LocalRegistry.GetManifestDigestAsync(registry.Address, path, "1"));
+        using (var client = new RegistryClient(registry.Address, right))
+            Assert.Equal(digest, await client.ResolveDigestAsync(path, "1"));
+        using (var anonymousClient = new RegistryClient(registry.Address))
+            await Assert.ThrowsAsync<DeliveryException>(() => anonymousClient.ResolveDigestAsync(path, "1"));
     }
 
     [Fact]

@@ -106,6 +106,60 @@ public sealed class RegistryCredentialsTests : IDisposable
         Assert.Contains("not valid JSON", error.Message);
     }
 
+    string WriteHelper(string name, string script)
+    {
+        var helper = Path.Combine(dir, "docker-credential-" + name);
+        File.WriteAllText(helper, "#!/bin/sh\n" + script + "\n");
+        File.SetUnixFileMode(helper, (UnixFileMode)0b111_101_101);
+        return helper;
+    }
+
+    RegistryAuth? FindWithHelpers(string registry, string configPath)
+    {
+        using (TestPath.Prepend(dir)) return DockerConfigCredentials.Find(registry, configPath);
+    }
+
+    [Fact]
+    public void A_credential_helper_for_the_registry_wins_and_gets_the_server_url_on_stdin()
+    {
+        var name = "unit" + Guid.NewGuid().ToString("N")[..8];
+        WriteHelper(name, """read -r url; [ "$1" = get ] && [ "$url" = "registry.example.com:5443" ] && printf '{"ServerURL":"%s","Username":"helper-user","Secret":"helper-secret"}' "$url" && exit 0; echo "credentials not found in native keychain"; exit 1""");
+        var path = WriteConfig($$"""{ "auths": { "registry.example.com:5443": { "auth": "{{Base64("from-auths:pw")}}" } }, "credHelpers": { "registry.example.com:5443": "{{name}}" } }""");
+
+        var auth = FindWithHelpers("registry.example.com:5443", path);
+
+        Assert.Equal("helper-user", auth?.Username);
+        Assert.Contains("\"password\":\"helper-secret\"", RegistryAuth.DecodeHeader(auth!.ToHeaderValue()));
+        Assert.DoesNotContain("helper-secret", auth.ToString());
+    }
+
+    [Fact]
+    public void A_credentials_store_is_asked_and_says_not_found_for_other_registries()
+    {
+        var name = "unit" + Guid.NewGuid().ToString("N")[..8];
+        WriteHelper(name, """read -r url; [ "$url" = "https://store.example.com" ] && printf '{"Username":"store-user","Secret":"s"}' && exit 0; echo "credentials not found in native keychain"; exit 1""");
+        var path = WriteConfig($$"""{ "auths": { "https://store.example.com": {}, "other:5000": { "auth": "{{Base64("from-auths:pw")}}" } }, "credsStore": "{{name}}" }""");
+
+        Assert.Equal("store-user", FindWithHelpers("store.example.com", path)?.Username);
+        Assert.Equal("from-auths", FindWithHelpers("other:5000", path)?.Username);
+        Assert.Null(FindWithHelpers("third:5000", path));
+    }
+
+    [Fact]
+    public void A_missing_or_broken_helper_is_a_one_line_error_without_its_output()
+    {
+        var path = WriteConfig("""{ "credHelpers": { "r.example.com": "absent-helper-xyz" } }""");
+        var missing = Assert.Throws<DeliveryException>(() => FindWithHelpers("r.example.com", path));
+        Assert.Equal("Docker config names the credential helper 'absent-helper-xyz' for r.example.com, but docker-credential-absent-helper-xyz is not on PATH", missing.Message);
+
+        var name = "unit" + Guid.NewGuid().ToString("N")[..8];
+        WriteHelper(name, "cat >/dev/null; echo 'not json leaked-secret'");
+        var broken = WriteConfig($$"""{ "credHelpers": { "r.example.com": "{{name}}" } }""");
+        var error = Assert.Throws<DeliveryException>(() => FindWithHelpers("r.example.com", broken));
+        Assert.DoesNotContain("leaked-secret", error.Message);
+        Assert.Contains("not the helper protocol's JSON", error.Message);
+    }
+
     [Fact]
     public void Resolve_prefers_the_docker_config_then_explicit_credentials_then_anonymous()
     {
