@@ -80,22 +80,36 @@ partial class Build
 
         if (EcrRegistry.TryParse(registry) is { } ecr)
         {
-            using var ecrClient = EcrClientFor(ecr);
-            var image = await ecrClient.BatchGetImageAsync(ecr.AccountId, path, release.Digest, CancellationToken);
-            foreach (var tag in tags) await ecrClient.PutImageAsync(ecr.AccountId, image, tag, CancellationToken);
-            Log.Information($"Tagged {release.Repository}@{release.ShortDigest} as {string.Join(", ", tags)} (ECR PutImage of the same manifest)");
+            try
+            {
+                using var ecrClient = EcrClientFor(ecr);
+                var image = await ecrClient.BatchGetImageAsync(ecr.AccountId, path, release.Digest, CancellationToken);
+                foreach (var tag in tags) await ecrClient.PutImageAsync(ecr.AccountId, image, tag, CancellationToken);
+            }
+            catch (DeliveryException e)
+            {
+                throw new DeliveryException($"Production runs {release.Version} ({release.ShortDigest}), but the tags {string.Join(", ", tags)} could not be added: {e.Message}");
+            }
+            Log.Information($"Tagged {release.Repository}@{release.Digest} as {string.Join(", ", tags)} (ECR BatchGetImage and PutImage of the same manifest)");
             return;
         }
 
-        using var client = new RegistryClient(registry, await RegistryLoginFor(registry));
-        await client.TagAsync(path, release.Digest, tags, CancellationToken);
-        foreach (var tag in tags)
+        try
         {
-            var digest = await client.ResolveDigestAsync(path, tag, CancellationToken);
-            if (digest != release.Digest)
-                throw new DeliveryException($"{release.Repository}:{tag} is {digest} after tagging, not the deployed {release.Digest}");
+            using var client = new RegistryClient(registry, await RegistryLoginFor(registry));
+            await client.TagAsync(path, release.Digest, tags, CancellationToken);
+            foreach (var tag in tags)
+            {
+                var digest = await client.ResolveDigestAsync(path, tag, CancellationToken);
+                if (digest != release.Digest)
+                    throw new DeliveryException($"{release.Repository}:{tag} is {digest} after tagging, not the deployed {release.Digest}");
+            }
+            Log.Information($"Tagged {release.Repository}@{release.Digest} as {string.Join(", ", tags)} ({client.Scheme}; digest unchanged)");
         }
-        Log.Information($"Tagged {release.Repository}@{release.Digest} as {string.Join(", ", tags)} ({client.Scheme}; digest unchanged)");
+        catch (DeliveryException e)
+        {
+            throw new DeliveryException($"Production runs {release.Version} ({release.ShortDigest}), but the tags {string.Join(", ", tags)} could not be added: {e.Message}");
+        }
     }
 
     /// <summary>A deploy whose pull the registry refused says how to give the host credentials.</summary>
