@@ -76,7 +76,7 @@ public sealed class RegistryClientTests(DockerFixture fixture, Xunit.Abstraction
             TestCertificates.CreateServer(dir, ca), installCa: ca);
         var repository = $"{registry.Address}/{fixture.Name("pulled")}";
         var digest = await PushTinyImageAsync(repository, "1", new RegistryAuth(User, Password, registry.Address));
-        Assert.True(await fixture.Docker.RemoveImageAsync($"{repository}:1"));
+        Assert.True(await fixture.RemoveImageAsync($"{repository}:1"));
 
         var config = fixture.NewTempDir("docker-config");
         var denied = await DockerCli(config, "pull", $"{repository}@{digest}");
@@ -117,7 +117,7 @@ public sealed class RegistryClientTests(DockerFixture fixture, Xunit.Abstraction
             Assert.Equal(User, auth.Username);
             using var client = new RegistryClient(registry.Address, auth);
             Assert.Equal(digest, await client.ResolveDigestAsync(fixture.Name("pulled"), "1"));
-            Assert.True(await fixture.Docker.RemoveImageAsync($"{repository}@{digest}"));
+            Assert.True(await fixture.RemoveImageAsync($"{repository}@{digest}"));
             var viaHelper = await DockerCli(helperConfig, "pull", $"{repository}@{digest}");
             Assert.Equal(0, viaHelper.ExitCode);
             // Another registry is not the helper's: no credentials, no error.
@@ -125,7 +125,7 @@ public sealed class RegistryClientTests(DockerFixture fixture, Xunit.Abstraction
         }
         finally
         {
-            await fixture.Docker.RemoveImageAsync($"{repository}@{digest}");
+            await fixture.RemoveImageAsync($"{repository}@{digest}");
         }
     }
 
