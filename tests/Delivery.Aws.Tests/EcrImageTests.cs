@@ -178,4 +178,40 @@ public sealed class EcrImageTests(EcrBackedFixture fixture) : IClassFixture<EcrB
                      "resource-based policy allows the ecr:DescribeRepositories action", error.Message);
         Assert.Equal(repositories, fixture.Endpoint.Ecr.RepositoryNames.Count);
     }
+
+    /// <summary>The official AWS CLI (awscli) parses the endpoint's ECR answers and signs its requests so the endpoint
+    /// accepts them: the endpoint speaks ECR, not just what our client expects.</summary>
+    [Fact]
+    public async Task The_AWS_CLI_accepts_the_ECR_answers_and_really_tags_through_PutImage()
+    {
+        var aws = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "aws")).FirstOrDefault(File.Exists);
+        Assert.True(aws is not null, "This test needs the AWS CLI (apt-get install -y awscli)");
+        var name = NewName("cli");
+        var environment = new Dictionary<string, string?>
+        {
+            ["AWS_ACCESS_KEY_ID"] = AwsTestEndpoint.AccessKey, ["AWS_SECRET_ACCESS_KEY"] = AwsTestEndpoint.SecretKey,
+            ["AWS_SESSION_TOKEN"] = null, ["AWS_PROFILE"] = null, ["AWS_DEFAULT_REGION"] = "eu-west-1",
+            ["AWS_CONFIG_FILE"] = "/dev/null", ["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null", ["AWS_PAGER"] = "",
+        };
+        async Task<System.Text.Json.JsonElement> Cli(params string[] arguments)
+        {
+            var result = await Delivery.Core.ProcessRunner.RunAsync(aws!, ["ecr", .. arguments, "--endpoint-url", fixture.Endpoint.Url.ToString(), "--output", "json"],
+                new Delivery.Core.ProcessOptions { Environment = environment });
+            Assert.True(result.Succeeded, $"aws ecr {arguments[0]}: {result.StandardError}");
+            return System.Text.Json.JsonDocument.Parse(result.StandardOutput).RootElement.Clone();
+        }
+
+        var created = await Cli("create-repository", "--repository-name", name, "--image-scanning-configuration", "scanOnPush=true");
+        Assert.Equal(name, created.GetProperty("repository").GetProperty("repositoryName").GetString());
+        var described = await Cli("describe-repositories", "--repository-names", name);
+        Assert.True(described.GetProperty("repositories")[0].GetProperty("imageScanningConfiguration").GetProperty("scanOnPush").GetBoolean());
+
+        var digest = await fixture.UploadImageAsync(name, "2.0.0");
+        var images = await Cli("batch-get-image", "--repository-name", name, "--image-ids", $"imageDigest={digest}");
+        var manifest = images.GetProperty("images")[0].GetProperty("imageManifest").GetString()!;
+        await Cli("put-image", "--repository-name", name, "--image-tag", "production", "--image-manifest", manifest);
+
+        using var registry = new RegistryClient(fixture.Registry.Address);
+        Assert.Equal(digest, await registry.ResolveDigestAsync(name, "production"));
+    }
 }
