@@ -222,7 +222,7 @@ public sealed class RegistryClient : IDisposable
     async Task EnsureBaseAsync(CancellationToken cancellationToken)
     {
         if (baseUrl is not null) return;
-        var https = $"https://{Registry}";
+        var https = $"https://{ApiHost}";
         try
         {
             await PingAsync(https, cancellationToken);
@@ -236,7 +236,7 @@ public sealed class RegistryClient : IDisposable
         {
             throw Unreachable(https, ex);
         }
-        var http = $"http://{Registry}";
+        var http = $"http://{ApiHost}";
         try
         {
             await PingAsync(http, cancellationToken);
@@ -246,6 +246,9 @@ public sealed class RegistryClient : IDisposable
             throw Unreachable(http, ex);
         }
     }
+
+    /// <summary>Docker Hub's API lives on registry-1.docker.io, whatever name the image uses.</summary>
+    string ApiHost => DockerConfigCredentials.NormalizeRegistry(Registry) == "index.docker.io" ? "registry-1.docker.io" : Registry;
 
     async Task PingAsync(string url, CancellationToken cancellationToken)
     {

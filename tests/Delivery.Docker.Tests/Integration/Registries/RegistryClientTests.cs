@@ -161,6 +161,13 @@ public sealed class RegistryClientTests(DockerFixture fixture, Xunit.Abstraction
         {
             Directory.Delete(caDirectory, recursive: true);
         }
+
+        // Listed in the daemon's insecure-registries, it is accepted unverified, as the engine accepts it.
+        var daemonJson = Path.Combine(dir, "daemon.json");
+        await File.WriteAllTextAsync(daemonJson, $$"""{ "insecure-registries": ["10.0.0.0/8", "{{registry.Address}}"] }""");
+        using var insecure = new RegistryClient(registry.Address, options: new RegistryClientOptions { DaemonConfigFile = daemonJson });
+        Assert.Null(await insecure.GetDigestAsync("webapp", "1.0.0"));
+        Assert.Equal("https", insecure.Scheme);
     }
 
     [Fact]
