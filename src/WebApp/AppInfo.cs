@@ -41,6 +41,12 @@ public sealed record AppInfo(string Version, string Commit, string Environment, 
         return sha.Length <= ShortCommitLength ? sha : sha[..ShortCommitLength];
     }
 
+    public static DateTimeOffset CurrentProcessStartTime()
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return new DateTimeOffset(process.StartTime.ToUniversalTime(), TimeSpan.Zero);
+    }
+
     /// <summary>ISO-8601 UTC, as served by <c>/version</c>.</summary>
     public string StartedAtIso => StartedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
 }

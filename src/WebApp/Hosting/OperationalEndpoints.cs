@@ -1,3 +1,4 @@
+using Prometheus;
 using WebApp.Health;
 using WebApp.Metrics;
 
@@ -6,7 +7,8 @@ namespace WebApp.Hosting;
 /// <summary>Endpoints for machines: liveness, readiness, version and Prometheus metrics.</summary>
 public static class OperationalEndpoints
 {
-    public static IEndpointRouteBuilder MapOperationalEndpoints(this IEndpointRouteBuilder endpoints)
+    /// <param name="metrics">Null when metrics are off: then there is no <c>/metrics</c>.</param>
+    public static IEndpointRouteBuilder MapOperationalEndpoints(this IEndpointRouteBuilder endpoints, AppMetrics? metrics)
     {
         string[] getOrHead = [HttpMethods.Get, HttpMethods.Head];
 
@@ -32,13 +34,9 @@ public static class OperationalEndpoints
             return Results.Json(new VersionDocument(info.Version, info.Commit, info.Environment, info.StartedAtIso));
         });
 
-        endpoints.MapGet("/metrics", async (HttpContext context, MetricRegistry registry) =>
-        {
-            NoStore(context);
-            var text = registry.Scrape();
-            context.Response.ContentType = PrometheusText.ContentType;
-            await context.Response.WriteAsync(text, context.RequestAborted);
-        });
+        // No Cache-Control of its own: ResponseHeaders makes it no-store.
+        if (metrics is not null)
+            endpoints.MapMetrics(settings => settings.Registry = metrics.Registry);
 
         return endpoints;
     }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.XmlEncryption;
 using Microsoft.Extensions.Options;
+using Prometheus;
 using WebApp.Health;
 using WebApp.Metrics;
 
@@ -43,8 +44,12 @@ public static class WebAppHost
             console.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
         });
 
+        // No "Server: Kestrel".
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+
         var services = builder.Services;
         services.AddRazorPages();
+        services.AddPageCaching();
         services.Configure<RouteOptions>(routes => routes.LowercaseUrls = true);
 
         // Keys stay in memory (see InMemoryKeyRepository). Encrypting them "at rest" would protect nothing, and the
@@ -62,28 +67,38 @@ public static class WebAppHost
         services.AddHostedService<ReadinessShutdown>();
 
         services.AddSingleton(sp => AppInfo.FromAssembly(typeof(AppInfo).Assembly,
-            sp.GetRequiredService<IHostEnvironment>().EnvironmentName, ProcessMetrics.CurrentProcessStartTime()));
+            sp.GetRequiredService<IHostEnvironment>().EnvironmentName, AppInfo.CurrentProcessStartTime()));
         services.AddSingleton<ReadinessState>();
-        services.AddSingleton<MetricRegistry>();
-        services.AddSingleton<HttpMetrics>();
+
+        var metricsOptions = builder.Configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>() ?? new MetricsOptions();
+        if (metricsOptions.Enabled)
+        {
+            services.AddSingleton<AppMetrics>();
+            services.AddSingleton(sp => sp.GetRequiredService<AppMetrics>().Factory);
+        }
     }
 
     private static void UsePipeline(WebApplication app)
     {
-        var registry = app.Services.GetRequiredService<MetricRegistry>();
-        app.Services.GetRequiredService<HttpMetrics>();
-        ProcessMetrics.Register(registry, app.Services.GetRequiredService<AppInfo>());
+        var metrics = app.Services.GetService<AppMetrics>();
         app.Services.GetRequiredService<ReadinessState>().FollowLifetime(app.Lifetime);
 
-        app.UseMiddleware<HttpMetricsMiddleware>();
+        app.UseMiddleware<ResponseHeaders>();
+        // Outermost (not after UseRouting, as prometheus-net suggests): the duration covers error and status pages,
+        // and an exception is counted with the 500 the exception handler answers. The route comes from RouteLabel.
+        if (metrics is not null)
+            app.UseHttpMetrics(metrics.Configure);
         if (!app.Environment.IsDevelopment())
             app.UseExceptionHandler("/error");
         app.UseStatusCodePagesWithReExecute("/status/{0}");
         app.UseRouting();
-        app.Use(HttpMetricsMiddleware.CaptureRoute);
+        if (metrics is not null)
+            app.Use(RouteLabel.Capture);
+        app.UseOutputCache();
 
+        // Fingerprinted files get "max-age=31536000, immutable" from MapStaticAssets, the others "no-cache".
         app.MapStaticAssets();
-        app.MapRazorPages().WithStaticAssets();
-        app.MapOperationalEndpoints();
+        app.MapRazorPages().WithStaticAssets().CacheOutput(PageCaching.PolicyName);
+        app.MapOperationalEndpoints(metrics);
     }
 }
