@@ -70,17 +70,16 @@ public static class WebAppHost
             sp.GetRequiredService<IHostEnvironment>().EnvironmentName, AppInfo.CurrentProcessStartTime()));
         services.AddSingleton<ReadinessState>();
 
-        var metricsOptions = builder.Configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>() ?? new MetricsOptions();
-        if (metricsOptions.Enabled)
-        {
-            services.AddSingleton<AppMetrics>();
-            services.AddSingleton(sp => sp.GetRequiredService<AppMetrics>().Factory);
-        }
+        services.AddOptions<MetricsOptions>().Bind(builder.Configuration.GetSection(MetricsOptions.Section));
+        services.AddSingleton<AppMetrics>();
+        services.AddSingleton(sp => sp.GetRequiredService<AppMetrics>().Factory);
     }
 
     private static void UsePipeline(WebApplication app)
     {
-        var metrics = app.Services.GetService<AppMetrics>();
+        var metrics = app.Services.GetRequiredService<IOptions<MetricsOptions>>().Value.Enabled
+            ? app.Services.GetRequiredService<AppMetrics>()
+            : null;
         app.Services.GetRequiredService<ReadinessState>().FollowLifetime(app.Lifetime);
 
         app.UseMiddleware<ResponseHeaders>();
