@@ -1,5 +1,6 @@
 using System.Globalization;
 using Delivery.Core;
+using Microsoft.AspNetCore.Builder;
 using WebApp.Metrics;
 using WebApp.Tests.Infrastructure;
 
@@ -132,6 +133,25 @@ public sealed class MetricsEndpointTests(WebAppFactory factory) : IClassFixture<
         Assert.Equal(info.Version, appInfo["version"]);
         Assert.Equal(info.Commit, appInfo["commit"]);
         Assert.Equal(WebAppFactory.Environment, appInfo["environment"]);
+    }
+
+    [Fact]
+    public async Task A_request_that_throws_is_counted_once_as_a_500_under_its_own_route()
+    {
+        await using var app = KestrelApp.Create();
+        app.App.MapGet("/test/throw", (Func<string>)(() => throw new InvalidOperationException("test failure")));
+        await app.BeginStartAsync();
+        await app.StartTask!;
+        using var client = app.CreateClient();
+
+        using var response = await client.GetAsync("/test/throw");
+        var after = await ScrapeAsync(client);
+
+        Assert.Equal(System.Net.HttpStatusCode.InternalServerError, response.StatusCode);
+        var thrown = Exposition.Parse(after).Where(s => s.Name == "http_requests_received_total" && s["route"] == "/test/throw").ToList();
+        Assert.Equal("500", Assert.Single(thrown)["code"]);
+        Assert.Equal(1, thrown[0].Value);
+        Assert.DoesNotContain(Exposition.Parse(after), s => s["route"] == "/error");
     }
 
     [Fact]
