@@ -43,12 +43,14 @@ internal sealed class PageValidators(AppInfo info) : IResultFilter
 {
     private readonly string _etag = PageCaching.ETagFor(info);
 
+    /// <summary>Only for 200s: error and status pages (404) keep the default no-store.</summary>
     public void OnResultExecuting(ResultExecutingContext context)
     {
         var response = context.HttpContext.Response;
+        if (response.StatusCode != StatusCodes.Status200OK)
+            return;
         response.Headers.CacheControl = PageCaching.CacheControl;
-        if (response.StatusCode == StatusCodes.Status200OK)
-            response.Headers.ETag = _etag;
+        response.Headers.ETag = _etag;
     }
 
     public void OnResultExecuted(ResultExecutedContext context)
