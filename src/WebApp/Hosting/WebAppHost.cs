@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.XmlEncryption;
 using Microsoft.Extensions.Options;
-using Prometheus;
 using WebApp.Health;
 using WebApp.Metrics;
 
@@ -83,10 +82,8 @@ public static class WebAppHost
         app.Services.GetRequiredService<ReadinessState>().FollowLifetime(app.Lifetime);
 
         app.UseMiddleware<ResponseHeaders>();
-        // Outermost (not after UseRouting, as prometheus-net suggests): the duration covers error and status pages,
-        // and an exception is counted with the 500 the exception handler answers. The route comes from RouteLabel.
         if (metrics is not null)
-            app.UseHttpMetrics(metrics.Configure);
+            app.UseMiddleware<RequestMetrics>();
         if (!app.Environment.IsDevelopment())
             app.UseExceptionHandler("/error");
         app.UseStatusCodePagesWithReExecute("/status/{0}");

@@ -1,11 +1,10 @@
 using Prometheus;
-using Prometheus.HttpMetrics;
 
 namespace WebApp.Metrics;
 
 /// <summary>
-/// The app's prometheus-net registry and what it holds: HTTP request count, duration and concurrency, process and
-/// GC figures, and <c>app_info</c>. One registry per app instance, not prometheus-net's static default: tests start
+/// The app's prometheus-net registry and what it holds: HTTP request count, duration and concurrency (recorded by
+/// <see cref="RequestMetrics"/>), process and GC figures, and <c>app_info</c>. One registry per app instance, not prometheus-net's static default: tests start
 /// several apps in one process, and the default registry is where the EventCounter and Meter adapters export
 /// series (<c>system_runtime_*</c>) that fail <c>promtool check metrics</c>. Create app metrics from
 /// <see cref="Factory"/>, not from the static <c>Prometheus.Metrics</c> class, or <c>/metrics</c> will not show them.
@@ -22,7 +21,9 @@ public sealed class AppMetrics
     public AppMetrics(AppInfo info)
     {
         Registry = Prometheus.Metrics.NewCustomRegistry();
+        // Exemplars exist only in OpenMetrics scrapes; looking for a trace on every observation is not worth it here.
         Factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        Factory.ExemplarBehavior = ExemplarBehavior.NoExemplars();
 
         // process_cpu_seconds_total, process_start_time_seconds, process_*_bytes, process_open_handles,
         // process_num_threads, dotnet_collection_count_total{generation}, dotnet_total_memory_bytes.
@@ -37,12 +38,12 @@ public sealed class AppMetrics
 
         RequestsReceived = Factory.CreateCounter("http_requests_received_total",
             "HTTP requests completed, by method, route template and status code.",
-            [HttpRequestLabelNames.Method, RouteLabel.Name, HttpRequestLabelNames.Code]);
+            ["method", RouteLabel.Name, "code"]);
         RequestDuration = Factory.CreateHistogram("http_request_duration_seconds",
             "Time from the request reaching the app to the response being complete, in seconds.",
             new HistogramConfiguration
             {
-                LabelNames = [HttpRequestLabelNames.Method, RouteLabel.Name],
+                LabelNames = ["method", RouteLabel.Name],
                 Buckets = DurationBuckets,
             });
         RequestsInProgress = Factory.CreateGauge("http_requests_in_progress", "HTTP requests currently being handled.");
@@ -57,19 +58,4 @@ public sealed class AppMetrics
     public Histogram RequestDuration { get; }
 
     public Gauge RequestsInProgress { get; }
-
-    /// <summary>Points prometheus-net's HTTP middleware at these metrics, with bounded labels.</summary>
-    public void Configure(HttpMiddlewareExporterOptions options)
-    {
-        // Scrapes are requests too: a failing scrape should be visible.
-        options.CaptureMetricsUrl = true;
-        options.InProgress.Gauge = RequestsInProgress;
-        options.RequestCount.Counter = new StandardMethodLabel<ICounter>(RequestsReceived);
-        options.RequestDuration.Histogram = new StandardMethodLabel<IHistogram>(RequestDuration);
-        var route = new HttpCustomLabel(RouteLabel.Name, RouteLabel.Of);
-        options.RequestCount.CustomLabels.Add(route);
-        options.RequestDuration.CustomLabels.Add(route);
-        // Exemplars exist only in OpenMetrics scrapes; looking for a trace on every request is not worth it here.
-        options.ConfigureMeasurements(measurement => measurement.ExemplarPredicate = _ => false);
-    }
 }
