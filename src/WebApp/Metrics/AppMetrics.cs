@@ -4,14 +4,15 @@ namespace WebApp.Metrics;
 
 /// <summary>
 /// The app's prometheus-net registry and what it holds: HTTP request count, duration and concurrency (recorded by
-/// <see cref="RequestMetrics"/>), process and GC figures, and <c>app_info</c>. One registry per app instance, not prometheus-net's static default: tests start
-/// several apps in one process, and the default registry is where the EventCounter and Meter adapters export
-/// series (<c>system_runtime_*</c>) that fail <c>promtool check metrics</c>. Create app metrics from
-/// <see cref="Factory"/>, not from the static <c>Prometheus.Metrics</c> class, or <c>/metrics</c> will not show them.
+/// <see cref="RequestMetrics"/>), process and GC figures, and <c>app_info</c>. One registry per app instance, not
+/// prometheus-net's static default: tests start several apps in one process, and the default registry is where the
+/// EventCounter and Meter adapters export series (<c>system_runtime_*</c>) that fail <c>promtool check metrics</c>.
+/// Create app metrics from <see cref="Factory"/>, not from the static <c>Prometheus.Metrics</c> class, or
+/// <c>/metrics</c> will not show them.
 /// </summary>
 public sealed class AppMetrics
 {
-    /// <summary>Seconds; finer than prometheus-net's doubling buckets where page latencies sit.</summary>
+    /// <summary>Seconds; the buckets the app had before prometheus-net, so quantiles stay comparable across the change.</summary>
     public static readonly double[] DurationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
     static AppMetrics() =>
@@ -21,8 +22,8 @@ public sealed class AppMetrics
     public AppMetrics(AppInfo info)
     {
         Registry = Prometheus.Metrics.NewCustomRegistry();
-        // Exemplars exist only in OpenMetrics scrapes; looking for a trace on every observation is not worth it here.
         Factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        // Exemplars exist only in OpenMetrics scrapes; looking for a trace on every observation is not worth it here.
         Factory.ExemplarBehavior = ExemplarBehavior.NoExemplars();
 
         // process_cpu_seconds_total, process_start_time_seconds, process_*_bytes, process_open_handles,
