@@ -8,12 +8,20 @@ partial class Build
 
     Task<VersionInfo>? version;
 
-    /// <summary>Computed once per run, on first use: Compile, Publish and the image all stamp the same version.</summary>
-    Task<VersionInfo> CurrentVersion => version ??= VersionCalculator.CalculateAsync(
-        RootDirectory, VersionOptions.Default with { Override = VersionOverride }, CancellationToken);
+    /// <summary>Computed once per run, on first use, by minver-cli (a local tool in .config/dotnet-tools.json):
+    /// Compile, Publish and the image all stamp the same version.</summary>
+    Task<VersionInfo> CurrentVersion => version ??= CalculateVersion();
+
+    async Task<VersionInfo> CalculateVersion()
+    {
+        var v = await VersionCalculator.CalculateAsync(RootDirectory,
+            VersionOptions.Default with { Override = VersionOverride, ToolManifestDirectory = RootDirectory }, CancellationToken);
+        foreach (var warning in v.Warnings) Log.Warning(warning);
+        return v;
+    }
 
     Target Version => _ => _
-        .Description("Computes the version from git tags (MinVer semantics) and prints it")
+        .Description("Computes the version from git tags with MinVer (minver-cli) and prints it")
         .Executes(async () =>
         {
             var v = await CurrentVersion;

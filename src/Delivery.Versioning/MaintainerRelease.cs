@@ -137,7 +137,7 @@ public static class MaintainerRelease
         if (tags.Any(t => t.Name == tag || t.Name == "v" + tag))
             throw new DeliveryException($"Tag {tags.First(t => t.Name == tag || t.Name == "v" + tag).Name} already exists; pick another version");
         var last = tags
-            .Select(t => (t.Name, Version: VersionCalculator.ParseTag(t.Name, VersionOptions.Default.AcceptedTagPrefixes)))
+            .Select(t => (t.Name, Version: VersionCalculator.ParseTag(t.Name, ["", "v"])))
             .Where(t => t.Version is not null)
             .OrderByDescending(t => t.Version)
             .FirstOrDefault();

@@ -3,20 +3,20 @@ using Delivery.Core;
 namespace Delivery.Versioning;
 
 /// <summary>
-/// Calculates a build's version from git tags, following MinVer's documented rules:
-/// HEAD tagged → that version; otherwise the latest version tag in the history plus the height, where a release
-/// tag is first bumped (patch by default) and given the default pre-release identifiers; no tag at all →
-/// 0.0.0-alpha.0 plus the height from the root commit.
+/// A build's version from git tags, as MinVer computes it: <c>minver</c> (minver-cli, pinned in
+/// <c>.config/dotnet-tools.json</c>) is run as a local tool, as NUKE's MinVer integration does. What MinVer does not
+/// print comes from git: the commit, the branch, uncommitted changes, and whether HEAD is a release.
 /// </summary>
 /// <remarks>
-/// History walk (as MinVer does): depth-first from HEAD, first parent before the others. Each path stops at its
-/// first commit carrying a version tag (every version tag on that commit becomes a candidate) or at a root commit
-/// (a 0.0.0-alpha.0 candidate). A commit already reached on an earlier path is not walked again, so when branches
-/// converge the height of the first path followed wins. The highest version among the candidates is chosen;
-/// between equal versions, the one found first. Height 0 appends nothing (a root commit alone is 0.0.0-alpha.0).
+/// Two things MinVer does quietly fail loudly here: a shallow clone (MinVer would print 0.0.0-alpha.0 with a
+/// made-up height) is refused, and a repository without commits gets MinVer's 0.0.0-alpha.0 with a warning.
+/// The tag and height are read from MinVer's own "Using { Commit, Tag, Version, Height }" line, so they always
+/// match the version it chose.
 /// </remarks>
-public static class VersionCalculator
+public static partial class VersionCalculator
 {
+    public const string ToolPackage = "minver-cli";
+
     public static async Task<VersionInfo> CalculateAsync(string directory, VersionOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(directory);
@@ -24,7 +24,6 @@ public static class VersionCalculator
         if (!SemanticVersion.IsValidPreRelease(options.DefaultPreReleaseIdentifiers))
             throw new DeliveryException(
                 $"Default pre-release identifiers '{options.DefaultPreReleaseIdentifiers}' are not valid SemVer (e.g. alpha.0 or preview.0)");
-        var defaultPreRelease = options.DefaultPreReleaseIdentifiers.Split('.');
 
         if (!string.IsNullOrWhiteSpace(options.Override))
             return await FromOverrideAsync(directory, options, ct);
@@ -33,45 +32,29 @@ public static class VersionCalculator
         if (probe.IsShallow)
             throw new DeliveryException(
                 "This is a shallow clone; versions need full history: run 'git fetch --unshallow --tags' (or checkout with fetch-depth: 0), or pass --version-override");
-        var head = await Git.HeadShaAsync(directory, ct)
-            ?? throw new DeliveryException($"The git repository at '{probe.TopLevel}' has no commits yet; commit first, or pass --version-override");
 
-        var graphTask = Git.RunCheckedAsync(directory, ["rev-list", "--parents", head], ct);
-        var tagsTask = Git.TagsAsync(directory, ct);
+        var minVerTask = RunMinVerAsync(directory, options, ct);
+        var headTask = Git.HeadShaAsync(directory, ct);
         var branchTask = Git.CurrentBranchAsync(directory, ct);
         var changesTask = Git.ChangedTrackedFilesAsync(directory, ct);
-        await Task.WhenAll(graphTask, tagsTask, branchTask, changesTask);
+        await Task.WhenAll(minVerTask, headTask, branchTask, changesTask);
+        var minVer = await minVerTask;
+        var head = await headTask;
 
-        var parents = ParseGraph((await graphTask).StandardOutput);
-        var versionTags = VersionTags(await tagsTask, options.AcceptedTagPrefixes);
-        var chosen = ChooseCandidate(head, parents, versionTags, new SemanticVersion(0, 0, 0, defaultPreRelease));
-
+        var warnings = minVer.Warnings.ToList();
+        if (head is null)
+            warnings.Add($"The git repository at '{probe.TopLevel}' has no commits yet; the version is {minVer.Version} until the first commit");
         return new VersionInfo
         {
-            Version = ApplyHeight(chosen.Version, chosen.Height, options.AutoIncrement, defaultPreRelease),
-            Height = chosen.Height,
-            Sha = head,
-            ShortSha = head[..Math.Min(7, head.Length)],
-            Tag = chosen.Tag,
+            Version = minVer.Version,
+            Height = minVer.Height,
+            Sha = head ?? VersionInfo.UnknownSha,
+            ShortSha = head?[..Math.Min(7, head.Length)] ?? VersionInfo.UnknownSha,
+            Tag = minVer.Tag,
             BranchName = await branchTask ?? CiBranchName(options),
-            IsRelease = chosen.Height == 0 && chosen.Tag is not null && !chosen.Version.IsPreRelease,
+            IsRelease = minVer.Height == 0 && minVer.Tag is not null && !minVer.Version.IsPreRelease,
             IsDirty = (await changesTask).Count > 0,
-        };
-    }
-
-    /// <summary>Bumps and/or extends a version found <paramref name="height"/> commits below HEAD.</summary>
-    public static SemanticVersion ApplyHeight(SemanticVersion version, int height, VersionPart autoIncrement, IReadOnlyList<string> defaultPreRelease)
-    {
-        version = version.WithoutBuildMetadata();
-        if (height == 0) return version;
-        var heightText = height.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (version.IsPreRelease)
-            return version.WithPreRelease([.. version.PreReleaseIdentifiers, heightText]);
-        return autoIncrement switch
-        {
-            VersionPart.Major => new SemanticVersion(version.Major + 1, 0, 0, [.. defaultPreRelease, heightText]),
-            VersionPart.Minor => new SemanticVersion(version.Major, version.Minor + 1, 0, [.. defaultPreRelease, heightText]),
-            _ => new SemanticVersion(version.Major, version.Minor, version.Patch + 1, [.. defaultPreRelease, heightText]),
+            Warnings = warnings,
         };
     }
 
@@ -84,74 +67,47 @@ public static class VersionCalculator
         return null;
     }
 
-    internal static Dictionary<string, List<(string Tag, SemanticVersion Version)>> VersionTags(
-        IEnumerable<(string Name, string CommitSha)> tags, IReadOnlyList<string> acceptedPrefixes)
+    sealed record MinVerAnswer(SemanticVersion Version, string? Tag, int Height, IReadOnlyList<string> Warnings);
+
+    static async Task<MinVerAnswer> RunMinVerAsync(string directory, VersionOptions options, CancellationToken ct)
     {
-        var byCommit = new Dictionary<string, List<(string, SemanticVersion)>>(StringComparer.Ordinal);
-        foreach (var (name, sha) in tags)
-        {
-            if (ParseTag(name, acceptedPrefixes) is not { } version) continue;
-            if (!byCommit.TryGetValue(sha, out var list)) byCommit[sha] = list = [];
-            list.Add((name, version));
-        }
-        return byCommit;
+        var toolDirectory = options.ToolManifestDirectory
+                            ?? DotnetTool.FindManifestDirectory(ToolPackage, AppContext.BaseDirectory, System.Environment.CurrentDirectory, directory)
+                            ?? throw new DeliveryException($"No .config/dotnet-tools.json pins {ToolPackage}; run from the repository, or pass --version-override");
+        List<string> arguments =
+        [
+            Path.GetFullPath(directory),
+            "--auto-increment", options.AutoIncrement.ToString().ToLowerInvariant(),
+            "--default-pre-release-identifiers", options.DefaultPreReleaseIdentifiers,
+            "--verbosity", "info",
+        ];
+        if (options.TagPrefix.Length > 0) arguments.AddRange(["--tag-prefix", options.TagPrefix]);
+
+        var run = await DotnetTool.RunAsync(toolDirectory, "minver", arguments, ct);
+        var output = Git.Lines(run.StandardOutput);
+        if (!run.Succeeded || output.Count == 0 || !SemanticVersion.TryParse(output[^1], out var version))
+            throw new DeliveryException($"minver failed in '{directory}' (exit {run.ExitCode}): {run.Tail(3)}");
+
+        var log = run.StandardError;
+        var chosen = UsingLine().Match(log);
+        var warnings = Git.Lines(log).Where(l => l.StartsWith("MinVer: warning", StringComparison.OrdinalIgnoreCase))
+            .Select(l => l["MinVer: ".Length..]).ToList();
+        return chosen.Success
+            ? new MinVerAnswer(version, chosen.Groups["tag"].Value is { Length: > 0 } tag ? tag : null,
+                int.Parse(chosen.Groups["height"].Value, System.Globalization.CultureInfo.InvariantCulture), warnings)
+            : new MinVerAnswer(version, null, 0, warnings);
     }
 
-    static Dictionary<string, string[]> ParseGraph(string revListParents)
-    {
-        var parents = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        foreach (var line in Git.Lines(revListParents))
-        {
-            var shas = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            parents[shas[0]] = shas[1..];
-        }
-        return parents;
-    }
-
-    sealed record Candidate(SemanticVersion Version, int Height, string? Tag);
-
-    static Candidate ChooseCandidate(
-        string head,
-        IReadOnlyDictionary<string, string[]> parents,
-        IReadOnlyDictionary<string, List<(string Tag, SemanticVersion Version)>> versionTags,
-        SemanticVersion defaultVersion)
-    {
-        var candidates = new List<Candidate>();
-        var visited = new HashSet<string>(StringComparer.Ordinal);
-        var pending = new Stack<(string Sha, int Height)>();
-        pending.Push((head, 0));
-        while (pending.TryPop(out var item))
-        {
-            if (!visited.Add(item.Sha)) continue;
-            if (versionTags.TryGetValue(item.Sha, out var tags))
-            {
-                candidates.AddRange(tags.OrderByDescending(t => t.Version).ThenBy(t => t.Tag, StringComparer.Ordinal)
-                    .Select(t => new Candidate(t.Version, item.Height, t.Tag)));
-                continue;
-            }
-            var itemParents = parents.GetValueOrDefault(item.Sha) ?? [];
-            if (itemParents.Length == 0)
-            {
-                candidates.Add(new Candidate(defaultVersion, item.Height, null));
-                continue;
-            }
-            // Pushed in reverse so the first parent is walked first.
-            for (var i = itemParents.Length - 1; i >= 0; i--)
-                pending.Push((itemParents[i], item.Height + 1));
-        }
-
-        var best = candidates[0];
-        foreach (var candidate in candidates.Skip(1))
-            if (candidate.Version > best.Version) best = candidate;
-        return best;
-    }
+    // e.g. "MinVer: Using { Commit: 9bb9de9, Tag: '1.2.3', Version: 1.2.3, Height: 1 }." (padded when debugging).
+    [System.Text.RegularExpressions.GeneratedRegex(@"Using\s+\{\s*Commit:\s*\S+,\s*Tag:\s*'(?<tag>[^']*)',\s*Version:\s*\S+,\s*Height:\s*(?<height>\d+)\s*\}")]
+    private static partial System.Text.RegularExpressions.Regex UsingLine();
 
     /// <summary>The given version; the commit, branch and dirty state still come from git when there is a repository
     /// (so the image and the deploy history name the real commit), and are "unknown" in a tarball.</summary>
     static async Task<VersionInfo> FromOverrideAsync(string directory, VersionOptions options, CancellationToken ct)
     {
         var version = SemanticVersion.TryParse(options.Override!.Trim(), out var parsed)
-            ? parsed.WithoutBuildMetadata()
+            ? parsed
             : throw new DeliveryException(
                 $"Version override '{options.Override}' is not a valid SemVer 2.0 version (e.g. 1.2.3 or 1.2.3-rc.1)");
         string? head = null;

@@ -8,7 +8,7 @@ public sealed record VersionInfo
     /// <summary>Used when the version comes from an override and the commit is not known.</summary>
     public const string UnknownSha = "unknown";
 
-    /// <summary>The calculated version, without build metadata.</summary>
+    /// <summary>The calculated version; build metadata from a tag on HEAD is kept, as MinVer does.</summary>
     public required SemanticVersion Version { get; init; }
     /// <summary>Commits between HEAD and the tag the version came from (or the root commit when there is none).</summary>
     public required int Height { get; init; }
@@ -24,8 +24,13 @@ public sealed record VersionInfo
     public required bool IsDirty { get; init; }
 
     public string SemVer => Version.ToString();
-    public string FullSemVer => $"{SemVer}+{ShortSha}";
-    public string InformationalVersion => $"{SemVer}+{Sha}";
+    // The commit joins existing build metadata with a '.', as the .NET SDK does with SourceRevisionId.
+    public string FullSemVer => WithMetadata(ShortSha);
+    public string InformationalVersion => WithMetadata(Sha);
+    /// <summary>Things the user should know, e.g. that a repository without commits got the default version.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    string WithMetadata(string sha) => SemVer + (Version.BuildMetadata is null ? "+" : ".") + sha;
     // Major only, as the .NET library guidance and MinVer do: minor/patch upgrades then need no binding redirects.
     public string AssemblyVersion => string.Create(CultureInfo.InvariantCulture, $"{Major}.0.0.0");
     public string FileVersion => string.Create(CultureInfo.InvariantCulture, $"{Major}.{Minor}.{Patch}.0");

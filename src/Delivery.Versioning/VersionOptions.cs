@@ -13,10 +13,10 @@ public sealed record VersionOptions
     public static VersionOptions Default { get; } = new();
 
     /// <summary>
-    /// The prefix version tags carry. Null (the default) accepts both unprefixed tags and a <c>v</c> prefix;
-    /// any other value, including "", accepts only that prefix.
+    /// The prefix version tags carry (MinVer's <c>--tag-prefix</c>). None by default, as in MinVer: then <c>v1.0.0</c>
+    /// is not a version tag; set it to "v" for v-prefixed tags.
     /// </summary>
-    public string? TagPrefix { get; init; }
+    public string TagPrefix { get; init; } = "";
 
     /// <summary>What to bump after a release tag: 1.2.3 + height → 1.2.4-alpha.0.height by default.</summary>
     public VersionPart AutoIncrement { get; init; } = VersionPart.Patch;
@@ -32,7 +32,9 @@ public sealed record VersionOptions
     /// </summary>
     public IReadOnlyDictionary<string, string?>? Environment { get; init; }
 
-    internal IReadOnlyList<string> AcceptedTagPrefixes => TagPrefix is null ? ["", "v"] : [TagPrefix];
+    /// <summary>The directory whose <c>.config/dotnet-tools.json</c> pins minver-cli; null finds the nearest one above
+    /// the running program, the current directory or the repository.</summary>
+    public string? ToolManifestDirectory { get; init; }
 
     internal string? ReadEnvironment(string name) =>
         Environment is null

@@ -204,19 +204,20 @@ public sealed class VersionCalculatorTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Default_prefixes_accept_plain_and_v_tags()
+    public async Task Without_a_prefix_v_tags_are_not_versions_as_in_MinVer()
     {
         await repo.CommitAsync("one");
         await repo.TagAsync("v1.2.3");
-        var prefixed = await CalculateAsync();
-        await repo.CommitAsync("two");
-        await repo.TagAsync("1.3.0");
-        var plain = await CalculateAsync();
 
+        var unprefixed = await CalculateAsync();
+        var prefixed = await CalculateAsync(Defaults with { TagPrefix = "v" });
+
+        Assert.Equal("0.0.0-alpha.0", unprefixed.SemVer);
+        Assert.Null(unprefixed.Tag);
+        Assert.False(unprefixed.IsRelease);
         Assert.Equal("1.2.3", prefixed.SemVer);
         Assert.Equal("v1.2.3", prefixed.Tag);
         Assert.True(prefixed.IsRelease);
-        Assert.Equal("1.3.0", plain.SemVer);
     }
 
     [Fact]
@@ -283,16 +284,35 @@ public sealed class VersionCalculatorTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Build_metadata_in_a_tag_is_ignored()
+    public async Task Build_metadata_of_a_tag_on_head_is_kept_and_dropped_after_it()
     {
         await repo.CommitAsync("one");
         await repo.TagAsync("1.2.3+ci.42");
         var head = await repo.HeadAsync();
 
         var version = await CalculateAsync();
+        await repo.CommitAsync("two");
+        var after = await CalculateAsync();
 
-        Assert.Equal("1.2.3", version.SemVer);
-        Assert.Equal($"1.2.3+{head[..7]}", version.FullSemVer);
+        Assert.Equal("1.2.3+ci.42", version.SemVer);
+        Assert.Equal($"1.2.3+ci.42.{head[..7]}", version.FullSemVer);
+        Assert.Equal($"1.2.3+ci.42.{head}", version.InformationalVersion);
+        Assert.Equal("1.2.3.0", version.FileVersion);
+        Assert.True(version.IsRelease);
+        Assert.Equal("1.2.4-alpha.0.1", after.SemVer);
+    }
+
+    [Fact]
+    public async Task An_annotated_tag_of_an_annotated_tag_is_followed_to_its_commit()
+    {
+        await repo.CommitAsync("one");
+        await repo.AnnotatedTagAsync("1.0.0");
+        await repo.GitAsync("tag", "--annotate", "--message", "nested", "2.0.0", "1.0.0");
+
+        var version = await CalculateAsync();
+
+        Assert.Equal("2.0.0", version.SemVer);
+        Assert.Equal("2.0.0", version.Tag);
         Assert.True(version.IsRelease);
     }
 
@@ -352,7 +372,7 @@ public sealed class VersionCalculatorTests : IAsyncLifetime
     public async Task Works_from_a_subdirectory_of_the_work_tree()
     {
         await repo.CommitAsync("one", "src/app.txt");
-        await repo.TagAsync("v2.0.0");
+        await repo.TagAsync("2.0.0");
 
         var version = await VersionCalculator.CalculateAsync(Path.Combine(repo.Path, "src"), Defaults);
 
@@ -367,10 +387,11 @@ public sealed class VersionCalculatorTests : IAsyncLifetime
         {
             var version = await VersionCalculator.CalculateAsync(notARepository, Defaults with { Override = "3.4.5-rc.2+tarball" });
 
-            Assert.Equal("3.4.5-rc.2", version.SemVer);
+            // Used as is, build metadata included, as MinVer's MinVerVersionOverride is.
+            Assert.Equal("3.4.5-rc.2+tarball", version.SemVer);
             Assert.Equal("unknown", version.Sha);
-            Assert.Equal("3.4.5-rc.2+unknown", version.FullSemVer);
-            Assert.Equal("3.4.5-rc.2+unknown", version.InformationalVersion);
+            Assert.Equal("3.4.5-rc.2+tarball.unknown", version.FullSemVer);
+            Assert.Equal("3.4.5-rc.2+tarball.unknown", version.InformationalVersion);
             Assert.Equal("3.0.0.0", version.AssemblyVersion);
             Assert.False(version.IsRelease);
             Assert.Null(version.Tag);
@@ -432,11 +453,16 @@ public sealed class VersionCalculatorTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_repository_without_commits_is_a_clear_error()
+    public async Task A_repository_without_commits_gets_the_default_version_with_a_warning()
     {
-        var error = await Assert.ThrowsAsync<DeliveryException>(() => CalculateAsync());
+        var version = await CalculateAsync();
 
-        Assert.Contains("has no commits yet", error.Message);
+        Assert.Equal("0.0.0-alpha.0", version.SemVer);
+        Assert.Equal(0, version.Height);
+        Assert.Equal("unknown", version.Sha);
+        Assert.False(version.IsRelease);
+        var warning = Assert.Single(version.Warnings);
+        Assert.Equal($"The git repository at '{await repo.GitAsync("rev-parse", "--show-toplevel")}' has no commits yet; the version is 0.0.0-alpha.0 until the first commit", warning);
     }
 
     [Fact]

@@ -198,9 +198,11 @@ public static class SmokeTest
         return text.Trim('"');
     }
 
-    /// <summary>Equal, or equal once build metadata ("+sha") is dropped from the reported version.</summary>
+    /// <summary>Equal, or equal once build metadata is dropped from the one side that has it: the app adds "+sha", and
+    /// shows a tag's own metadata (MinVer keeps "1.2.3+build.5" on a tagged HEAD) without it.</summary>
     public static bool VersionMatches(string reported, string expected) =>
-        reported == expected || (!expected.Contains('+') && reported.Split('+')[0] == expected);
+        reported == expected ||
+        (reported.Split('+')[0] == expected.Split('+')[0] && !(reported.Contains('+') && expected.Contains('+')));
 
     /// <summary>The host port the engine bound to a container port, or null when it is not published.</summary>
     static int? HostPortFor(ContainerInspectResponse container, int containerPort) =>

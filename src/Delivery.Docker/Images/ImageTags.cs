@@ -6,7 +6,8 @@ namespace Delivery.Docker;
 public static class ImageTags
 {
     /// <summary>
-    /// <c>&lt;semver with '+' → '-'&gt;</c>; <c>release-X.Y.Z</c> and <c>X.Y.Z</c> when HEAD is a release tag;
+    /// <c>&lt;semver with '+' → '-'&gt;</c>; <c>release-X.Y.Z</c> and <c>X.Y.Z</c> (without build metadata) when HEAD is
+    /// a release tag;
     /// <c>main</c> when building the main branch; <c>sha-&lt;shortSha&gt;</c> always. Other branch names never become
     /// tags. Every tag is validated; an invalid one is a <see cref="DeliveryException"/> naming it.
     /// </summary>
@@ -19,8 +20,10 @@ public static class ImageTags
         var tags = new List<(string Tag, string Source)> { (version, $"version '{semVer}'") };
         if (isRelease)
         {
-            tags.Add(($"release-{version}", $"release version '{semVer}'"));
-            tags.Add((version, $"release version '{semVer}'"));
+            // X.Y.Z names the release alone: a tag's build metadata (kept by MinVer) is only in the full version tag.
+            var release = semVer.Trim().Split('+')[0];
+            tags.Add(($"release-{release}", $"release version '{semVer}'"));
+            tags.Add((release, $"release version '{semVer}'"));
         }
         if (branchName is not null && NormalizeBranch(branchName) == mainBranch)
             tags.Add((mainBranch, $"main branch name '{mainBranch}'"));

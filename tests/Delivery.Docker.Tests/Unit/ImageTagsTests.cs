@@ -40,6 +40,13 @@ public sealed class ImageTagsTests
     }
 
     [Fact]
+    public void A_release_tag_with_build_metadata_keeps_it_only_in_the_version_tag()
+    {
+        var tags = ImageTags.Compute("1.2.3+build.5", "abc1234", isRelease: true, branchName: null);
+        Assert.Equal(["1.2.3-build.5", "release-1.2.3", "1.2.3", "sha-abc1234"], tags);
+    }
+
+    [Fact]
     public void A_detached_head_gets_no_branch_tag()
     {
         Assert.Equal(["1.2.3", "release-1.2.3", "sha-abc1234"], ImageTags.Compute("1.2.3", "abc1234", true, null));

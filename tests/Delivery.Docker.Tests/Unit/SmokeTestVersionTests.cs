@@ -14,6 +14,8 @@ public sealed class SmokeTestVersionTests
     [InlineData("1.2.3", "1.2.3", true)]
     [InlineData("1.2.3+abc1234", "1.2.3", true)]
     [InlineData("1.2.3+abc1234", "1.2.3+def", false)]
+    [InlineData("1.2.3", "1.2.3+build.5", true)]
+    [InlineData("1.2.4", "1.2.3+build.5", false)]
     [InlineData("1.2.4", "1.2.3", false)]
     [InlineData("1.2.3-rc.1", "1.2.3", false)]
     public void Matches_exactly_or_ignoring_build_metadata(string reported, string expected, bool matches) =>
