@@ -64,6 +64,8 @@ partial class Build
             var tags = ImageTags.Compute(v.SemVer, v.ShortSha, v.IsRelease, v.BranchName);
             var baseImage = await ResolveBaseImage();
             using var context = BuildContext.FromDirectory(PublishDirectory, RootDirectory / "Dockerfile");
+            // The image names the SBOM Publish wrote: from a deployed digest, its label finds the SBOM by sha256.
+            var sbom = await Delivery.Docker.SbomFile.ReadAsync(SbomFile, CancellationToken);
             var imageId = await Docker.BuildImageAsync(context, new ImageBuildParameters
             {
                 Tags = ImageTags.References(ImageRepository, tags).ToList(),
@@ -77,9 +79,10 @@ partial class Build
                     ["SOURCE"] = await SourceUrl(),
                     ["TITLE"] = "WebApp",
                 },
+                Labels = new Dictionary<string, string> { [Delivery.Docker.SbomFile.ImageLabel] = sbom.Sha256 },
             }, Log.Output, CancellationToken);
             var image = await Docker.InspectImageAsync(imageId, CancellationToken);
-            var built = new BuiltImage(ImageRepository, tags, imageId, v.SemVer, v.Sha);
+            var built = new BuiltImage(ImageRepository, tags, imageId, v.SemVer, v.Sha, sbom.Sha256);
             Directory.CreateDirectory(ArtifactsDirectory);
             await File.WriteAllTextAsync(BuiltImageFile, JsonSerializer.Serialize(built, BuiltImage.Json));
             Log.Information($"Built {imageId[..19]} ({image?.Size / 1_000_000} MB) as {string.Join(", ", tags)}");
@@ -129,7 +132,7 @@ partial class Build
                     throw new DeliveryException($"Tag {tag} was pushed as {pushed}, but earlier tags as {digest}");
                 digest = pushed;
             }
-            var manifest = new ImageManifest(ImageRepository, built.Tags, digest!, built.Version, built.Commit, DateTimeOffset.UtcNow);
+            var manifest = new ImageManifest(ImageRepository, built.Tags, digest!, built.Version, built.Commit, DateTimeOffset.UtcNow, built.Sbom);
             await manifest.WriteAsync(ImageManifestFile, CancellationToken);
             Log.Information($"Pushed {manifest.Reference}");
             ReportSummary($"{digest![..19]}…, {built.Tags.Count} tags");
@@ -184,7 +187,7 @@ partial class Build
     }
 
     /// <summary>What DockerBuild produced, for SmokeTest and Push (possibly in a later run, with --skip).</summary>
-    sealed record BuiltImage(string Repository, IReadOnlyList<string> Tags, string ImageId, string Version, string Commit)
+    sealed record BuiltImage(string Repository, IReadOnlyList<string> Tags, string ImageId, string Version, string Commit, string? Sbom = null)
     {
         public static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
     }

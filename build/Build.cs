@@ -1,5 +1,6 @@
 using System.Xml.Linq;
 using BuildGraph;
+using Delivery.Docker;
 using Delivery.Core;
 
 /// <summary>
@@ -105,11 +106,27 @@ partial class Build : BuildBase
             if (problems.Count > 0) throw new DeliveryException(string.Join("; ", problems));
         });
 
+    AbsolutePath SbomFile => ArtifactsDirectory / "sbom.cdx.json";
+
     Target Publish => _ => _
-        .Description("Publishes src/WebApp in Release to artifacts/publish/WebApp")
+        .Description("Publishes src/WebApp in Release to artifacts/publish/WebApp, with its CycloneDX SBOM in artifacts/sbom.cdx.json")
         .DependsOn(Restore, Version)
         .After(Test)
-        .Executes(() => DotNet(["publish", WebAppProject, "--no-restore", "--configuration", "Release", "--output", PublishDirectory, .. MsBuildProperties()]));
+        .Executes(async () =>
+        {
+            await DotNet(["publish", WebAppProject, "--no-restore", "--configuration", "Release", "--output", PublishDirectory, .. MsBuildProperties()]);
+            var v = await CurrentVersion;
+            var sbom = await CycloneDxSbom.GenerateAsync(new SbomRequest
+            {
+                Project = WebAppProject,
+                OutputFile = SbomFile,
+                Name = "WebApp",
+                Version = v.SemVer,
+                Timestamp = DateTimeOffset.Parse(await CommitTime(), System.Globalization.CultureInfo.InvariantCulture),
+                ToolManifestDirectory = RootDirectory,
+            }, CancellationToken);
+            Log.Information($"SBOM {Path.GetRelativePath(RootDirectory, sbom.Path)}: {sbom.Components} components, {sbom.Sha256}");
+        });
 
     string RestoreInputsHash()
     {

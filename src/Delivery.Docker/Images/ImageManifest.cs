@@ -7,7 +7,8 @@ namespace Delivery.Docker;
 
 /// <summary>
 /// What a push produced (artifacts/image.json): later jobs deploy <see cref="Reference"/> (repository@digest) without
-/// rebuilding.
+/// rebuilding. <see cref="Sbom"/> is the sha256 of the CycloneDX SBOM the image was built with (as its
+/// <c>delivery.sbom.sha256</c> label says), when there was one.
 /// </summary>
 public sealed partial record ImageManifest(
     string Repository,
@@ -15,7 +16,8 @@ public sealed partial record ImageManifest(
     string Digest,
     string Version,
     string Commit,
-    DateTimeOffset Created)
+    DateTimeOffset Created,
+    string? Sbom = null)
 {
     public const string DefaultPath = "artifacts/image.json";
 
@@ -65,6 +67,7 @@ public sealed partial record ImageManifest(
         else if (Tags is null || Tags.Any(t => !ImageReference.IsValidTag(t))) problem = "a tag is missing or not a valid Docker tag";
         else if (string.IsNullOrWhiteSpace(Version)) problem = "version is empty";
         else if (string.IsNullOrWhiteSpace(Commit)) problem = "commit is empty";
+        else if (Sbom is not null && !DigestPattern().IsMatch(Sbom)) problem = $"sbom '{Sbom}' is not a sha256 digest";
         if (problem is not null) throw new DeliveryException($"Image manifest {path}: {problem}");
     }
 

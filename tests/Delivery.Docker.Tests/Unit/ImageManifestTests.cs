@@ -30,6 +30,19 @@ public sealed class ImageManifestTests : IDisposable
         Assert.Equal(manifest.Commit, read.Commit);
         Assert.Equal(manifest.Created, read.Created);
         Assert.Equal("127.0.0.1:5000/webapp@" + Digest, read.Reference);
+        Assert.Null(read.Sbom);
+        Assert.DoesNotContain("sbom", text);
+    }
+
+    [Fact]
+    public async Task Names_the_sbom_when_there_is_one()
+    {
+        var path = Path.Combine(dir, "image.json");
+        var sbom = "sha256:" + new string('e', 64);
+        await new ImageManifest("webapp", ["1"], Digest, "1.0.0", "abc", DateTimeOffset.UnixEpoch, sbom).WriteAsync(path);
+
+        Assert.Contains($"\"sbom\": \"{sbom}\"", await File.ReadAllTextAsync(path));
+        Assert.Equal(sbom, (await ImageManifest.ReadAsync(path)).Sbom);
     }
 
     [Fact]
@@ -44,6 +57,7 @@ public sealed class ImageManifestTests : IDisposable
     [InlineData("""{"repository":"Bad Repo","tags":["1"],"digest":"DIGEST","version":"1","commit":"a","created":"2025-01-01T00:00:00Z"}""", "repository")]
     [InlineData("""{"repository":"webapp","tags":["a/b"],"digest":"DIGEST","version":"1","commit":"a","created":"2025-01-01T00:00:00Z"}""", "tag")]
     [InlineData("""{"repository":"webapp","tags":["1"],"digest":"DIGEST","version":"","commit":"a","created":"2025-01-01T00:00:00Z"}""", "version")]
+    [InlineData("""{"repository":"webapp","tags":["1"],"digest":"DIGEST","version":"1","commit":"a","created":"2025-01-01T00:00:00Z","sbom":"md5:1"}""", "sbom")]
     [InlineData("""{"repository": """, "not valid")]
     public async Task Invalid_content_is_a_one_line_error(string json, string mentions)
     {
