@@ -79,16 +79,24 @@ public sealed partial class DockerEngineClient : IDisposable
             if (client is not null) return client;
             using var unversioned = Build(apiVersion: null);
             var engine = await Guard("version", () => unversioned.System.GetVersionAsync(cancellationToken), cancellationToken);
-            var offered = Version.Parse(engine.APIVersion);
-            if (offered < MinimumApiVersion)
-                throw new DeliveryException($"Docker Engine {engine.Version} at {Endpoint} speaks API {engine.APIVersion}; API {MinimumApiVersion} or newer is needed");
-            ApiVersion = offered < MaximumApiVersion ? offered : MaximumApiVersion;
+            ApiVersion = NegotiateApiVersion(engine.APIVersion, $"Docker Engine {engine.Version} at {Endpoint}");
             return client = Build(ApiVersion);
         }
         finally
         {
             connecting.Release();
         }
+    }
+
+    /// <summary>The engine's API version capped at <see cref="MaximumApiVersion"/>; one line naming
+    /// <paramref name="engine"/> when it is older than <see cref="MinimumApiVersion"/> or not a version.</summary>
+    public static Version NegotiateApiVersion(string engineApiVersion, string engine)
+    {
+        if (!Version.TryParse(engineApiVersion, out var offered))
+            throw new DeliveryException($"{engine} reports API version '{engineApiVersion}', which is not a version");
+        if (offered < MinimumApiVersion)
+            throw new DeliveryException($"{engine} speaks API {engineApiVersion}; API {MinimumApiVersion} or newer is needed");
+        return offered < MaximumApiVersion ? offered : MaximumApiVersion;
     }
 
     DockerClient Build(Version? apiVersion) =>
