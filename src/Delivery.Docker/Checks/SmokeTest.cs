@@ -77,6 +77,9 @@ public static class SmokeTest
             var id = containerId;
             await docker.CallAsync($"start container {name}", api => api.Containers.StartContainerAsync(id, null, cancellationToken), cancellationToken);
             var details = await docker.CallAsync($"inspect container {name}", api => api.Containers.InspectContainerAsync(id, cancellationToken), cancellationToken);
+            // An app that dies at once takes its port binding with it: say that it exited, not that no port was bound.
+            if (details.State is { Running: false } stopped)
+                throw new DeliveryException($"Smoke test of {options.Image}: the container exited with code {stopped.ExitCode} before {options.ReadyPath} answered");
             var port = HostPortFor(details, options.ContainerPort)
                        ?? throw new DeliveryException($"Smoke test container {name} has no host port for {options.ContainerPort}/tcp");
             var baseUri = new Uri($"http://127.0.0.1:{port}");
