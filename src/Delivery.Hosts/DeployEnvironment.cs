@@ -17,6 +17,8 @@ public sealed partial record DeployEnvironment
     public required string AspNetCoreEnvironment { get; init; }
     public int ContainerPort { get; init; } = 8080;
     public string HealthPath { get; init; } = "/readyz";
+    /// <summary>Where the app serves Prometheus text; the bake reads it from the container port.</summary>
+    public string MetricsPath { get; init; } = "/metrics";
     /// <summary>How long a new release may take to answer 200 on the health path before it is rejected.</summary>
     public TimeSpan HealthTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>How long the previous release may keep finishing requests after the switch.</summary>
@@ -54,6 +56,8 @@ public sealed partial record DeployEnvironment
         CheckPort(ContainerPort, "container port");
         if (!HealthPathPattern().IsMatch(HealthPath))
             throw new DeliveryException($"Health path '{HealthPath}' of {Name} must start with '/' and contain only URL path characters.");
+        if (!HealthPathPattern().IsMatch(MetricsPath))
+            throw new DeliveryException($"Metrics path '{MetricsPath}' of {Name} must start with '/' and contain only URL path characters.");
         if (!MemoryPattern().IsMatch(Memory))
             throw new DeliveryException($"Memory limit '{Memory}' of {Name} must look like 512m or 1g.");
         if (!CpusPattern().IsMatch(Cpus))

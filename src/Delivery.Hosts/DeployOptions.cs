@@ -9,6 +9,8 @@ public sealed partial record DeployOptions
     public TimeSpan LockWait { get; init; } = TimeSpan.Zero;
     /// <summary>Who deploys (recorded in the lock and the history); defaults to user@machine.</summary>
     public string? DeployedBy { get; init; }
+    /// <summary>Watching the new release after the switch; off unless set (the build picks per-environment defaults).</summary>
+    public Bake.BakeSettings Bake { get; init; } = Delivery.Hosts.Bake.BakeSettings.Off;
 
     public string DeployedByOrDefault()
     {

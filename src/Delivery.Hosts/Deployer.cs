@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Delivery.Core;
+using Delivery.Hosts.Bake;
 using Delivery.Hosts.Scripts;
 
 namespace Delivery.Hosts;
@@ -18,7 +19,12 @@ public sealed class Deployer(IDeployHost host, HostSettings settings, Action<str
     public async Task<DeployOutcome> DeployAsync(DeployEnvironment environment, Release release, DeployOptions? options = null, CancellationToken cancellationToken = default)
     {
         var script = HostScripts.Deploy(settings, environment, release, options ?? new DeployOptions());
-        return await RunReleaseScriptAsync(script, $"Deploy of {release.Version} to {environment.Name}", cancellationToken);
+        var what = $"Deploy of {release.Version} to {environment.Name}";
+        var watch = Stopwatch.StartNew();
+        var result = await host.RunAsync(script, Show, cancellationToken);
+        if (!result.Succeeded && BakeOf(result) is { Verdict: BakeVerdict.Fail } failed)
+            throw new BakeFailedException($"{what} failed on {host.Name}: {result.Error ?? failed.Reason}", failed);
+        return Outcome(Checked(result, what), what, watch.Elapsed);
     }
 
     /// <summary>Returns to the previous release, or to <paramref name="toVersion"/> when given (it must still be retained on the host).</summary>
@@ -47,7 +53,8 @@ public sealed class Deployer(IDeployHost host, HostSettings settings, Action<str
         var data = result.Data.Select(Json).ToList();
         var status = ParseStatus(source, data);
         var last = ParseHistory(data).LastOrDefault(r => r.Digest == digest);
-        return new PromotionEvidence(source.Name, status.Digest, status.Version, last is not null, last);
+        // A release its bake rolled back passed the health gate but is not verified.
+        return new PromotionEvidence(source.Name, status.Digest, status.Version, last is not null && last.Action != "bake-failed", last);
     }
 
     public async Task<IReadOnlyList<string>> LogsAsync(DeployEnvironment environment, int lines = 100, CancellationToken cancellationToken = default)
@@ -75,7 +82,14 @@ public sealed class Deployer(IDeployHost host, HostSettings settings, Action<str
     {
         var watch = Stopwatch.StartNew();
         var result = await RunAsync(script, what, quiet: false, cancellationToken);
-        watch.Stop();
+        return Outcome(result, what, watch.Elapsed);
+    }
+
+    static BakeReport? BakeOf(HostResult result) =>
+        result.Data.Select(Json).Where(d => Kind(d) == "bake").Select(BakeReport.Parse).LastOrDefault();
+
+    DeployOutcome Outcome(HostResult result, string what, TimeSpan total)
+    {
         var data = result.Data.Select(Json).ToList();
         var release = data.Where(d => Kind(d) == "release").Select(ReleaseRecord.Parse).LastOrDefault()
             ?? throw new DeliveryException($"{what} on {host.Name} finished without recording a release: {result.Tail()}");
@@ -87,12 +101,14 @@ public sealed class Deployer(IDeployHost host, HostSettings settings, Action<str
             timings[phase] = timings.TryGetValue(phase, out var before) ? before + span : span;
         }
         var previous = data.Where(d => Kind(d) == "switched").Select(d => Empty(Str(d, "previous"))).LastOrDefault();
-        return new DeployOutcome(release, previous, timings, watch.Elapsed, result.Lines);
+        return new DeployOutcome(release, previous, timings, total, result.Lines) { Bake = BakeOf(result) ?? BakeReport.Off };
     }
 
-    async Task<HostResult> RunAsync(string script, string what, bool quiet, CancellationToken cancellationToken)
+    async Task<HostResult> RunAsync(string script, string what, bool quiet, CancellationToken cancellationToken) =>
+        Checked(await host.RunAsync(script, quiet ? null : Show, cancellationToken), what);
+
+    HostResult Checked(HostResult result, string what)
     {
-        var result = await host.RunAsync(script, quiet ? null : Show, cancellationToken);
         if (!result.Succeeded)
             throw new DeliveryException(result.Error is { } reason
                 ? $"{what} failed on {host.Name}: {reason}"

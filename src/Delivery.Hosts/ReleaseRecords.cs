@@ -13,7 +13,9 @@ public sealed record ReleaseRecord(
     [property: JsonPropertyName("image")] string Image,
     [property: JsonPropertyName("commit")] string Commit,
     [property: JsonPropertyName("deployed_by")] string DeployedBy,
-    [property: JsonPropertyName("container")] string Container)
+    [property: JsonPropertyName("container")] string Container,
+    /// <summary>Why a bake-failed or automatic rollback line was written; null otherwise.</summary>
+    [property: JsonPropertyName("reason")] string? Reason = null)
 {
     internal static ReleaseRecord Parse(JsonElement element) =>
         element.Deserialize<ReleaseRecord>() ?? throw new JsonException("empty release record");
@@ -49,10 +51,15 @@ public sealed record EnvironmentStatus(
 public sealed record DeployOutcome(
     ReleaseRecord Release,
     string? PreviousVersion,
-    /// <summary>Time spent per phase (preflight, lock, pull, reconcile, start, health, switch, record, drain, prune).</summary>
+    /// <summary>Time spent per phase (preflight, lock, pull, reconcile, start, health, baseline, switch, record, drain,
+    /// bake, stop, prune).</summary>
     IReadOnlyDictionary<string, TimeSpan> Timings,
     TimeSpan Total,
-    IReadOnlyList<string> Output);
+    IReadOnlyList<string> Output)
+{
+    /// <summary>How the new release's bake ended; <see cref="BakeReport.Off"/> without one.</summary>
+    public Bake.BakeReport Bake { get; init; } = Delivery.Hosts.Bake.BakeReport.Off;
+}
 
 /// <summary>Whether a digest may be promoted from an environment: what it runs, and whether the digest ever passed
 /// the health gate there (the history records only health-gated releases).</summary>

@@ -112,24 +112,35 @@ public static class ContainerActions
 
         """;
 
-    /// <summary>Waits for the previous release's in-flight requests, then stops it; it stays on the host as a rollback target.</summary>
+    /// <summary>Waits for the previous release's in-flight requests, then takes it out of rotation (maint) and stops
+    /// it; it stays on the host as a rollback target. With a bake, stopping waits until the bake has passed.</summary>
     public static string Drain(DeployEnvironment env) => $$"""
-        drain_previous() {
+        wait_sessions() {
           local deadline sessions
-          [ -n "$old_name" ] || return 0
           deadline=$(( $(date +%s) + {{DeployEnvironment.Seconds(env.DrainTimeout)}} ))
           while :; do
-            sessions=$(server_sessions "$old_slot" || true)
+            sessions=$(server_sessions "$1" || true)
             [ "${sessions:-0}" != 0 ] || break
             if [ "$(date +%s)" -ge "$deadline" ]; then
-              say "drain timeout: $old_name still has $sessions sessions after {{DeployEnvironment.Seconds(env.DrainTimeout)}}s"
+              say "drain timeout: $backend/$1 still has $sessions sessions after {{DeployEnvironment.Seconds(env.DrainTimeout)}}s"
               break
             fi
             sleep 0.2
           done
+        }
+        quiesce_previous() {
+          [ -n "$old_name" ] || return 0
+          wait_sessions "$old_slot"
           ( proxy_set "set server $backend/$old_slot state maint" ) || say "warning: could not put $backend/$old_slot in maintenance"
+        }
+        stop_previous() {
+          [ -n "$old_name" ] || return 0
           say "stopping $old_name ($old_version)"
           "$docker" stop -t {{DeployEnvironment.Seconds(env.StopTimeout)}} "$old_name" >/dev/null 2>&1 || say "warning: could not stop $old_name"
+        }
+        drain_previous() {
+          quiesce_previous
+          stop_previous
         }
 
         """;

@@ -14,12 +14,15 @@ public static class HostScripts
     {
         Check(host, env);
         release.Validate();
+        var bake = options.Bake;
+        bake.Validate();
         return new StringBuilder()
             .Append(ScriptLibrary.Header($"deploy {release.Version} ({release.Digest}) to {env.Name}"))
             .Append(ScriptContext.Host(host, options.DeployedByOrDefault()))
             .Append(ScriptContext.Environment(host, env))
             .Append(ScriptContext.Release(release))
             .Append(DeployFunctions(host, env))
+            .Append(bake.Enabled ? BakeActions.All(bake, env) : "")
             .Append(Trap(DeployCleanup))
             .Append($$"""
                 say "deploying $release_version to $env_name"
@@ -30,9 +33,10 @@ public static class HostScripts
                 timed reconcile reconcile_environment
                 timed start start_green
                 timed health wait_healthy
-                timed switch switch_traffic
-                timed record record_release deploy
-                timed drain drain_previous
+
+                """)
+            .Append(bake.Enabled ? BakedSwitch : PlainSwitch)
+            .Append("""
                 timed prune prune_releases
                 say "deployed $release_version to $env_name"
 
@@ -179,6 +183,24 @@ public static class HostScripts
             .ToString();
     }
 
+    const string PlainSwitch = """
+        timed switch switch_traffic
+        timed record record_release deploy
+        timed drain drain_previous
+
+        """;
+
+    /// <summary>The previous release is drained into maint but keeps running until the bake passes.</summary>
+    const string BakedSwitch = """
+        timed baseline bake_prepare
+        timed switch switch_traffic
+        timed record record_release deploy
+        timed drain quiesce_previous
+        timed bake bake_watch
+        timed stop stop_previous
+
+        """;
+
     const string DeployCleanup = """
           if [ -n "${green_name:-}" ] && [ "${green_committed:-0}" != 1 ]; then
             if [ "${switching:-0}" = 1 ]; then
@@ -187,6 +209,7 @@ public static class HostScripts
             say "removing $green_name: it never became the serving release"
             "$docker" rm -f "$green_name" >/dev/null 2>&1
           fi
+          [ -z "${bake_dir:-}" ] || rm -rf "$bake_dir"
 
         """;
 

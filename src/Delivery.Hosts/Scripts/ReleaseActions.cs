@@ -21,6 +21,7 @@ public static class ReleaseActions
           fi
           commit_current
           switching=0
+          switched_ms=$(date +%s%3N)
           emit "{\"kind\":\"switched\",\"previous\":$(json_str "${old_version:-}")}"
           release_lock "$proxy_lock_dir"
           say "$env_name now serves $release_version from $green_name"
@@ -44,14 +45,16 @@ public static class ReleaseActions
 
         """;
 
-    /// <summary>Appends one JSON line to the history. Only health-gated releases reach this point, so the history is
-    /// also the record of which digests were verified on this environment.</summary>
+    /// <summary>Appends one JSON line to the history: record_release ACTION [REASON]. Only health-gated releases reach
+    /// this point, so the history is also the record of which digests were verified on this environment, unless a
+    /// later <c>bake-failed</c> line for the same digest says the release was rolled back by its bake.</summary>
     public const string Record = """
         record_release() {
           local json
           json="\"time\":$(json_str "$(field "$current_file" since)"),\"environment\":$(json_str "$env_name"),\"action\":$(json_str "$1")"
           json="$json,\"version\":$(json_str "$release_version"),\"digest\":$(json_str "$release_digest"),\"image\":$(json_str "$release_image")"
           json="$json,\"commit\":$(json_str "$release_commit"),\"deployed_by\":$(json_str "$deployed_by"),\"container\":$(json_str "$green_name")"
+          if [ -n "${2:-}" ]; then json="$json,\"reason\":$(json_str "$2")"; fi
           printf '{%s}\n' "$json" >> "$history_file"
           emit "{\"kind\":\"release\",$json}"
         }

@@ -20,6 +20,10 @@ public sealed class HostFixture : IAsyncLifetime
     public Release NeverReady { get; private set; } = null!;
     public Release ExitsAtStart { get; private set; } = null!;
     public Release RunsAsRoot { get; private set; } = null!;
+    public Release Metered1 { get; private set; } = null!;
+    public Release Metered2 { get; private set; } = null!;
+    public Release Serves5xx { get; private set; } = null!;
+    public Release TenTimesSlower { get; private set; } = null!;
     public string Repository => $"{Registry.Address}/hdt{RunId}/webapp";
     int _beds;
 
@@ -35,6 +39,10 @@ public sealed class HostFixture : IAsyncLifetime
         NeverReady = await TestImages.BuildAndPushAsync(Registry.Address, repo, "5.0.0-never-ready", ImageBehaviour.NeverReady);
         ExitsAtStart = await TestImages.BuildAndPushAsync(Registry.Address, repo, "6.0.0-exits", ImageBehaviour.ExitsAtStart);
         RunsAsRoot = await TestImages.BuildAndPushAsync(Registry.Address, repo, "7.0.0-root", ImageBehaviour.RunsAsRoot);
+        Metered1 = await TestImages.BuildAndPushAsync(Registry.Address, repo, "8.0.0-metered", ImageBehaviour.Metered);
+        Metered2 = await TestImages.BuildAndPushAsync(Registry.Address, repo, "8.1.0-metered", ImageBehaviour.Metered);
+        Serves5xx = await TestImages.BuildAndPushAsync(Registry.Address, repo, "9.0.0-5xx", ImageBehaviour.Serves5xx);
+        TenTimesSlower = await TestImages.BuildAndPushAsync(Registry.Address, repo, "10.0.0-slow", ImageBehaviour.TenTimesSlower);
     }
 
     public HostTestBed NewBed(string? dockerHost = null) => new(this, Interlocked.Increment(ref _beds), dockerHost);

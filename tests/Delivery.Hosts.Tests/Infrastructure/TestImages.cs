@@ -3,8 +3,10 @@ using System.Text.RegularExpressions;
 
 namespace Delivery.Hosts.Tests.Infrastructure;
 
-/// <summary>What a test image does on /readyz and at start.</summary>
-public enum ImageBehaviour { Healthy, NeverReady, ExitsAtStart, RunsAsRoot }
+/// <summary>What a test image does on /readyz and at start. The Metered kinds also serve a page and Prometheus
+/// metrics (see <see cref="TestImages.PagePath"/>): Metered answers it in 50 ms, Serves5xx fails 30% of it with 500,
+/// TenTimesSlower takes 500 ms.</summary>
+public enum ImageBehaviour { Healthy, NeverReady, ExitsAtStart, RunsAsRoot, Metered, Serves5xx, TenTimesSlower }
 
 /// <summary>
 /// Tiny images made without any public registry: a rootfs tar with Debian's static busybox serving static files
@@ -14,6 +16,9 @@ public enum ImageBehaviour { Healthy, NeverReady, ExitsAtStart, RunsAsRoot }
 public static class TestImages
 {
     const string Busybox = "/bin/busybox";
+    /// <summary>busybox httpd runs CGI only under /cgi-bin, so the metered images serve their page and metrics there.</summary>
+    public const string PagePath = "/cgi-bin/page";
+    public const string MetricsPath = "/cgi-bin/metrics";
 
     public static async Task<Release> BuildAndPushAsync(string registry, string repository, string version, ImageBehaviour behaviour)
     {
@@ -67,5 +72,59 @@ public static class TestImages
         FileEntry("www/index.html", text($"<!doctype html><title>test app {version}</title><p>{version}</p>\n"), readable);
         if (behaviour != ImageBehaviour.NeverReady)
             FileEntry("www/readyz", text("ready\n"), readable);
+        var (failPercent, seconds) = behaviour switch
+        {
+            ImageBehaviour.Metered => (0, "0.05"),
+            ImageBehaviour.Serves5xx => (30, "0.05"),
+            ImageBehaviour.TenTimesSlower => (0, "0.5"),
+            _ => (-1, ""),
+        };
+        if (failPercent < 0) return;
+        Dir("www/cgi-bin/");
+        var executable = (UnixFileMode)0b111_101_101;
+        FileEntry("www/cgi-bin/page", text(Page(version, failPercent, seconds)), executable);
+        FileEntry("www/cgi-bin/metrics", text(Metrics), executable);
     }
+
+    /// <summary>Each request appends "code seconds" to a log in /tmp (appends of one short line do not interleave).
+    /// Content-Length lets the proxy keep the client's connection open (a body ended by close would end it).</summary>
+    static string Page(string version, int failPercent, string seconds) => $$"""
+        #!/bin/busybox sh
+        code=200
+        if [ $((RANDOM % 100)) -lt {{failPercent}} ]; then code=500; fi
+        /bin/busybox usleep {{(int)(double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture) * 1_000_000)}}
+        echo "$code {{seconds}}" >> /tmp/requests
+        if [ "$code" = 500 ]; then
+          printf 'Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\nContent-Length: 7\r\n\r\nfailed\n'
+        else
+          printf 'Content-Type: text/plain\r\nContent-Length: {{version.Length + 1}}\r\n\r\n{{version}}\n'
+        fi
+
+        """;
+
+    /// <summary>The app's metric names and labels, from the request log; plus a series for the metrics route itself,
+    /// slow and huge, which the bake must leave out.</summary>
+    const string Metrics = """
+        #!/bin/busybox sh
+        printf 'Content-Type: text/plain; version=0.0.4\r\n\r\n'
+        /bin/busybox touch /tmp/requests
+        /bin/busybox awk -v les="0.005 0.01 0.025 0.05 0.1 0.25 0.5 1 2.5 5 10" '
+          { n[$1]++; d[$2]++; total++ }
+          END {
+            print "# TYPE http_requests_received_total counter"
+            for (c in n) printf "http_requests_received_total{method=\"GET\",route=\"/cgi-bin/page\",code=\"%s\"} %d\n", c, n[c]
+            print "http_requests_received_total{method=\"GET\",route=\"/cgi-bin/metrics\",code=\"503\"} 100000"
+            print "# TYPE http_request_duration_seconds histogram"
+            k = split(les, le, " ")
+            for (i = 1; i <= k; i++) {
+              c = 0
+              for (s in d) if (s + 0 <= le[i] + 0) c += d[s]
+              printf "http_request_duration_seconds_bucket{method=\"GET\",route=\"/cgi-bin/page\",le=\"%s\"} %d\n", le[i], c
+              printf "http_request_duration_seconds_bucket{method=\"GET\",route=\"/cgi-bin/metrics\",le=\"%s\"} 0\n", le[i]
+            }
+            printf "http_request_duration_seconds_bucket{method=\"GET\",route=\"/cgi-bin/page\",le=\"+Inf\"} %d\n", total
+            print "http_request_duration_seconds_bucket{method=\"GET\",route=\"/cgi-bin/metrics\",le=\"+Inf\"} 100000"
+          }' /tmp/requests
+
+        """;
 }
