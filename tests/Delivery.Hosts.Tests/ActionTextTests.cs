@@ -68,7 +68,32 @@ public sealed class ActionTextTests
         ["TeardownActions.Environment"] = () => TeardownActions.Environment,
         ["TeardownActions.Proxy"] = () => TeardownActions.Proxy,
         ["HostScripts.Trap"] = () => HostScripts.Trap("  cleanup_here\n"),
+        ["BakeActions.Settings"] = () => BakeActions.Settings(new Bake.BakeSettings
+        {
+            Duration = TimeSpan.FromSeconds(45), Interval = TimeSpan.FromMilliseconds(2500), MaxErrorRate = 0.02, MaxLatencyRatio = 1.5,
+            LatencyFloor = TimeSpan.FromMilliseconds(120), MinRequests = 7, ProbesPerInterval = 6, ProbePaths = ["/", "/it's"],
+        }, Staging with { MetricsPath = "/internal/metrics" }),
+        ["BakeActions.Snapshot"] = () => BakeActions.Snapshot,
+        ["BakeActions.Evaluate"] = () => BakeActions.Evaluate,
+        ["BakeActions.Prepare"] = () => BakeActions.Prepare,
+        ["BakeActions.Probe"] = () => BakeActions.Probe,
+        ["BakeActions.Watch"] = () => BakeActions.Watch,
+        ["BakeActions.Rollback"] = () => BakeActions.Rollback,
     };
+
+    /// <summary>Writes every action's current text to $PIN_DUMP (a C# dictionary body) to review and paste in.</summary>
+    [Fact]
+    public void Dump_when_asked()
+    {
+        if (Environment.GetEnvironmentVariable("PIN_DUMP") is not { Length: > 0 } file) return;
+        var sb = new System.Text.StringBuilder();
+        foreach (var (name, render) in Actions)
+        {
+            var indented = string.Join("\n", render().Split('\n').Select(l => l.Length == 0 ? l : "            " + l));
+            sb.Append($"        [\"{name}\"] =\n            \"\"\"\n{indented}\n            \"\"\",\n");
+        }
+        File.WriteAllText(file, sb.ToString());
+    }
 
     static readonly Dictionary<string, string> Expected = new()
     {
@@ -508,22 +533,32 @@ public sealed class ActionTextTests
             """,
         ["ContainerActions.Drain"] =
             """
-            drain_previous() {
+            wait_sessions() {
               local deadline sessions
-              [ -n "$old_name" ] || return 0
               deadline=$(( $(date +%s) + 12 ))
               while :; do
-                sessions=$(server_sessions "$old_slot" || true)
+                sessions=$(server_sessions "$1" || true)
                 [ "${sessions:-0}" != 0 ] || break
                 if [ "$(date +%s)" -ge "$deadline" ]; then
-                  say "drain timeout: $old_name still has $sessions sessions after 12s"
+                  say "drain timeout: $backend/$1 still has $sessions sessions after 12s"
                   break
                 fi
                 sleep 0.2
               done
+            }
+            quiesce_previous() {
+              [ -n "$old_name" ] || return 0
+              wait_sessions "$old_slot"
               ( proxy_set "set server $backend/$old_slot state maint" ) || say "warning: could not put $backend/$old_slot in maintenance"
+            }
+            stop_previous() {
+              [ -n "$old_name" ] || return 0
               say "stopping $old_name ($old_version)"
               "$docker" stop -t 7 "$old_name" >/dev/null 2>&1 || say "warning: could not stop $old_name"
+            }
+            drain_previous() {
+              quiesce_previous
+              stop_previous
             }
 
             """,
@@ -633,6 +668,7 @@ public sealed class ActionTextTests
               fi
               commit_current
               switching=0
+              switched_ms=$(date +%s%3N)
               emit "{\"kind\":\"switched\",\"previous\":$(json_str "${old_version:-}")}"
               release_lock "$proxy_lock_dir"
               say "$env_name now serves $release_version from $green_name"
@@ -662,6 +698,7 @@ public sealed class ActionTextTests
               json="\"time\":$(json_str "$(field "$current_file" since)"),\"environment\":$(json_str "$env_name"),\"action\":$(json_str "$1")"
               json="$json,\"version\":$(json_str "$release_version"),\"digest\":$(json_str "$release_digest"),\"image\":$(json_str "$release_image")"
               json="$json,\"commit\":$(json_str "$release_commit"),\"deployed_by\":$(json_str "$deployed_by"),\"container\":$(json_str "$green_name")"
+              if [ -n "${2:-}" ]; then json="$json,\"reason\":$(json_str "$2")"; fi
               printf '{%s}\n' "$json" >> "$history_file"
               emit "{\"kind\":\"release\",$json}"
             }
@@ -762,6 +799,194 @@ public sealed class ActionTextTests
             trap on_exit EXIT
             trap 'exit 130' INT
             trap 'exit 143' TERM
+
+            """,
+        ["BakeActions.Settings"] =
+            """
+            metrics_path='/internal/metrics'
+            bake_ms=45000
+            bake_interval_ms=2500
+            bake_max_error_rate=0.02
+            bake_latency_ratio=1.5
+            bake_latency_floor=0.12
+            bake_min_requests=7
+            bake_probes=6
+            probe_paths=('/' '/it'\''s')
+
+            """,
+        ["BakeActions.Snapshot"] =
+            """
+            metrics_snapshot() {
+              local body
+              body=$("$curl" -fsS --max-time 3 "http://127.0.0.1:$1$metrics_path" 2>&1) || {
+                snapshot_error=$(printf '%s\n' "$body" | tail -n 1)
+                return 1
+              }
+              printf '%s\n' "$body" | awk -v skip="=\"$metrics_path\"" '
+                /^#/ || NF < 2 || index($0, skip) { next }
+                { name = $1; sub(/\{.*/, "", name) }
+                name == "http_requests_received_total" { req += $2; if ($1 ~ /code="5[0-9][0-9]"/) err += $2; next }
+                name == "http_request_duration_seconds_bucket" && match($1, /le="[^"]*"/) { b[substr($1, RSTART + 4, RLENGTH - 5)] += $2 }
+                END {
+                  printf "requests %.0f\nerrors %.0f\n", req, err
+                  for (le in b) printf "bucket %s %.0f\n", le, b[le]
+                }' > "$2"
+            }
+
+            """,
+        ["BakeActions.Evaluate"] =
+            """
+            bake_eval() {
+              awk -v extra="$3" -v base="${baseline_p99:-null}" -v max_err="$bake_max_error_rate" -v ratio="$bake_latency_ratio" \
+                  -v floor="$bake_latency_floor" -v min="$bake_min_requests" '
+                function key() { return NF == 3 ? $1 " " $2 : $1 }
+                function bound(le) { return le == "+Inf" ? 1e308 : le + 0 }
+                function quantile(q,   rank, i, lo, below) {
+                  if (n == 0 || cnt[n] <= 0) return "null"
+                  rank = q * cnt[n]; lo = 0; below = 0
+                  for (i = 1; i <= n; i++) {
+                    if (cnt[i] >= rank) {
+                      if (les[i] == "+Inf") return i == 1 ? "null" : sprintf("%.4f", lo)
+                      if (cnt[i] == below) return sprintf("%.4f", bound(les[i]))
+                      return sprintf("%.4f", lo + (bound(les[i]) - lo) * (rank - below) / (cnt[i] - below))
+                    }
+                    lo = bound(les[i]); below = cnt[i]
+                  }
+                  return sprintf("%.4f", lo)
+                }
+                FILENAME == ARGV[1] { start[key()] = $NF; next }
+                $1 == "requests" { req = $NF - start["requests"]; next }
+                $1 == "errors" { err = $NF - start["errors"]; next }
+                $1 == "bucket" { n++; les[n] = $2; cnt[n] = $NF - start[key()] }
+                END {
+                  for (i = 2; i <= n; i++)
+                    for (j = i; j > 1 && bound(les[j - 1]) > bound(les[j]); j--) {
+                      t = les[j]; les[j] = les[j - 1]; les[j - 1] = t; t = cnt[j]; cnt[j] = cnt[j - 1]; cnt[j - 1] = t
+                    }
+                  req += extra; err += extra
+                  rate = req > 0 ? err / req : 0
+                  p95 = quantile(0.95); p99 = quantile(0.99)
+                  limit = (base == "null" ? 0 : base * ratio); if (limit < floor) limit = floor
+                  verdict = "ok"
+                  if (req < min) verdict = "wait"
+                  else if (rate > max_err) verdict = "error-rate"
+                  else if (p99 != "null" && p99 + 0 > limit) verdict = "latency"
+                  printf "%d %d %.4f %s %s %.4f %s\n", req, err, rate, p95, p99, limit, verdict
+                }' "$1" "$2"
+            }
+
+            """,
+        ["BakeActions.Prepare"] =
+            """
+            bake_prepare() {
+              local path
+              [ -n "$old_name" ] || return 0
+              bake_dir="$env_dir/bake.$$"
+              rm -rf "$bake_dir"
+              mkdir -p "$bake_dir"
+              : > "$bake_dir/zero"
+              baseline_p99=null
+              if [ -n "$old_port" ] && metrics_snapshot "$old_port" "$bake_dir/baseline"; then
+                read -r _ _ _ _ baseline_p99 _ _ < <(bake_eval "$bake_dir/zero" "$bake_dir/baseline" 0)
+                say "baseline: $old_version answers with p99 ${baseline_p99} s over its lifetime"
+              else
+                say "baseline: no metrics from ${old_version:-a previous release}; the latency limit is the floor, ${bake_latency_floor} s"
+              fi
+              for path in "${probe_paths[@]}"; do
+                "$curl" -s -o /dev/null --max-time 10 "http://127.0.0.1:$green_port$path" 2>/dev/null || true
+              done
+              metrics_snapshot "$green_port" "$bake_dir/start" || reject_green "cannot read $metrics_path for the bake ($snapshot_error)"
+            }
+
+            """,
+        ["BakeActions.Probe"] =
+            """
+            bake_probe() {
+              local i=0 code
+              while [ "$i" -lt "$bake_probes" ]; do
+                code=$("$curl" -s -o /dev/null -w '%{http_code}' --max-time 2 \
+                  "http://127.0.0.1:$green_port${probe_paths[$((probe_next % ${#probe_paths[@]}))]}" 2>/dev/null) || true
+                probe_next=$((probe_next + 1))
+                probe_sent=$((probe_sent + 1))
+                case "$code" in ''|000) probe_unanswered=$((probe_unanswered + 1)) ;; esac
+                i=$((i + 1))
+              done
+            }
+
+            """,
+        ["BakeActions.Watch"] =
+            """
+            bake_watch() {
+              local started now next tick=0 state req err rate p95 p99 limit verdict
+              probe_next=0 probe_sent=0 probe_unanswered=0
+              if [ -z "$old_name" ]; then
+                say "bake skipped: $release_version is the first release on $env_name, so there is nothing to roll back to"
+                emit '{"kind":"bake","verdict":"skipped"}'
+                return 0
+              fi
+              started=$switched_ms
+              say "baking $release_version for $((bake_ms / 1000)) s: 5xx rate <= $bake_max_error_rate, p99 <= max(${bake_latency_ratio} x ${baseline_p99} s, ${bake_latency_floor} s), sampled every $(ms_text "$bake_interval_ms") s"
+              while :; do
+                [ "$bake_probes" -eq 0 ] || bake_probe
+                tick=$((tick + 1))
+                next=$((started + tick * bake_interval_ms))
+                [ "$next" -le "$((started + bake_ms))" ] || next=$((started + bake_ms))
+                now=$(date +%s%3N)
+                if [ "$now" -lt "$next" ]; then sleep "$(ms_text $((next - now)))"; fi
+                state=$("$docker" inspect --format '{{.State.Status}} {{.RestartCount}}' "$green_name" 2>/dev/null) || state='missing 0'
+                [ "$state" = 'running 0' ] || bake_rollback process "its process stopped or restarted (container $state)"
+                metrics_snapshot "$green_port" "$bake_dir/now" || bake_rollback metrics "cannot read $metrics_path ($snapshot_error)"
+                read -r req err rate p95 p99 limit verdict < <(bake_eval "$bake_dir/start" "$bake_dir/now" "$probe_unanswered")
+                now=$(date +%s%3N)
+                bake_result="\"requests\":$req,\"errors\":$err,\"error_rate\":$rate,\"max_error_rate\":$bake_max_error_rate,\"p95\":$p95,\"p99\":$p99,\"p99_limit\":$limit,\"baseline_p99\":$baseline_p99,\"probes\":$probe_sent,\"seconds\":$(ms_text $((now - started)))"
+                say "bake: $(ms_text $((now - started)))/$((bake_ms / 1000)) s, $req requests, $err 5xx ($rate), p99 $p99 s (limit $limit s)"
+                case "$verdict" in
+                  error-rate) bake_rollback error-rate "5xx rate $rate > limit $bake_max_error_rate ($err of $req requests)" ;;
+                  latency) bake_rollback latency "p99 $p99 s > limit $limit s (max of ${bake_latency_ratio} x previous p99 $baseline_p99 s and floor ${bake_latency_floor} s)" ;;
+                esac
+                [ "$next" -lt "$((started + bake_ms))" ] || break
+              done
+              if [ "$verdict" = wait ]; then
+                say "bake: only $req requests in $((bake_ms / 1000)) s (fewer than $bake_min_requests); passing without a verdict on rates"
+              fi
+              emit "{\"kind\":\"bake\",\"verdict\":\"pass\",$bake_result}"
+              say "$release_version passed the bake on $env_name"
+              rm -rf "$bake_dir"
+            }
+            ms_text() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
+
+            """,
+        ["BakeActions.Rollback"] =
+            """
+            bake_rollback() {
+              local rule="$1" reason="$2" bad_version="$release_version" rolled_ms req err rate p95 p99 limit verdict
+              acquire_lock "$proxy_lock_dir" 'the proxy' "bake rollback of $env_name to $old_version" 60
+              write_proxy_fragment "$old_slot" "$old_port" "$green_port" "$old_version"
+              proxy_set "set server $backend/$old_slot state ready"
+              proxy_set "set server $backend/$green_slot state drain"
+              mv -f "$previous_file" "$current_file"
+              sed -i "s/^since=.*/since=$(now_utc)/" "$current_file"
+              release_lock "$proxy_lock_dir"
+              rolled_ms=$(date +%s%3N)
+              say "$env_name serves $old_version again, $(ms_text $((rolled_ms - switched_ms))) s after the switch"
+              # What the bad release answered in all, including requests after the last sample.
+              if metrics_snapshot "$green_port" "$bake_dir/final"; then
+                read -r req err rate p95 p99 limit verdict < <(bake_eval "$bake_dir/start" "$bake_dir/final" "$probe_unanswered")
+                bake_result="\"requests\":$req,\"errors\":$err,\"error_rate\":$rate,\"max_error_rate\":$bake_max_error_rate,\"p95\":$p95,\"p99\":$p99,\"p99_limit\":$limit,\"baseline_p99\":$baseline_p99,\"probes\":$probe_sent"
+              fi
+              emit "{\"kind\":\"bake\",\"verdict\":\"fail\",\"rule\":\"$rule\",\"reason\":$(json_str "$reason"),\"rollback_ms\":$((rolled_ms - switched_ms)),${bake_result:+$bake_result,}\"seconds\":$(ms_text $((rolled_ms - switched_ms)))}"
+              record_release bake-failed "$reason"
+              ( release_version=$(field "$current_file" version) release_digest=$(field "$current_file" digest) \
+                release_image=$(field "$current_file" image) release_commit=$(field "$current_file" commit) green_name=$old_name
+                record_release rollback "bake of $bad_version failed: $reason" )
+              wait_sessions "$green_slot"
+              ( proxy_set "set server $backend/$green_slot state maint" quiet ) || true
+              say "last log lines of $green_name:"
+              "$docker" logs --tail 20 "$green_name" 2>&1 | sed 's/^/    | /' || true
+              "$docker" rm -f "$green_name" >/dev/null 2>&1 || true
+              rm -rf "$bake_dir"
+              fail "$release_version failed the bake on $env_name: $reason; rolled back to $old_version"
+            }
 
             """,
     };

@@ -9,10 +9,12 @@ public sealed class PlanTests
     static readonly HostSettings Host = new() { StateRoot = "/srv/deploy" };
     static readonly Release Release = new("1.2.3", "registry.example:5000/webapp", "sha256:" + new string('c', 64), "abcdef1");
     static readonly DeployOptions Options = new() { DeployedBy = "ci-bot", LockWait = TimeSpan.FromSeconds(90) };
+    static readonly DeployOptions Baked = Options with { Bake = new Bake.BakeSettings { Duration = TimeSpan.FromSeconds(30) } };
 
     public static TheoryData<string, string> Plans => new()
     {
         { "deploy", HostScripts.Deploy(Host, DeployEnvironment.Staging, Release, Options) },
+        { "deploy with a bake", HostScripts.Deploy(Host, DeployEnvironment.Staging, Release, Baked) },
         { "rollback", HostScripts.Rollback(Host, DeployEnvironment.Production, "1.0.0", Options) },
         { "rollback previous", HostScripts.Rollback(Host, DeployEnvironment.Production, null, Options) },
         { "status", HostScripts.Status(Host, DeployEnvironment.Staging) },
@@ -62,6 +64,42 @@ public sealed class PlanTests
         Assert.True(script.IndexOf("trap on_exit EXIT\n", StringComparison.Ordinal) < script.IndexOf("\ntimed preflight", StringComparison.Ordinal));
         Assert.Contains("release_version='1.2.3'\nrelease_digest='sha256:" + new string('c', 64) + "'\nrelease_image='registry.example:5000/webapp@sha256:", script);
         Assert.Contains("deployed_by='ci-bot'\n", script);
+    }
+
+    [Fact]
+    public void With_a_bake_the_previous_release_is_baselined_before_the_switch_and_stopped_only_after_the_bake()
+    {
+        var script = HostScripts.Deploy(Host, DeployEnvironment.Staging, Release, Baked);
+        var steps = Regex.Matches(script, @"^timed ([a-z]+) (.+)$", RegexOptions.Multiline).Select(m => $"{m.Groups[1].Value}: {m.Groups[2].Value}").ToList();
+        Assert.Equal(
+        [
+            "preflight: check_host_tools",
+            "lock: acquire_lock \"$lock_dir\" \"$env_name\" \"deploy of $release_version\" 90",
+            "preflight: check_public_port",
+            "pull: pull_image",
+            "reconcile: reconcile_environment",
+            "start: start_green",
+            "health: wait_healthy",
+            "baseline: bake_prepare",
+            "switch: switch_traffic",
+            "record: record_release deploy",
+            "drain: quiesce_previous",
+            "bake: bake_watch",
+            "stop: stop_previous",
+            "prune: prune_releases",
+        ], steps);
+        Assert.Contains("\nbake_ms=30000\nbake_interval_ms=3000\nbake_max_error_rate=0.01\nbake_latency_ratio=2\nbake_latency_floor=0.25\n", script);
+        Assert.Contains("probe_paths=('/' '/cloud' '/best-practices' '/version')\n", script);
+    }
+
+    [Fact]
+    public void Without_a_bake_the_deploy_script_has_no_bake_text_at_all()
+    {
+        var script = HostScripts.Deploy(Host, DeployEnvironment.Staging, Release, Options with { Bake = Bake.BakeSettings.Off });
+        Assert.Equal(HostScripts.Deploy(Host, DeployEnvironment.Staging, Release, Options), script);
+        foreach (var word in new[] { "bake_watch", "bake_prepare", "metrics_snapshot", "quiesce_previous\n", "metrics_path=" })
+            Assert.DoesNotContain(word, script);
+        Assert.Contains("\ntimed switch switch_traffic\ntimed record record_release deploy\ntimed drain drain_previous\ntimed prune prune_releases\n", script);
     }
 
     [Fact]

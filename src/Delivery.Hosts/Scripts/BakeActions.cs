@@ -65,7 +65,7 @@ public static class BakeActions
               rank = q * cnt[n]; lo = 0; below = 0
               for (i = 1; i <= n; i++) {
                 if (cnt[i] >= rank) {
-                  if (les[i] == "+Inf") return sprintf("%.4f", lo)
+                  if (les[i] == "+Inf") return i == 1 ? "null" : sprintf("%.4f", lo)
                   if (cnt[i] == below) return sprintf("%.4f", bound(les[i]))
                   return sprintf("%.4f", lo + (bound(les[i]) - lo) * (rank - below) / (cnt[i] - below))
                 }
