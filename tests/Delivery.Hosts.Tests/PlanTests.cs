@@ -97,7 +97,7 @@ public sealed class PlanTests
     {
         var script = HostScripts.Deploy(Host, DeployEnvironment.Staging, Release, Options with { Bake = Bake.BakeSettings.Off });
         Assert.Equal(HostScripts.Deploy(Host, DeployEnvironment.Staging, Release, Options), script);
-        foreach (var word in new[] { "bake_watch", "bake_prepare", "metrics_snapshot", "quiesce_previous\n", "metrics_path=" })
+        foreach (var word in new[] { "bake_watch", "bake_prepare", "metrics_snapshot", "timed drain quiesce_previous", "metrics_path=" })
             Assert.DoesNotContain(word, script);
         Assert.Contains("\ntimed switch switch_traffic\ntimed record record_release deploy\ntimed drain drain_previous\ntimed prune prune_releases\n", script);
     }
