@@ -63,6 +63,13 @@ public abstract class BuildBase
         if (Session.RunningTarget is { } target) target.Note = note;
     }
 
+    /// <summary>A Markdown section for the job summary: on GitHub Actions it follows the summary table in
+    /// <c>$GITHUB_STEP_SUMMARY</c>; elsewhere it is not shown (targets log what matters locally themselves).</summary>
+    public void AddStepSummary(string markdown) => Session.StepSummary.Add(Log.Redact(markdown));
+
+    /// <summary>True on GitHub Actions (<c>GITHUB_ACTIONS=true</c>).</summary>
+    public bool IsGitHubActions => Session.OnGitHubActions;
+
     /// <summary>A line printed after the summary table, as the very last line of the output.</summary>
     public void ReportClosingLine(string line) => Session.ClosingLine = line;
 

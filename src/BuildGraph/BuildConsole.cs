@@ -56,10 +56,47 @@ internal sealed class BuildConsole
         };
         lock (gate)
         {
+            EndProgress();
             foreach (var line in safe.Replace("\r\n", "\n").Split('\n'))
                 output.WriteLine(ansi && color.Length > 0 ? $"{color}{prefix}{line}\u001b[0m" : prefix + line);
             output.Flush();
         }
+    }
+
+    /// <summary>A line exactly as given (after redaction), e.g. a CI workflow command; never colored.</summary>
+    public void Raw(string text)
+    {
+        lock (gate)
+        {
+            EndProgress();
+            output.WriteLine(Redactor.Redact(text));
+            output.Flush();
+        }
+    }
+
+    bool progressShown;
+
+    /// <summary>A status line that replaces itself on an interactive terminal; elsewhere an ordinary line.</summary>
+    public void Progress(string text)
+    {
+        if (!ansi)
+        {
+            Line(text);
+            return;
+        }
+        lock (gate)
+        {
+            output.Write("\r\u001b[K" + Redactor.Redact(text).Replace("\n", " "));
+            output.Flush();
+            progressShown = true;
+        }
+    }
+
+    void EndProgress()
+    {
+        if (!progressShown) return;
+        output.Write("\r\u001b[K");
+        progressShown = false;
     }
 
     /// <summary>A usage or definition error: one line on the error stream.</summary>
@@ -82,6 +119,7 @@ internal sealed class BuildConsole
     {
         lock (gate)
         {
+            EndProgress();
             spectre.Write(new Rule(Markup.Escape(Redactor.Redact(targetName))) { Justification = Justify.Left, Style = new Style(Color.Blue) });
             output.Flush();
         }
@@ -104,6 +142,7 @@ internal sealed class BuildConsole
         }
         lock (gate)
         {
+            EndProgress();
             output.WriteLine();
             spectre.Write(table);
             output.Flush();

@@ -156,6 +156,7 @@ public static class BuildRunner
 
             session.RunningAfterAbort = aborted;
             session.RunningTarget = result;
+            string? failure = null;
             var begin = clock.GetTimestamp();
             try
             {
@@ -168,6 +169,7 @@ public static class BuildRunner
                     continue;
                 }
                 console.Header(step.Name);
+                if (session.OnGitHubActions) console.Raw(GitHubActions.Group(step.Name));
                 foreach (var action in definition.Actions) await action();
                 result.Status = TargetStatus.Succeeded;
             }
@@ -180,7 +182,7 @@ public static class BuildRunner
             }
             catch (Exception e)
             {
-                var message = Describe(e);
+                var message = failure = Describe(e);
                 result.Status = TargetStatus.Failed;
                 result.Note ??= message;
                 failed = true;
@@ -189,6 +191,10 @@ public static class BuildRunner
             }
             finally
             {
+                if (session.OnGitHubActions && result.Status != TargetStatus.Skipped) console.Raw(GitHubActions.EndGroup);
+                // The annotation goes outside the group, so it is visible without opening it.
+                if (session.OnGitHubActions && failure is not null)
+                    console.Raw(GitHubActions.Error($"{step.Name} failed", failure));
                 result.Duration = clock.GetElapsedTime(begin);
                 session.RunningTarget = null;
                 session.RunningAfterAbort = false;
@@ -203,7 +209,24 @@ public static class BuildRunner
             : (0, "succeeded");
         console.Line($"Build {verdict} in {elapsed}", exitCode == 0 ? LogLevel.Information : LogLevel.Error);
         if (session.ClosingLine is { } closing) console.Line(closing);
+        if (session.OnGitHubActions) WriteStepSummary(session, results, verdict);
         return new BuildResult(exitCode, results, session.ClosingLine is null ? null : console.Redactor.Redact(session.ClosingLine));
+    }
+
+    /// <summary>Appends (the runner may hold earlier steps' summaries) the table and the targets' sections.</summary>
+    static void WriteStepSummary(BuildSession session, IReadOnlyList<TargetResult> results, string verdict)
+    {
+        var file = session.Environment.Variables.GetValueOrDefault("GITHUB_STEP_SUMMARY");
+        if (string.IsNullOrWhiteSpace(file)) return;
+        var text = GitHubActions.SummaryTable(results, verdict) + string.Concat(session.StepSummary.Select(s => "\n" + s.TrimEnd('\n') + "\n"));
+        try
+        {
+            File.AppendAllText(file, session.Console.Redactor.Redact(text));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            session.Console.Line($"Could not write the job summary to {file}: {e.Message}", LogLevel.Warning);
+        }
     }
 
     static List<BuildTarget> Defaults<T>(T build, TargetCatalog catalog, Func<T, Target>[] defaultTargets) =>

@@ -35,6 +35,11 @@ internal sealed class BuildSession
 
     public string? ClosingLine { get; set; }
 
+    /// <summary>Markdown sections targets added for the job summary, in order.</summary>
+    public List<string> StepSummary { get; } = [];
+
+    public bool OnGitHubActions => GitHubActions.IsActive(Environment.Variables);
+
     public void Enter()
     {
         current.Value = this;

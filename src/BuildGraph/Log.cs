@@ -18,6 +18,14 @@ public static class Log
     /// <summary>One line of a tool's output, streamed as is (after redaction). Safe to call from any thread.</summary>
     public static void Output(string line) => Write(line, LogLevel.Information);
 
+    /// <summary>A status line that replaces the previous one on an interactive terminal (the next ordinary line
+    /// clears it); on CI and in redirected output it is an ordinary line.</summary>
+    public static void Progress(string message)
+    {
+        if (BuildSession.Active is { } session) session.Console.Progress(message);
+        else System.Console.Out.WriteLine(Fallback.Redact(message));
+    }
+
     /// <summary>Treats a value found at run time (a token, a generated password) as a secret from now on.</summary>
     public static void RegisterSecret(string? value) => Redactor.Add(value);
 
