@@ -37,7 +37,7 @@ partial class Build
 
     HostSettings HostSettings => new() { StateRoot = StatePath / "host" };
     Deployer? deployer;
-    Deployer Deployer => deployer ??= new Deployer(new LocalHost(), HostSettings, Log.Output);
+    Deployer Deployer => deployer ??= new Deployer(new LocalHost(), HostSettings, DeployLog);
     DeployOptions DeployOptions => new() { LockWait = TimeSpan.FromSeconds(LockWait) };
     DeployEnvironment SelectedEnvironment => DeployEnvironment.Named(TargetEnvironment ?? "");
 
@@ -156,11 +156,11 @@ partial class Build
     async Task Deploy(DeployEnvironment environment, Release release)
     {
         if (ForceUnlock) await Deployer.ForceUnlockAsync(environment, DeployOptions, CancellationToken);
-        var outcome = await Deployer.DeployAsync(environment, release, DeployOptions, CancellationToken);
+        var outcome = await DeployAndReport(environment, release);
         var timings = string.Join(", ", outcome.Timings.Select(t => $"{t.Key} {t.Value.TotalMilliseconds:0} ms"));
         Log.Information($"{environment.Name}: {outcome.PreviousVersion ?? "(nothing)"} -> {release.Version} on :{environment.PublicPort} in {outcome.Total.TotalSeconds:0.0} s ({timings})");
         var switchTime = outcome.Timings.TryGetValue("switch", out var s) ? $", switch {s.TotalMilliseconds:0} ms" : "";
-        ReportSummary($"{release.Version} on :{environment.PublicPort} in {outcome.Total.TotalSeconds:0.0} s{switchTime}");
+        ReportSummary($"{release.Version} on :{environment.PublicPort} in {outcome.Total.TotalSeconds:0.0} s{switchTime}, bake {outcome.Bake.Verdict.ToString().ToLowerInvariant()}");
     }
 
     async Task<Release> StagingRelease()

@@ -974,7 +974,7 @@ public sealed class ActionTextTests
                 read -r req err rate p95 p99 limit verdict < <(bake_eval "$bake_dir/start" "$bake_dir/final" "$probe_unanswered")
                 bake_result="\"requests\":$req,\"errors\":$err,\"error_rate\":$rate,\"max_error_rate\":$bake_max_error_rate,\"p95\":$p95,\"p99\":$p99,\"p99_limit\":$limit,\"baseline_p99\":$baseline_p99,\"probes\":$probe_sent"
               fi
-              emit "{\"kind\":\"bake\",\"verdict\":\"fail\",\"rule\":\"$rule\",\"reason\":$(json_str "$reason"),\"rollback_ms\":$((rolled_ms - switched_ms)),${bake_result:+$bake_result,}\"seconds\":$(ms_text $((rolled_ms - switched_ms)))}"
+              emit "{\"kind\":\"bake\",\"verdict\":\"fail\",\"rule\":\"$rule\",\"reason\":$(json_str "$reason"),\"rolled_back_to\":$(json_str "$old_version"),\"rollback_ms\":$((rolled_ms - switched_ms)),${bake_result:+$bake_result,}\"seconds\":$(ms_text $((rolled_ms - switched_ms)))}"
               record_release bake-failed "$reason"
               ( release_version=$(field "$current_file" version) release_digest=$(field "$current_file" digest) \
                 release_image=$(field "$current_file" image) release_commit=$(field "$current_file" commit) green_name=$old_name

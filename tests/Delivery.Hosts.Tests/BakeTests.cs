@@ -41,6 +41,7 @@ public sealed class BakeTests(HostFixture fixture, ITestOutputHelper output)
         Assert.Matches(@"^Deploy of 9\.0\.0-5xx to staging failed on local: 9\.0\.0-5xx failed the bake on staging: 5xx rate 0\.\d{4} > limit 0\.01 \(\d+ of \d+ requests\); rolled back to 8\.0\.0-metered$", error.Message);
         Assert.Equal(BakeVerdict.Fail, report.Verdict);
         Assert.Equal("error-rate", report.Rule);
+        Assert.Equal("8.0.0-metered", report.RolledBackTo);
         Assert.True(report.TimeToRollback < TimeSpan.FromSeconds(3), $"a breach must switch back within about one interval, not {report.TimeToRollback}");
         // The health gate passed (it is /readyz), then every failed request wrk saw was a 5xx the bad release answered.
         Assert.Contains(bed.Log, l => l.Contains("is healthy"));

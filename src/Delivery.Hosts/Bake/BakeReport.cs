@@ -22,7 +22,9 @@ public sealed record BakeReport(
     string? Rule = null,
     string? Reason = null,
     /// <summary>From the switch to the previous release serving again, after a breach.</summary>
-    TimeSpan? TimeToRollback = null)
+    TimeSpan? TimeToRollback = null,
+    /// <summary>The release serving again after a breach.</summary>
+    string? RolledBackTo = null)
 {
     public static BakeReport Off { get; } = new(BakeVerdict.Off);
 
@@ -41,7 +43,7 @@ public sealed record BakeReport(
             (long)(Number("requests") ?? 0), (long)(Number("errors") ?? 0), Number("error_rate") ?? 0, Number("max_error_rate") ?? 0,
             Number("p95"), Number("p99"), Number("p99_limit"), Number("baseline_p99"), (int)(Number("probes") ?? 0), Number("seconds") ?? 0,
             Text("rule"), Text("reason"),
-            Number("rollback_ms") is { } ms ? TimeSpan.FromMilliseconds(ms) : null);
+            Number("rollback_ms") is { } ms ? TimeSpan.FromMilliseconds(ms) : null, Text("rolled_back_to"));
     }
 
     /// <summary>One line for logs and summaries, e.g. "pass: 5xx 0.00% (limit 1.00%), p99 0.012 s (limit 0.250 s), 412 requests in 30 s".</summary>
