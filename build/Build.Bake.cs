@@ -60,7 +60,7 @@ partial class Build
         }
         catch (BakeFailedException failed)
         {
-            AddStepSummary(DeployReportOf(environment, release, failed.Report, null, null, failed.Report.RolledBackTo).ToMarkdown());
+            AddStepSummary(DeployReportOf(environment, release, failed.Report, failed.SwitchedAt, failed.SwitchDuration, failed.Report.RolledBackTo).ToMarkdown());
             throw;
         }
     }

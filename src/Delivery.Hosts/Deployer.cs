@@ -23,7 +23,13 @@ public sealed class Deployer(IDeployHost host, HostSettings settings, Action<str
         var watch = Stopwatch.StartNew();
         var result = await host.RunAsync(script, Show, cancellationToken);
         if (!result.Succeeded && BakeOf(result) is { Verdict: BakeVerdict.Fail } failed)
-            throw new BakeFailedException($"{what} failed on {host.Name}: {result.Error ?? failed.Reason}", failed);
+        {
+            var data = result.Data.Select(Json).ToList();
+            var switchedAt = data.Where(d => Kind(d) == "release" && Str(d, "action") == "deploy").Select(d => Str(d, "time")).FirstOrDefault();
+            var switchMs = data.Where(d => Kind(d) == "timing" && Str(d, "phase") == "switch").Select(d => d.GetProperty("ms").GetInt64()).FirstOrDefault(-1);
+            throw new BakeFailedException($"{what} failed on {host.Name}: {result.Error ?? failed.Reason}", failed,
+                switchedAt, switchMs < 0 ? null : TimeSpan.FromMilliseconds(switchMs));
+        }
         return Outcome(Checked(result, what), what, watch.Elapsed);
     }
 

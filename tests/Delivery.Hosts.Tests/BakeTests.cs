@@ -42,6 +42,8 @@ public sealed class BakeTests(HostFixture fixture, ITestOutputHelper output)
         Assert.Equal(BakeVerdict.Fail, report.Verdict);
         Assert.Equal("error-rate", report.Rule);
         Assert.Equal("8.0.0-metered", report.RolledBackTo);
+        Assert.Equal(JsonDocument.Parse(bed.History(staging)[1]).RootElement.GetProperty("time").GetString(), error.SwitchedAt);
+        Assert.NotNull(error.SwitchDuration);
         Assert.True(report.TimeToRollback < TimeSpan.FromSeconds(3), $"a breach must switch back within about one interval, not {report.TimeToRollback}");
         // The health gate passed (it is /readyz), then every failed request wrk saw was a 5xx the bad release answered.
         Assert.Contains(bed.Log, l => l.Contains("is healthy"));

@@ -60,7 +60,10 @@ public sealed record BakeReport(
 }
 
 /// <summary>A deploy whose new release failed its bake and was rolled back automatically.</summary>
-public sealed class BakeFailedException(string message, BakeReport report) : DeliveryException(message)
+public sealed class BakeFailedException(string message, BakeReport report, string? switchedAt, TimeSpan? switchDuration) : DeliveryException(message)
 {
     public BakeReport Report { get; } = report;
+    /// <summary>When the failed release took the traffic, as the host recorded it.</summary>
+    public string? SwitchedAt { get; } = switchedAt;
+    public TimeSpan? SwitchDuration { get; } = switchDuration;
 }
