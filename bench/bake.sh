@@ -5,7 +5,8 @@
 # Staging gets .1 without a bake, then `wrk -c20` runs on / and, from DELAY s in, .2 is deployed with a bake
 # sampled every INTERVAL s. Prints the time from the switch to the automatic rollback, which should be close to one
 # sampling interval (goal <= 2 x INTERVAL), and the 5xx responses wrk saw (the only failures allowed: no socket
-# errors). Staging is then restored with `./build.sh DeployStaging` in the work tree. Exits 1 when a goal is missed.
+# errors). Staging is then restored with `./build.sh DeployStaging` in the work tree, or torn down if it
+# did not run before. Exits 1 when a goal is missed.
 #   bash bench/bake.sh        INTERVAL=2 FAIL_PERCENT=30 CONNECTIONS=20 DURATION=20 DELAY=3 bash bench/bake.sh
 set -euo pipefail
 # shellcheck source=bench/lib.sh
@@ -21,17 +22,24 @@ VERSION_BASE="${VERSION_BASE:-0.0.1}"
 WORK="$(mktemp -d /tmp/bench-bake.XXXXXX)"
 CLONE="$WORK/repo"
 TOUCHED=""
+WAS_RUNNING=""
 WRK_PID=""
 cleanup() {
   local rc=$?
   [[ -z "$WRK_PID" ]] || kill "$WRK_PID" 2>/dev/null || true
-  if [[ -n "$TOUCHED" ]]; then restore_staging "$CLONE" "$WORK/restore.log" || rc=1; fi
+  if [[ -n "$TOUCHED" && -n "$WAS_RUNNING" ]]; then restore_staging "$CLONE" "$WORK/restore.log" || rc=1; fi
+  if [[ -n "$TOUCHED" && -z "$WAS_RUNNING" ]]; then
+    note "staging did not run before the bench: tearing it down"
+    build_in "$CLONE" "$WORK/teardown.log" Teardown --environment staging --yes --state-directory "$HOST_STATE" || rc=1
+  fi
   if [[ -n "${KEEP:-}" ]]; then note "kept $WORK"; else rm -rf "$WORK"; fi
   exit "$rc"
 }
 trap cleanup EXIT
 
-remember_staging
+# Staging is put back as it was: restored to the work tree's build when it ran, torn down when it did not.
+WAS_RUNNING=""
+if staging_ready; then WAS_RUNNING=1; remember_staging; fi
 note "cloning $ROOT into $CLONE ($BENCH_SOURCE) and building a good and a bad version…"
 bench_clone "$CLONE"
 build_in "$CLONE" "$WORK/push1.log" Push --image-name "$IMAGE_NAME" --version-override "$VERSION_BASE-bake.1"

@@ -49,14 +49,15 @@ public static class BuildScript
     /// ignoring case, sets it, so none may leak in from the test runner's environment.</summary>
     static readonly string[] ParameterNames =
     [
-        "All", "AllowUnverified", "BaseImage", "CheckIdempotence", "Configuration", "Environment", "ForceUnlock",
+        "All", "AllowUnverified", "BakeInterval", "BakeLatencyFloor", "BakeLatencyRatio", "BakeMaxErrorRate", "BakeProbePaths",
+        "BakeProbes", "BakeSeconds", "BaseImage", "CheckIdempotence", "Configuration", "Environment", "ForceUnlock",
         "ImageName", "Lines", "LockWait", "Push", "Registry", "RegistryPassword", "RegistryUsername", "Release",
         "ReleaseVersion", "StateDirectory", "TestFilter", "To", "VersionOverride", "Yes", "Target", "Skip",
     ];
 
     static readonly string[] RemovedVariables =
     [
-        "CI", "GITHUB_ACTIONS", "COLUMNS", "NO_COLOR",
+        "CI", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "COLUMNS", "NO_COLOR",
         "MSBuildExtensionsPath", "MSBuildSDKsPath", "MSBUILD_EXE_PATH", "MSBuildLoadMicrosoftTargetsReadOnly",
         "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES",
     ];
