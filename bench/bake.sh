@@ -47,7 +47,9 @@ cp "$CLONE/artifacts/image.json" "$WORK/good.json"
 page="$CLONE/src/WebApp/Pages/Index.cshtml"
 sed -i "0,/^@page.*/s//&\n@{ if (Random.Shared.Next(100) < $FAIL_PERCENT) throw new InvalidOperationException(\"bench: a bad release\"); }/" "$page"
 grep -q 'bench: a bad release' "$page" || { note "could not make the home page fail"; exit 1; }
-build_in "$CLONE" "$WORK/push2.log" Push --image-name "$IMAGE_NAME" --version-override "$VERSION_BASE-bake.2" --skip SmokeTest
+# Built and pushed without SmokeTest, which would catch the failing home page.
+build_in "$CLONE" "$WORK/build2.log" DockerBuild --image-name "$IMAGE_NAME" --version-override "$VERSION_BASE-bake.2"
+build_in "$CLONE" "$WORK/push2.log" Push --skip --image-name "$IMAGE_NAME" --version-override "$VERSION_BASE-bake.2"
 cp "$CLONE/artifacts/image.json" "$WORK/bad.json"
 
 TOUCHED=1
@@ -71,7 +73,9 @@ requests=$(awk '/requests in/ { print $1 }' "$WORK/wrk.txt")
 non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$WORK/wrk.txt"); non2xx=${non2xx:-0}
 socket=$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$WORK/wrk.txt"); socket=${socket:-0}
 
-echo "bad release: $(jq -r .version "$WORK/bad.json") ($FAIL_PERCENT % of / throws), bake interval $INTERVAL s"
+bad_version=$(jq -r .version "$WORK/bad.json")
+[[ "$bad_version" == "$VERSION_BASE-bake.2" ]] || { note "the bad release was not built (artifacts/image.json names $bad_version)"; exit 1; }
+echo "bad release: $bad_version ($FAIL_PERCENT % of / throws), bake interval $INTERVAL s"
 echo "deploy exit code: $deploy_rc; ${reason:-no bake failure reported}"
 echo "time from switch to automatic rollback: ${rollback_s:-n/a} s"
 echo "users' 5xx under wrk -c$CONNECTIONS (${DURATION} s, $requests requests): $non2xx; socket errors: $socket"
