@@ -109,12 +109,15 @@ public sealed class BakeTests(HostFixture fixture, ITestOutputHelper output)
         var deploy = bed.Deploy(staging, fixture.Metered2, With(bake));
         while (!bed.Log.ToArray().Any(l => l.StartsWith("bake: ")) && !deploy.IsCompleted) await Task.Delay(100);
         var during = await bed.Containers(staging);
+        var proxyDuring = await ServerStates(bed, staging);
         var outcome = await deploy;
         var after = await bed.Containers(staging);
 
         output.WriteLine(bed.Dump());
         output.WriteLine($"bake: {outcome.Bake}");
         Assert.Contains(during, c => c.Contains("8.0.0-metered running"));
+        // Warm but out of rotation: 8.0.0 (blue) is in maintenance, 8.1.0 (green) serves ("no check": no health checks).
+        Assert.Equal("blue MAINT, green no check", proxyDuring);
         Assert.Contains(after, c => c.Contains("8.0.0-metered exited"));
         Assert.Equal(BakeVerdict.Pass, outcome.Bake.Verdict);
         Assert.True(outcome.Bake.Requests >= 40, $"probes alone (10 per second) must give the bake its requests: {outcome.Bake}");
@@ -127,6 +130,17 @@ public sealed class BakeTests(HostFixture fixture, ITestOutputHelper output)
         Assert.Equal("8.1.0-metered", await bed.Version(staging));
         Assert.Equal(["deploy", "deploy"], bed.History(staging).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("action").GetString()));
         Assert.True(watch.Elapsed >= bake.Duration);
+    }
+
+    /// <summary>The backend's servers and their states, from the proxy's own runtime API.</summary>
+    static async Task<string> ServerStates(HostTestBed bed, DeployEnvironment env)
+    {
+        var socket = Path.Combine(bed.StateRoot, "proxy", "admin.sock");
+        var stat = await Delivery.Core.ProcessRunner.RunCheckedAsync(Tools.Require("socat", "socat"), ["-", $"UNIX-CONNECT:{socket}"],
+            new Delivery.Core.ProcessOptions { StandardInput = "show stat\n" });
+        var backend = $"{bed.Settings.AppName}-{env.Name}";
+        return string.Join(", ", stat.StandardOutput.Split('\n').Select(l => l.Split(','))
+            .Where(f => f.Length > 17 && f[0] == backend && f[1] is "blue" or "green").Select(f => $"{f[1]} {f[17]}"));
     }
 
     [Fact]

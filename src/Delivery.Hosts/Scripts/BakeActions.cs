@@ -126,7 +126,7 @@ public static class BakeActions
         bake_probe() {
           local i=0 code
           while [ "$i" -lt "$bake_probes" ]; do
-            code=$("$curl" -s -o /dev/null -w '%{http_code}' --max-time 2 \
+            code=$("$curl" -s -o /dev/null -w '%{http_code}' --max-time 5 \
               "http://127.0.0.1:$green_port${probe_paths[$((probe_next % ${#probe_paths[@]}))]}" 2>/dev/null) || true
             probe_next=$((probe_next + 1))
             probe_sent=$((probe_sent + 1))
