@@ -18,7 +18,7 @@ public sealed class BakeFunctionTests : IDisposable
         var fakeCurl = Path.Combine(_dir, "curl");
         File.WriteAllText(Path.Combine(_dir, "scrape.txt"), scrape ?? "");
         File.WriteAllText(fakeCurl, $"#!/bin/sh\ncat '{_dir}/scrape.txt'\n");
-        File.SetUnixFileMode(fakeCurl, (UnixFileMode)0b111_000_000);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(fakeCurl, (UnixFileMode)0b111_000_000);
         return await new LocalHost().RunAsync(
             "set -euo pipefail\nexec 2>&1\n" + ScriptLibrary.All + $"curl='{fakeCurl}'\n" +
             BakeActions.Settings(Settings, DeployEnvironment.Staging) + BakeActions.Snapshot + BakeActions.Evaluate + body);
