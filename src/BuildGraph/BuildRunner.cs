@@ -218,7 +218,8 @@ public static class BuildRunner
     {
         var file = session.Environment.Variables.GetValueOrDefault("GITHUB_STEP_SUMMARY");
         if (string.IsNullOrWhiteSpace(file)) return;
-        var text = GitHubActions.SummaryTable(results, verdict) + string.Concat(session.StepSummary.Select(s => "\n" + s.TrimEnd('\n') + "\n"));
+        // Each block ends with a blank line, so the next step's summary starts a new block after this one's table.
+        var text = GitHubActions.SummaryTable(results, verdict) + string.Concat(session.StepSummary.Select(s => "\n" + s.TrimEnd('\n') + "\n")) + "\n";
         try
         {
             File.AppendAllText(file, session.Console.Redactor.Redact(text));

@@ -75,6 +75,7 @@ public sealed class GitHubActionsTests : IDisposable
             |---|---|
             | staging | 1.2.3 (***) |
 
+
             """, File.ReadAllText(summaryFile));
     }
 
