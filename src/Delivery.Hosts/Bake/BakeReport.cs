@@ -50,7 +50,7 @@ public sealed record BakeReport(
     public override string ToString() => Verdict switch
     {
         BakeVerdict.Off => "off",
-        BakeVerdict.Skipped => "skipped (first release: nothing to roll back to)",
+        BakeVerdict.Skipped => "skipped (nothing to roll back to)",
         _ => $"{Verdict.ToString().ToLowerInvariant()}: 5xx {Percent(ErrorRate)} (limit {Percent(MaxErrorRate)}), " +
              $"p99 {Secs(P99)} (limit {Secs(P99Limit)}), {Requests} requests in {Seconds.ToString("0.#", CultureInfo.InvariantCulture)} s",
     };

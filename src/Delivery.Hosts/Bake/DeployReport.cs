@@ -45,7 +45,7 @@ public sealed record DeployReport(
     string Verdict() => Bake.Verdict switch
     {
         BakeVerdict.Off => "off",
-        BakeVerdict.Skipped => "skipped: first release, nothing to roll back to",
+        BakeVerdict.Skipped => "skipped: nothing to roll back to",
         BakeVerdict.Pass => $"✅ passed after {Seconds(Bake.Seconds)} s",
         _ => $"❌ failed: {Bake.Reason}; rolled back after {Seconds(Bake.TimeToRollback?.TotalSeconds ?? Bake.Seconds)} s",
     };

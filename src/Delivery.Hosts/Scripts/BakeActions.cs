@@ -147,6 +147,11 @@ public static class BakeActions
             emit '{"kind":"bake","verdict":"skipped"}'
             return 0
           fi
+          if [ "$("$docker" inspect --format '{{.State.Running}}' "$old_name" 2>/dev/null)" != true ]; then
+            say "bake skipped: $old_name ($old_version) is not running, so there is nothing to roll back to"
+            emit '{"kind":"bake","verdict":"skipped"}'
+            return 0
+          fi
           started=$switched_ms
           say "baking $release_version for $((bake_ms / 1000)) s: 5xx rate <= $bake_max_error_rate, p99 <= max(${bake_latency_ratio} x ${baseline_p99} s, ${bake_latency_floor} s), sampled every $(ms_text "$bake_interval_ms") s"
           while :; do
@@ -159,7 +164,8 @@ public static class BakeActions
             state=$("$docker" inspect --format '{{.State.Status}} {{.RestartCount}}' "$green_name" 2>/dev/null) || state='missing 0'
             [ "$state" = 'running 0' ] || bake_rollback process "its process stopped or restarted (container $state)"
             metrics_snapshot "$green_port" "$bake_dir/now" || bake_rollback metrics "cannot read $metrics_path ($snapshot_error)"
-            read -r req err rate p95 p99 limit verdict < <(bake_eval "$bake_dir/start" "$bake_dir/now" "$probe_unanswered")
+            read -r req err rate p95 p99 limit verdict < <(bake_eval "$bake_dir/start" "$bake_dir/now" "$probe_unanswered") ||
+              bake_rollback metrics "the samples of $metrics_path could not be evaluated"
             now=$(date +%s%3N)
             bake_result="\"requests\":$req,\"errors\":$err,\"error_rate\":$rate,\"max_error_rate\":$bake_max_error_rate,\"p95\":$p95,\"p99\":$p99,\"p99_limit\":$limit,\"baseline_p99\":$baseline_p99,\"probes\":$probe_sent,\"seconds\":$(ms_text $((now - started)))"
             say "bake: $(ms_text $((now - started)))/$((bake_ms / 1000)) s, $req requests, $err 5xx ($rate), p99 $p99 s (limit $limit s)"
