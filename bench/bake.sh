@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Automatic rollback of a bad release on staging (:8081) under load. Two versions of the real app are built in a
 # temporary clone and pushed as $IMAGE_NAME: VERSION_BASE-bake.1 (good) and VERSION_BASE-bake.2, whose home page
-# throws on FAIL_PERCENT % of requests (one line added to Index.cshtml: a release that is ready but serves 500s).
+# throws on FAIL_PERCENT % of requests (one line changed in WebAppHost.cs: a release that is ready but serves 500s).
 # Staging gets .1 without a bake, then `wrk -c20` runs on / and, from DELAY s in, .2 is deployed with a bake
 # sampled every INTERVAL s. Prints the time from the switch to the automatic rollback, which should be close to one
 # sampling interval (goal <= 2 x INTERVAL), and the 5xx responses wrk saw (the only failures allowed: no socket
@@ -44,9 +44,11 @@ note "cloning $ROOT into $CLONE ($BENCH_SOURCE) and building a good and a bad ve
 bench_clone "$CLONE"
 build_in "$CLONE" "$WORK/push1.log" Push --image-name "$IMAGE_NAME" --version-override "$VERSION_BASE-bake.1"
 cp "$CLONE/artifacts/image.json" "$WORK/good.json"
-page="$CLONE/src/WebApp/Pages/Index.cshtml"
-sed -i "0,/^@page.*/s//&\n@{ if (Random.Shared.Next(100) < $FAIL_PERCENT) throw new InvalidOperationException(\"bench: a bad release\"); }/" "$page"
-grep -q 'bench: a bad release' "$page" || { note "could not make the home page fail"; exit 1; }
+# The fault sits in the pipeline just before the output cache (a throwing page would be rendered, and fail, only
+# on cache misses): one changed line of WebAppHost.cs.
+host="$CLONE/src/WebApp/Hosting/WebAppHost.cs"
+sed -i "0,/app.UseOutputCache();/s//app.Use(async (c, n) => { if (c.Request.Path == \"\/\" \&\& Random.Shared.Next(100) < $FAIL_PERCENT) throw new InvalidOperationException(\"bench: a bad release\"); await n(c); }); app.UseOutputCache();/" "$host"
+grep -q 'bench: a bad release' "$host" || { note "could not make the home page fail"; exit 1; }
 # Built and pushed without SmokeTest, which would catch the failing home page.
 build_in "$CLONE" "$WORK/build2.log" DockerBuild --image-name "$IMAGE_NAME" --version-override "$VERSION_BASE-bake.2"
 build_in "$CLONE" "$WORK/push2.log" Push --skip --image-name "$IMAGE_NAME" --version-override "$VERSION_BASE-bake.2"
