@@ -44,7 +44,7 @@ partial class Build
     static readonly string[] HostTools = ["haproxy", "socat", "curl"];
 
     /// <summary>The local host is provisioned on demand, so a fresh machine can deploy without a separate step.</summary>
-    bool HostNeedsConfiguring => InvokedTargets.Contains(nameof(ConfigureHost)) || HostTools.Any(tool => FindOnPath(tool) is null);
+    bool HostNeedsConfiguring => InvokedTargets.Contains(nameof(ConfigureHost)) || (!DeploysThroughSsm && HostTools.Any(tool => FindOnPath(tool) is null));
 
     Target ConfigureHost => _ => _
         .Description("Provisions the deploy host with ansible/configure-host.yml (Docker, HAProxy, state root); runs by itself when tools are missing")
@@ -77,7 +77,7 @@ partial class Build
             var image = await ImageManifest.ReadAsync(ImageManifestFile, CancellationToken);
             // A --version-override build from a tarball knows no commit.
             var commit = image.Commit == Delivery.Versioning.VersionInfo.UnknownSha ? null : image.Commit;
-            await DeployPulling(DeployEnvironment.Staging, new Release(image.Version, image.Repository, image.Digest, commit));
+            await DeployPulling(DeployEnvironment.Staging, new Release(image.Version, image.Repository, image.Digest, commit), DeployTargets(DeployEnvironment.Staging));
         });
 
     Target DeployProduction => _ => _
@@ -85,6 +85,15 @@ partial class Build
         .DependsOn(ConfigureHost)
         .Executes(async () =>
         {
+            var targets = DeployTargets(DeployEnvironment.Production);
+            if (TargetsOf(DeployEnvironment.Staging) is { } staging)
+            {
+                var promoted = PromoteRelease is null ? await StagingFleetRelease(staging) : await TaggedRelease(PromoteRelease);
+                if (PromoteRelease is not null) await CheckFleetEvidence(staging, promoted);
+                await DeployPulling(DeployEnvironment.Production, promoted, targets);
+                await TagPromoted(promoted);
+                return;
+            }
             var release = PromoteRelease is null ? await StagingRelease() : await TaggedRelease(PromoteRelease);
             var evidence = await Deployer.PromotionEvidenceAsync(DeployEnvironment.Staging, release.Digest, CancellationToken);
             if (!evidence.Verified)
@@ -94,7 +103,7 @@ partial class Build
                                                 "deploy it to staging first, or pass --allow-unverified");
                 Log.Warning($"Promoting {release.Version} ({release.ShortDigest}) although staging never verified it (--allow-unverified)");
             }
-            await DeployPulling(DeployEnvironment.Production, release);
+            await DeployPulling(DeployEnvironment.Production, release, targets);
             await TagPromoted(release);
         });
 
@@ -114,7 +123,10 @@ partial class Build
         .Executes(async () =>
         {
             var rows = new List<string[]> { new[] { "Environment", "Port", "Version", "Digest", "Commit", "Since", "Health", "Rollback to" } };
-            foreach (var environment in DeployEnvironment.All)
+            foreach (var environment in DeployEnvironment.All.Where(e => TargetsOf(e) is not null))
+                await FleetStatus(TargetsOf(environment)!, environment);
+            if (DeployEnvironment.All.All(e => TargetsOf(e) is not null)) return;
+            foreach (var environment in DeployEnvironment.All.Where(e => TargetsOf(e) is null))
             {
                 var s = await Deployer.StatusAsync(environment, CancellationToken);
                 rows.Add(s.Deployed
@@ -153,8 +165,13 @@ partial class Build
             ReportSummary($"removed {what}");
         });
 
-    async Task Deploy(DeployEnvironment environment, Release release)
+    async Task Deploy(DeployEnvironment environment, Release release, Delivery.Aws.SsmTargets? targets)
     {
+        if (targets is not null)
+        {
+            await DeployToFleet(targets, environment, release);
+            return;
+        }
         if (ForceUnlock) await Deployer.ForceUnlockAsync(environment, DeployOptions, CancellationToken);
         var outcome = await DeployAndReport(environment, release);
         var timings = string.Join(", ", outcome.Timings.Select(t => $"{t.Key} {t.Value.TotalMilliseconds:0} ms"));

@@ -113,11 +113,11 @@ partial class Build
     }
 
     /// <summary>A deploy whose pull the registry refused says how to give the host credentials.</summary>
-    async Task DeployPulling(DeployEnvironment environment, Release release)
+    async Task DeployPulling(DeployEnvironment environment, Release release, Delivery.Aws.SsmTargets? targets = null)
     {
         try
         {
-            await Deploy(environment, release);
+            await Deploy(environment, release, targets);
         }
         catch (DeliveryException e) when (e.Message.Contains("cannot pull", StringComparison.Ordinal) && IsMissingCredentials(e.Message))
         {

@@ -44,11 +44,12 @@ public sealed class AwsJsonClient : IDisposable
         retryThrottling = Retry(settings, answer => answer.IsThrottling, retryFailures: false);
     }
 
+    // Polly refuses a retry strategy with no retries, so one attempt means no strategy at all.
     static ResiliencePipeline<Answer> Retry(AwsSettings settings, Func<Answer, bool> retryable, bool retryFailures) =>
-        new ResiliencePipelineBuilder<Answer>()
+        settings.MaxAttempts <= 1 ? ResiliencePipeline<Answer>.Empty : new ResiliencePipelineBuilder<Answer>()
             .AddRetry(new RetryStrategyOptions<Answer>
             {
-                MaxRetryAttempts = Math.Max(0, settings.MaxAttempts - 1),
+                MaxRetryAttempts = settings.MaxAttempts - 1,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = settings.RetryBaseDelay,
@@ -133,6 +134,11 @@ public sealed class AwsJsonClient : IDisposable
     }
 
     public void Dispose() => http.Dispose();
+
+    internal static string? Text(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
 
     sealed record Answer(int Status, string Body, string? ErrorCode, string ErrorMessage)
     {

@@ -14,8 +14,8 @@ namespace Delivery.Aws;
 /// </summary>
 public sealed class SsmHost(SsmClient ssm, string instanceId) : IDeployHost
 {
-    public const int StandardOutputLimit = 24_000;
-    public const int StandardErrorLimit = 8_000;
+    public const int StandardOutputLimit = SsmLimits.StandardOutputLimit;
+    public const int StandardErrorLimit = SsmLimits.StandardErrorLimit;
 
     public string Name => instanceId;
 
@@ -38,8 +38,8 @@ public sealed class SsmHost(SsmClient ssm, string instanceId) : IDeployHost
     {
         var commandId = await ssm.SendCommandAsync(new SsmCommand
         {
-            InstanceIds = [instanceId],
-            Commands = [Wrap(script)],
+            Targets = SsmTargets.Instances(instanceId),
+            Commands = [HostCommand.Wrap(script)],
             ExecutionTimeoutSeconds = ExecutionTimeoutSeconds,
             DeliveryTimeoutSeconds = DeliveryTimeoutSeconds,
             Comment = Comment,
@@ -107,7 +107,7 @@ public sealed class SsmHost(SsmClient ssm, string instanceId) : IDeployHost
         }
 
         var lines = new List<string>();
-        lines.AddRange(Lines(invocation.StandardOutputContent));
+        lines.AddRange(Lines(invocation.StandardOutputContent).Where(l => !l.StartsWith(HostCommand.SummaryMarker, StringComparison.Ordinal)));
         if (invocation.StandardOutputContent.Length >= StandardOutputLimit)
             lines.Add($"[ssm] standard output was cut by SSM at {StandardOutputLimit:N0} characters");
         lines.AddRange(Lines(invocation.StandardErrorContent));
@@ -118,30 +118,11 @@ public sealed class SsmHost(SsmClient ssm, string instanceId) : IDeployHost
         return new HostResult(Math.Max(0, invocation.ResponseCode), lines);
     }
 
-    static IEnumerable<string> Lines(string text)
+    internal static IEnumerable<string> Lines(string text)
     {
         if (text.Length == 0) return [];
         var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
         if (lines[^1].Length == 0) lines.RemoveAt(lines.Count - 1);
         return lines;
-    }
-
-    /// <summary>
-    /// The agent runs the commands with sh; host scripts need bash and must not read their own text from stdin.
-    /// So the script is written to a private temporary file through a quoted here-document (no expansion) and run
-    /// with bash, exactly as <see cref="LocalHost"/> runs it.
-    /// </summary>
-    internal static string Wrap(string script)
-    {
-        var end = $"DELIVERY_SCRIPT_{Guid.NewGuid():N}";
-        var body = script.EndsWith('\n') ? script : script + "\n";
-        return $$"""
-            f=$(mktemp "${TMPDIR:-/tmp}/webapp-deploy-XXXXXXXX") || exit 1
-            trap 'rm -f "$f"' EXIT
-            cat > "$f" <<'{{end}}'
-            {{body}}{{end}}
-            bash "$f" </dev/null
-            exit $?
-            """;
     }
 }

@@ -24,6 +24,11 @@ public sealed partial record HostSettings
     public int PrivatePortFirst { get; init; } = 20000;
     public int PrivatePortLast { get; init; } = 20999;
 
+    /// <summary>Where an EC2 host keeps its own settings (state root, app name, public ports), written by ConfigureHost.</summary>
+    public const string HostConfigPath = "/etc/webapp-deploy/host.env";
+    /// <summary>Scripts read <see cref="HostConfigPath"/> when it exists, so one text serves a whole fleet (SSM hosts).</summary>
+    public bool ReadsHostConfig { get; init; }
+
     /// <summary>The local host's state lives in the repository (ignored by git), so no root-owned directory is needed.</summary>
     public static HostSettings ForRepository(string repositoryRoot) =>
         new() { StateRoot = Path.Combine(Path.GetFullPath(repositoryRoot), ".state", "host") };

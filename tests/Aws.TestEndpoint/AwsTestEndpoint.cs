@@ -18,7 +18,7 @@ namespace Aws.TestEndpoint;
 /// checked on every request. SSM Run Command runs the commands with bash on this machine; Parameter Store is in
 /// memory; ECR hands out a login with a configurable password. Serves SSM and ECR on the same port.
 /// </summary>
-public sealed class AwsTestEndpoint : IAsyncDisposable
+public sealed partial class AwsTestEndpoint : IAsyncDisposable
 {
     public const string AccessKey = "AKIATESTENDPOINT0001";
     public const string SecretKey = "tEsTsEcReT/kEy+0001/NotARealAwsSecretKeyAtAll";
@@ -30,8 +30,6 @@ public sealed class AwsTestEndpoint : IAsyncDisposable
     readonly WebApplication app;
     readonly SignatureVerifier verifier;
     readonly ConcurrentQueue<string> received = new();
-    readonly ConcurrentDictionary<string, IReadOnlyList<RunCommandInvocation>> commands = new();
-    readonly Dictionary<string, StoredParameter> parameters = new(StringComparer.Ordinal);
     int throttleNext;
     int failNext;
 
@@ -40,14 +38,12 @@ public sealed class AwsTestEndpoint : IAsyncDisposable
         this.app = app;
         Region = region;
         Ecr = new EcrApi(Account, region);
-        verifier = new SignatureVerifier(secretKeys, region);
+        verifier = new SignatureVerifier(secretKeys, region, SessionTokens, ExpiredSessionTokens);
+        AddInstance("i-0123456789abcdef0");
     }
 
     public string Region { get; }
     public Uri Url { get; private set; } = null!;
-
-    /// <summary>The instance ids SendCommand accepts; others give InvalidInstanceId.</summary>
-    public ISet<string> Instances { get; } = new HashSet<string>(StringComparer.Ordinal) { "i-0123456789abcdef0" };
 
     /// <summary>How many GetCommandInvocation calls for a new command answer InvocationDoesNotExist.</summary>
     public int InvocationNotVisibleFor { get; set; } = 2;
@@ -84,6 +80,7 @@ public sealed class AwsTestEndpoint : IAsyncDisposable
 
     async Task HandleAsync(HttpContext context)
     {
+        context.Response.Headers["x-amzn-RequestId"] = Guid.NewGuid().ToString();
         using var buffer = new MemoryStream();
         await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
         var body = buffer.ToArray();
@@ -139,11 +136,7 @@ public sealed class AwsTestEndpoint : IAsyncDisposable
             }
             JsonObject answer = target switch
             {
-                SsmPrefix + "SendCommand" => SendCommand(request),
-                SsmPrefix + "GetCommandInvocation" => GetCommandInvocation(request),
-                SsmPrefix + "CancelCommand" => CancelCommand(request),
-                SsmPrefix + "PutParameter" => PutParameter(request),
-                SsmPrefix + "GetParametersByPath" => GetParametersByPath(request),
+                _ when target.StartsWith(SsmPrefix, StringComparison.Ordinal) => Ssm(target[SsmPrefix.Length..], request, body),
                 EcrPrefix + "GetAuthorizationToken" => GetAuthorizationToken(),
                 _ => throw new AwsError("UnknownOperationException", $"Unknown operation '{target}'."),
             };
@@ -168,138 +161,6 @@ public sealed class AwsTestEndpoint : IAsyncDisposable
             if (left <= 0) return false;
             if (Interlocked.CompareExchange(ref counter, left - 1, left) == left) return true;
         }
-    }
-
-    /// <summary>The invocations SendCommand created, with their current status.</summary>
-    public IReadOnlyList<(string CommandId, string InstanceId, string Status)> Invocations =>
-        commands.Values.SelectMany(i => i).Select(i => { lock (i.Gate) return (i.CommandId, i.InstanceId, i.Status); }).ToList();
-
-    JsonObject SendCommand(JsonElement request)
-    {
-        var document = Text(request, "DocumentName");
-        if (document != "AWS-RunShellScript")
-            throw new AwsError("InvalidDocument", $"Document {document} does not exist in your account.");
-        var instanceIds = Strings(request, "InstanceIds");
-        if (instanceIds.Count == 0) throw new AwsError("InvalidInstanceId", "No instance ids given.");
-        var unknown = instanceIds.Where(i => !Instances.Contains(i)).ToList();
-        if (unknown.Count > 0)
-            throw new AwsError("InvalidInstanceId", $"Instances [{string.Join(", ", unknown)}] not in a valid state for account {Account}");
-        if (!request.TryGetProperty("Parameters", out var parameters) || Strings(parameters, "commands") is not { Count: > 0 } lines)
-            throw new AwsError("InvalidParameters", "Parameter \"commands\" is required.");
-        var executionTimeout = Strings(parameters, "executionTimeout") is [var t] && int.TryParse(t, out var seconds) ? seconds : 3600;
-
-        var commandId = Guid.NewGuid().ToString();
-        var comment = Text(request, "Comment") ?? "";
-        var invocations = instanceIds
-            .Select(i => new RunCommandInvocation(commandId, i, comment) { NotYetVisible = InvocationNotVisibleFor })
-            .ToList();
-        commands[commandId] = invocations;
-        foreach (var invocation in invocations) invocation.Start(lines, executionTimeout);
-
-        return new JsonObject
-        {
-            ["Command"] = new JsonObject
-            {
-                ["CommandId"] = commandId,
-                ["DocumentName"] = document,
-                ["Comment"] = comment,
-                ["InstanceIds"] = new JsonArray(instanceIds.Select(i => (JsonNode?)JsonValue.Create(i)).ToArray()),
-                ["Status"] = "Pending",
-                ["RequestedDateTime"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0,
-                ["TimeoutSeconds"] = request.TryGetProperty("TimeoutSeconds", out var ts) && ts.ValueKind == JsonValueKind.Number ? ts.GetInt32() : 3600,
-            },
-        };
-    }
-
-    JsonObject GetCommandInvocation(JsonElement request)
-    {
-        var commandId = Text(request, "CommandId") ?? "";
-        var instanceId = Text(request, "InstanceId") ?? "";
-        var invocation = commands.TryGetValue(commandId, out var all) ? all.FirstOrDefault(i => i.InstanceId == instanceId) : null;
-        if (invocation is null) throw new AwsError("InvocationDoesNotExist", "");
-        lock (invocation.Gate)
-        {
-            if (invocation.NotYetVisible > 0)
-            {
-                invocation.NotYetVisible--;
-                throw new AwsError("InvocationDoesNotExist", "");
-            }
-            return new JsonObject
-            {
-                ["CommandId"] = invocation.CommandId,
-                ["InstanceId"] = invocation.InstanceId,
-                ["Comment"] = invocation.Comment,
-                ["DocumentName"] = "AWS-RunShellScript",
-                ["PluginName"] = "aws:runShellScript",
-                ["Status"] = invocation.Status,
-                ["StatusDetails"] = invocation.StatusDetails,
-                ["ResponseCode"] = invocation.ResponseCode,
-                ["ExecutionStartDateTime"] = invocation.Started?.ToString("O") ?? "",
-                ["ExecutionEndDateTime"] = invocation.Ended?.ToString("O") ?? "",
-                // SSM shows output only once the command has ended.
-                ["StandardOutputContent"] = invocation.IsTerminal ? invocation.StandardOutput : "",
-                ["StandardErrorContent"] = invocation.IsTerminal ? invocation.StandardError : "",
-                ["StandardOutputUrl"] = "",
-                ["StandardErrorUrl"] = "",
-            };
-        }
-    }
-
-    JsonObject CancelCommand(JsonElement request)
-    {
-        var commandId = Text(request, "CommandId") ?? "";
-        if (!commands.TryGetValue(commandId, out var invocations)) throw new AwsError("InvalidCommandId", "");
-        var instanceIds = Strings(request, "InstanceIds");
-        foreach (var invocation in invocations.Where(i => instanceIds.Count == 0 || instanceIds.Contains(i.InstanceId)))
-            invocation.Cancel();
-        return [];
-    }
-
-    JsonObject PutParameter(JsonElement request)
-    {
-        var name = Text(request, "Name") ?? throw new AwsError("ValidationException", "Name is required.");
-        var value = Text(request, "Value") ?? throw new AwsError("ValidationException", "Value is required.");
-        var type = Text(request, "Type") ?? "String";
-        var overwrite = request.TryGetProperty("Overwrite", out var o) && o.ValueKind == JsonValueKind.True;
-        lock (parameters)
-        {
-            if (parameters.TryGetValue(name, out var existing) && !overwrite)
-                throw new AwsError("ParameterAlreadyExists", "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.");
-            var version = (existing?.Version ?? 0) + 1;
-            parameters[name] = new StoredParameter(name, value, type, version, DateTimeOffset.UtcNow);
-            return new JsonObject { ["Version"] = version, ["Tier"] = "Standard" };
-        }
-    }
-
-    JsonObject GetParametersByPath(JsonElement request)
-    {
-        var path = Text(request, "Path") ?? throw new AwsError("ValidationException", "Path is required.");
-        var recursive = request.TryGetProperty("Recursive", out var r) && r.ValueKind == JsonValueKind.True;
-        var max = request.TryGetProperty("MaxResults", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetInt32() : 10;
-        var start = int.TryParse(Text(request, "NextToken"), out var token) ? token : 0;
-        var prefix = path.EndsWith('/') ? path : path + "/";
-        List<StoredParameter> matching;
-        lock (parameters)
-            matching = parameters.Values
-                .Where(p => p.Name.StartsWith(prefix, StringComparison.Ordinal) && (recursive || !p.Name[prefix.Length..].Contains('/')))
-                .OrderBy(p => p.Name, StringComparer.Ordinal)
-                .ToList();
-        var page = matching.Skip(start).Take(max).ToList();
-        var answer = new JsonObject
-        {
-            ["Parameters"] = new JsonArray(page.Select(p => (JsonNode?)new JsonObject
-            {
-                ["Name"] = p.Name,
-                ["Type"] = p.Type,
-                ["Value"] = p.Value,
-                ["Version"] = p.Version,
-                ["LastModifiedDate"] = p.Modified.ToUnixTimeMilliseconds() / 1000.0,
-                ["ARN"] = $"arn:aws:ssm:{Region}:{Account}:parameter{p.Name}",
-                ["DataType"] = "text",
-            }).ToArray()),
-        };
-        if (start + page.Count < matching.Count) answer["NextToken"] = (start + page.Count).ToString();
-        return answer;
     }
 
     JsonObject GetAuthorizationToken() => new()
@@ -333,12 +194,10 @@ public sealed class AwsTestEndpoint : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var invocation in commands.Values.SelectMany(i => i)) invocation.Cancel();
+        foreach (var invocation in commands.Values.SelectMany(c => c.Invocations)) invocation.Cancel();
         await app.StopAsync();
         await app.DisposeAsync();
     }
-
-    sealed record StoredParameter(string Name, string Value, string Type, long Version, DateTimeOffset Modified);
 
     sealed class AwsError(string code, string message) : Exception(message)
     {

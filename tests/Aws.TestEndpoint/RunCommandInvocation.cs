@@ -41,17 +41,26 @@ sealed class RunCommandInvocation
 
     public object Gate => gate;
 
-    public void Start(IReadOnlyList<string> commands, int executionTimeoutSeconds) =>
-        _ = Task.Run(() => RunAsync(commands, executionTimeoutSeconds));
+    /// <summary>The roll stopped before this instance (MaxErrors reached): it ends Cancelled without having run.</summary>
+    public void NotReached()
+    {
+        lock (gate)
+        {
+            if (IsTerminal) return;
+            (Status, StatusDetails, ResponseCode) = ("Cancelled", "Cancelled", -1);
+            Ended = DateTimeOffset.UtcNow;
+        }
+    }
 
-    async Task RunAsync(IReadOnlyList<string> commands, int executionTimeoutSeconds)
+    public async Task RunAsync(IReadOnlyList<string> commands, int executionTimeoutSeconds, IReadOnlyDictionary<string, string> environment)
     {
         var directory = Directory.CreateTempSubdirectory("aws-test-endpoint-");
         try
         {
             var script = Path.Combine(directory.FullName, "_script.sh");
             await File.WriteAllTextAsync(script, string.Join("\n", commands) + "\n");
-            var psi = new ProcessStartInfo("bash")
+            // Its own session, so a cancel can signal the whole process group, as the agent stops a command.
+            var psi = new ProcessStartInfo("setsid")
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -59,7 +68,9 @@ sealed class RunCommandInvocation
                 UseShellExecute = false,
                 WorkingDirectory = directory.FullName,
             };
+            psi.ArgumentList.Add("bash");
             psi.ArgumentList.Add(script);
+            foreach (var (name, value) in environment) psi.Environment[name] = value;
             var p = new Process { StartInfo = psi };
             lock (gate)
             {
@@ -80,19 +91,21 @@ sealed class RunCommandInvocation
                 catch (OperationCanceledException)
                 {
                     timedOut = !cancel.IsCancellationRequested;
-                    Kill(p);
-                    await p.WaitForExitAsync();
+                    await StopAsync(p);
                 }
             }
             var output = await stdout;
             var error = await stderr;
             lock (gate)
             {
-                if (Status == "Cancelled") return;
                 StandardOutput = Cut(output, StandardOutputLimit);
                 StandardError = Cut(error, StandardErrorLimit);
                 Ended = DateTimeOffset.UtcNow;
-                if (timedOut)
+                if (cancel.IsCancellationRequested && !timedOut)
+                {
+                    (Status, StatusDetails, ResponseCode) = ("Cancelled", "Cancelled", -1);
+                }
+                else if (timedOut)
                 {
                     (Status, StatusDetails, ResponseCode) = ("TimedOut", "ExecutionTimedOut", -1);
                 }
@@ -123,18 +136,34 @@ sealed class RunCommandInvocation
     {
         lock (gate)
         {
-            if (IsTerminal) return;
-            Status = StatusDetails = "Cancelled";
-            Ended = DateTimeOffset.UtcNow;
-            if (process is { } p) Kill(p);
+            if (IsTerminal || Status == "Cancelling") return;
+            if (process is null)
+            {
+                (Status, StatusDetails, ResponseCode) = ("Cancelled", "Cancelled", -1);
+                Ended = DateTimeOffset.UtcNow;
+            }
+            else Status = StatusDetails = "Cancelling";
         }
         cancel.Cancel();
     }
 
-    static void Kill(Process p)
+    /// <summary>SIGTERM to the command's process group, so its traps run (a deploy releases its lock), then SIGKILL
+    /// to whatever is left after a grace period.</summary>
+    static async Task StopAsync(Process p)
     {
-        try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+        try
+        {
+            _ = kill(-p.Id, 15);
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            try { await p.WaitForExitAsync(grace.Token); }
+            catch (OperationCanceledException) { p.Kill(entireProcessTree: true); await p.WaitForExitAsync(); }
+            _ = kill(-p.Id, 9);
+        }
+        catch (InvalidOperationException) { }
     }
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    static extern int kill(int pid, int signal);
 
     static string Cut(string text, int limit) => text.Length <= limit ? text : text[..limit];
 }

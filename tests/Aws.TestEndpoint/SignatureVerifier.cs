@@ -14,7 +14,9 @@ namespace Aws.TestEndpoint;
 /// this endpoint knows for the access key. Building from the wire, not from the client's own request object, is
 /// what catches a header changed after signing.
 /// </summary>
-sealed partial class SignatureVerifier(IReadOnlyDictionary<string, string> secretKeys, string region)
+sealed partial class SignatureVerifier(
+    IReadOnlyDictionary<string, string> secretKeys, string region,
+    IReadOnlyDictionary<string, string> sessionTokens, IReadOnlyDictionary<string, bool> expiredTokens)
 {
     static readonly TimeSpan MaxSkew = TimeSpan.FromMinutes(15);
 
@@ -36,6 +38,18 @@ sealed partial class SignatureVerifier(IReadOnlyDictionary<string, string> secre
         var signature = match.Groups["signature"].Value;
 
         if (!secretKeys.TryGetValue(accessKey, out var secretKey))
+            return (400, "UnrecognizedClientException", "The security token included in the request is invalid.");
+        // Temporary credentials: the session token must come with its key, signed, and not be expired.
+        var sessionToken = request.Headers["X-Amz-Security-Token"].ToString();
+        if (sessionTokens.TryGetValue(accessKey, out var expectedToken))
+        {
+            if (sessionToken.Length == 0 || !signedHeaders.Split(';').Contains("x-amz-security-token")
+                || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(sessionToken), Encoding.UTF8.GetBytes(expectedToken)))
+                return (400, "UnrecognizedClientException", "The security token included in the request is invalid.");
+            if (expiredTokens.ContainsKey(sessionToken))
+                return (400, "ExpiredTokenException", "The security token included in the request is expired");
+        }
+        else if (sessionToken.Length > 0)
             return (400, "UnrecognizedClientException", "The security token included in the request is invalid.");
         if (scopeRegion != region)
             return (400, "InvalidSignatureException", $"Credential should be scoped to a valid region, not '{scopeRegion}'.");

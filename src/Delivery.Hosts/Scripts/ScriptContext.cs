@@ -10,6 +10,10 @@ public static class ScriptContext
         $$"""
         app={{Quote(host.AppName)}}
         root={{Quote(host.StateRoot)}}
+
+        """ +
+        HostConfig(host) +
+        $$"""
         proxy_dir="$root/proxy"
         proxy_conf_dir="$proxy_dir/conf.d"
         proxy_socket="$proxy_dir/admin.sock"
@@ -35,6 +39,28 @@ public static class ScriptContext
         proxy_fragment="$proxy_conf_dir/$backend.cfg"
         public_port={{env.PublicPort}}
         public_bind={{Quote(host.PublicBindAddress)}}
+
+        """ +
+        (host.ReadsHostConfig
+            ? "public_port=$(host_value \"${env_name}_port\" \"$public_port\")\npublic_bind=$(host_value public_bind \"$public_bind\")\n"
+            : "");
+
+    /// <summary>
+    /// A host that describes itself (an EC2 instance, or a fake one in tests): ConfigureHost writes key=value lines
+    /// to <see cref="HostSettings.HostConfigPath"/> (or the file WEBAPP_HOST_CONFIG names), and they override the
+    /// rendered defaults, so one script text serves every instance of a fleet.
+    /// </summary>
+    static string HostConfig(HostSettings host) =>
+        !host.ReadsHostConfig ? "" :
+        $$"""
+        host_config="${WEBAPP_HOST_CONFIG:-{{HostSettings.HostConfigPath}}}"
+        host_value() {
+          local v=''
+          [ -f "$host_config" ] && v=$(sed -n "s/^$1=//p" "$host_config" | tail -n 1)
+          printf '%s' "${v:-$2}"
+        }
+        app=$(host_value app "$app")
+        root=$(host_value state_root "$root")
 
         """;
 

@@ -1,0 +1,318 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Aws.TestEndpoint;
+
+/// <summary>SSM on the test endpoint: Run Command across fake instances (InstanceIds or tag Targets, MaxConcurrency
+/// and MaxErrors honoured), and Parameter Store with version history.</summary>
+public sealed partial class AwsTestEndpoint
+{
+    /// <summary>SSM documents, their parameters included, are limited to 64 KB.</summary>
+    public const int MaxCommandBytes = 64 * 1024;
+
+    /// <summary>ListCommandInvocations (Details) carries the first 2,500 characters of each plugin's output.</summary>
+    public const int ListOutputLimit = 2_500;
+
+    readonly ConcurrentDictionary<string, RunCommand> commands = new();
+    readonly ConcurrentDictionary<string, FakeInstance> instances = new(StringComparer.Ordinal);
+    readonly ConcurrentQueue<string> commandTexts = new();
+    readonly Dictionary<string, List<StoredParameter>> parameters = new(StringComparer.Ordinal);
+
+    /// <summary>Access keys that are temporary: each needs this session token in X-Amz-Security-Token.</summary>
+    public ConcurrentDictionary<string, string> SessionTokens { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Session tokens that have expired (ExpiredTokenException).</summary>
+    public ConcurrentDictionary<string, bool> ExpiredSessionTokens { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The managed instances SendCommand knows; others give InvalidInstanceId.</summary>
+    public IReadOnlyDictionary<string, FakeInstance> Instances => instances;
+
+    public FakeInstance AddInstance(string id)
+    {
+        var instance = new FakeInstance(id);
+        instances[id] = instance;
+        return instance;
+    }
+
+    /// <summary>Every command text (the "commands" parameter) SendCommand received, for secret scans.</summary>
+    public IReadOnlyList<string> CommandTexts => commandTexts.ToArray();
+
+    /// <summary>The invocations SendCommand created, with their current status.</summary>
+    public IReadOnlyList<(string CommandId, string InstanceId, string Status)> Invocations =>
+        commands.Values.OrderBy(c => c.Requested).SelectMany(c => c.Invocations)
+            .Select(i => { lock (i.Gate) return (i.CommandId, i.InstanceId, i.Status); }).ToList();
+
+    /// <summary>The most invocations of one command that ran at the same time.</summary>
+    public int MaxParallelInvocations(string commandId) => commands.TryGetValue(commandId, out var c) ? c.MaxParallelSeen : 0;
+
+    JsonObject Ssm(string operation, JsonElement request, byte[] body) => operation switch
+    {
+        "SendCommand" => SendCommand(request, body.Length),
+        "GetCommandInvocation" => GetCommandInvocation(request),
+        "ListCommandInvocations" => ListCommandInvocations(request),
+        "ListCommands" => ListCommands(request),
+        "CancelCommand" => CancelCommand(request),
+        "PutParameter" => PutParameter(request),
+        "GetParameter" => GetParameter(request),
+        "GetParameterHistory" => GetParameterHistory(request),
+        "GetParametersByPath" => GetParametersByPath(request),
+        _ => throw new AwsError("UnknownOperationException", $"Unknown operation 'AmazonSSM.{operation}'."),
+    };
+
+    JsonObject SendCommand(JsonElement request, int bodyBytes)
+    {
+        var document = Text(request, "DocumentName");
+        if (document != "AWS-RunShellScript")
+            throw new AwsError("InvalidDocument", $"Document {document} does not exist in your account.");
+        if (!request.TryGetProperty("Parameters", out var parameters) || Strings(parameters, "commands") is not { Count: > 0 } lines)
+            throw new AwsError("InvalidParameters", "Parameter \"commands\" is required.");
+        var size = lines.Sum(l => Encoding.UTF8.GetByteCount(l) + 1);
+        if (size > MaxCommandBytes)
+            throw new AwsError("InvalidParameters", $"The parameters are {size} bytes; the maximum is {MaxCommandBytes} bytes.");
+        foreach (var line in lines) commandTexts.Enqueue(line);
+
+        var targeted = Targeted(request);
+        var executionTimeout = Strings(parameters, "executionTimeout") is [var t] && int.TryParse(t, out var seconds) ? seconds : 3600;
+        var commandId = Guid.NewGuid().ToString();
+        var comment = Text(request, "Comment") ?? "";
+        var invocations = targeted
+            .Select(i => new RunCommandInvocation(commandId, i.Id, comment) { NotYetVisible = InvocationNotVisibleFor })
+            .ToList();
+        var rawConcurrency = Text(request, "MaxConcurrency") ?? "50";
+        var rawErrors = Text(request, "MaxErrors") ?? "0";
+        var timeoutSeconds = request.TryGetProperty("TimeoutSeconds", out var ts) && ts.ValueKind == JsonValueKind.Number ? ts.GetInt32() : 3600;
+        var command = new RunCommand(commandId, invocations,
+            Math.Max(1, RunCommand.Parse(rawConcurrency, invocations.Count, 50)), RunCommand.Parse(rawErrors, invocations.Count, 0))
+        {
+            RawMaxConcurrency = rawConcurrency, RawMaxErrors = rawErrors, TimeoutSeconds = timeoutSeconds,
+        };
+        commands[commandId] = command;
+        command.Start(lines, executionTimeout, invocation =>
+        {
+            var environment = new Dictionary<string, string>(instances[invocation.InstanceId].Environment)
+            {
+                ["AWS_SSM_INSTANCE_ID"] = invocation.InstanceId,
+                ["AWS_SSM_REGION_NAME"] = Region,
+            };
+            return environment;
+        });
+
+        return new JsonObject { ["Command"] = CommandJson(command, document!, comment) };
+    }
+
+    /// <summary>InstanceIds, or Targets with one tag:Key (or InstanceIds) criterion; unmanaged or unknown ids are refused.</summary>
+    List<FakeInstance> Targeted(JsonElement request)
+    {
+        var ids = Strings(request, "InstanceIds");
+        if (ids.Count > 0)
+        {
+            var unknown = ids.Where(i => !instances.TryGetValue(i, out var fake) || !fake.Managed).ToList();
+            if (unknown.Count > 0)
+                throw new AwsError("InvalidInstanceId", $"Instances [{string.Join(", ", unknown)}] not in a valid state for account {Account}");
+            return ids.Select(i => instances[i]).ToList();
+        }
+        if (!request.TryGetProperty("Targets", out var targets) || targets.ValueKind != JsonValueKind.Array || targets.GetArrayLength() == 0)
+            throw new AwsError("ValidationException", "Either InstanceIds or Targets must be given.");
+        IEnumerable<FakeInstance> matching = instances.Values.Where(i => i.Managed).OrderBy(i => i.Id, StringComparer.Ordinal);
+        foreach (var target in targets.EnumerateArray())
+        {
+            var key = Text(target, "Key") ?? "";
+            var values = Strings(target, "Values");
+            if (key == "InstanceIds") matching = matching.Where(i => values.Contains(i.Id));
+            else if (key.StartsWith("tag:", StringComparison.Ordinal))
+                matching = matching.Where(i => i.Tags.TryGetValue(key[4..], out var v) && values.Contains(v));
+            else throw new AwsError("InvalidTarget", $"Target key {key} is not supported.");
+        }
+        return matching.ToList();
+    }
+
+    static JsonObject CommandJson(RunCommand command, string document, string comment) => new()
+    {
+        ["CommandId"] = command.CommandId,
+        ["DocumentName"] = document,
+        ["Comment"] = comment,
+        ["Status"] = command.Status,
+        ["StatusDetails"] = command.Status,
+        ["RequestedDateTime"] = command.Requested.ToUnixTimeMilliseconds() / 1000.0,
+        ["TimeoutSeconds"] = command.TimeoutSeconds,
+        ["MaxConcurrency"] = command.RawMaxConcurrency,
+        ["MaxErrors"] = command.RawMaxErrors,
+        ["TargetCount"] = command.Invocations.Count,
+        ["CompletedCount"] = command.Invocations.Count(i => i.IsTerminal),
+        ["ErrorCount"] = command.ErrorCount,
+    };
+
+    RunCommandInvocation Find(JsonElement request)
+    {
+        var commandId = Text(request, "CommandId") ?? "";
+        var instanceId = Text(request, "InstanceId") ?? "";
+        return (commands.TryGetValue(commandId, out var command) ? command.Invocations.FirstOrDefault(i => i.InstanceId == instanceId) : null)
+            ?? throw new AwsError("InvocationDoesNotExist", "");
+    }
+
+    JsonObject GetCommandInvocation(JsonElement request)
+    {
+        var invocation = Find(request);
+        lock (invocation.Gate)
+        {
+            if (invocation.NotYetVisible > 0)
+            {
+                invocation.NotYetVisible--;
+                throw new AwsError("InvocationDoesNotExist", "");
+            }
+            return new JsonObject
+            {
+                ["CommandId"] = invocation.CommandId,
+                ["InstanceId"] = invocation.InstanceId,
+                ["Comment"] = invocation.Comment,
+                ["DocumentName"] = "AWS-RunShellScript",
+                ["PluginName"] = "aws:runShellScript",
+                ["Status"] = invocation.Status,
+                ["StatusDetails"] = invocation.StatusDetails,
+                ["ResponseCode"] = invocation.ResponseCode,
+                ["ExecutionStartDateTime"] = invocation.Started?.ToString("O") ?? "",
+                ["ExecutionEndDateTime"] = invocation.Ended?.ToString("O") ?? "",
+                // SSM shows output only once the command has ended.
+                ["StandardOutputContent"] = invocation.IsTerminal ? invocation.StandardOutput : "",
+                ["StandardErrorContent"] = invocation.IsTerminal ? invocation.StandardError : "",
+                ["StandardOutputUrl"] = "",
+                ["StandardErrorUrl"] = "",
+            };
+        }
+    }
+
+    JsonObject ListCommandInvocations(JsonElement request)
+    {
+        var commandId = Text(request, "CommandId") ?? throw new AwsError("ValidationException", "CommandId is required here.");
+        if (!commands.TryGetValue(commandId, out var command)) throw new AwsError("InvalidCommandId", "");
+        var details = request.TryGetProperty("Details", out var d) && d.ValueKind == JsonValueKind.True;
+        var list = new JsonArray();
+        foreach (var invocation in command.Invocations)
+            lock (invocation.Gate)
+            {
+                var item = new JsonObject
+                {
+                    ["CommandId"] = invocation.CommandId,
+                    ["InstanceId"] = invocation.InstanceId,
+                    ["Comment"] = invocation.Comment,
+                    ["DocumentName"] = "AWS-RunShellScript",
+                    ["Status"] = invocation.Status,
+                    ["StatusDetails"] = invocation.StatusDetails,
+                    ["RequestedDateTime"] = command.Requested.ToUnixTimeMilliseconds() / 1000.0,
+                };
+                if (details)
+                    item["CommandPlugins"] = new JsonArray(new JsonObject
+                    {
+                        ["Name"] = "aws:runShellScript",
+                        ["Status"] = invocation.Status,
+                        ["StatusDetails"] = invocation.StatusDetails,
+                        ["ResponseCode"] = invocation.ResponseCode,
+                        ["Output"] = invocation.IsTerminal ? Cut(invocation.StandardOutput, ListOutputLimit) : "",
+                    });
+                list.Add(item);
+            }
+        return new JsonObject { ["CommandInvocations"] = list };
+    }
+
+    JsonObject ListCommands(JsonElement request)
+    {
+        var commandId = Text(request, "CommandId") ?? "";
+        if (!commands.TryGetValue(commandId, out var command)) throw new AwsError("InvalidCommandId", "");
+        return new JsonObject { ["Commands"] = new JsonArray(CommandJson(command, "AWS-RunShellScript", command.Invocations.FirstOrDefault()?.Comment ?? "")) };
+    }
+
+    JsonObject CancelCommand(JsonElement request)
+    {
+        var commandId = Text(request, "CommandId") ?? "";
+        if (!commands.TryGetValue(commandId, out var command)) throw new AwsError("InvalidCommandId", "");
+        var instanceIds = Strings(request, "InstanceIds");
+        foreach (var invocation in command.Invocations.Where(i => instanceIds.Count == 0 || instanceIds.Contains(i.InstanceId)))
+            invocation.Cancel();
+        return [];
+    }
+
+    JsonObject PutParameter(JsonElement request)
+    {
+        var name = Text(request, "Name") ?? throw new AwsError("ValidationException", "Name is required.");
+        var value = Text(request, "Value") ?? throw new AwsError("ValidationException", "Value is required.");
+        var type = Text(request, "Type") ?? "String";
+        var overwrite = request.TryGetProperty("Overwrite", out var o) && o.ValueKind == JsonValueKind.True;
+        lock (parameters)
+        {
+            if (parameters.TryGetValue(name, out var versions) && !overwrite)
+                throw new AwsError("ParameterAlreadyExists", "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.");
+            versions ??= parameters[name] = [];
+            var version = versions.Count + 1L;
+            versions.Add(new StoredParameter(name, value, type, version, DateTimeOffset.UtcNow));
+            return new JsonObject { ["Version"] = version, ["Tier"] = "Standard" };
+        }
+    }
+
+    JsonObject ParameterJson(StoredParameter p) => new()
+    {
+        ["Name"] = p.Name,
+        ["Type"] = p.Type,
+        ["Value"] = p.Value,
+        ["Version"] = p.Version,
+        ["LastModifiedDate"] = p.Modified.ToUnixTimeMilliseconds() / 1000.0,
+        ["ARN"] = $"arn:aws:ssm:{Region}:{Account}:parameter{p.Name}",
+        ["DataType"] = "text",
+    };
+
+    JsonObject GetParameter(JsonElement request)
+    {
+        var name = Text(request, "Name") ?? throw new AwsError("ValidationException", "Name is required.");
+        lock (parameters)
+            return parameters.TryGetValue(name, out var versions)
+                ? new JsonObject { ["Parameter"] = ParameterJson(versions[^1]) }
+                : throw new AwsError("ParameterNotFound", "");
+    }
+
+    JsonObject GetParameterHistory(JsonElement request)
+    {
+        var name = Text(request, "Name") ?? throw new AwsError("ValidationException", "Name is required.");
+        var max = request.TryGetProperty("MaxResults", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetInt32() : 50;
+        var start = int.TryParse(Text(request, "NextToken"), out var token) ? token : 0;
+        List<StoredParameter> versions;
+        lock (parameters)
+            versions = parameters.TryGetValue(name, out var v) ? [.. v] : throw new AwsError("ParameterNotFound", "");
+        var page = versions.Skip(start).Take(max).ToList();
+        var answer = new JsonObject
+        {
+            ["Parameters"] = new JsonArray(page.Select(p =>
+            {
+                var json = ParameterJson(p);
+                json.Remove("ARN");
+                json["LastModifiedUser"] = $"arn:aws:iam::{Account}:user/test";
+                return (JsonNode?)json;
+            }).ToArray()),
+        };
+        if (start + page.Count < versions.Count) answer["NextToken"] = (start + page.Count).ToString();
+        return answer;
+    }
+
+    JsonObject GetParametersByPath(JsonElement request)
+    {
+        var path = Text(request, "Path") ?? throw new AwsError("ValidationException", "Path is required.");
+        var recursive = request.TryGetProperty("Recursive", out var r) && r.ValueKind == JsonValueKind.True;
+        var max = request.TryGetProperty("MaxResults", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetInt32() : 10;
+        var start = int.TryParse(Text(request, "NextToken"), out var token) ? token : 0;
+        var prefix = path.EndsWith('/') ? path : path + "/";
+        List<StoredParameter> matching;
+        lock (parameters)
+            matching = parameters.Values.Select(v => v[^1])
+                .Where(p => p.Name.StartsWith(prefix, StringComparison.Ordinal) && (recursive || !p.Name[prefix.Length..].Contains('/')))
+                .OrderBy(p => p.Name, StringComparer.Ordinal)
+                .ToList();
+        var page = matching.Skip(start).Take(max).ToList();
+        var answer = new JsonObject { ["Parameters"] = new JsonArray(page.Select(p => (JsonNode?)ParameterJson(p)).ToArray()) };
+        if (start + page.Count < matching.Count) answer["NextToken"] = (start + page.Count).ToString();
+        return answer;
+    }
+
+    static string Cut(string text, int limit) => text.Length <= limit ? text : text[..limit];
+
+    sealed record StoredParameter(string Name, string Value, string Type, long Version, DateTimeOffset Modified);
+}

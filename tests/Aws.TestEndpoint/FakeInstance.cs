@@ -1,0 +1,18 @@
+namespace Aws.TestEndpoint;
+
+/// <summary>
+/// A managed instance as the test endpoint knows it: its id, its tags, and the environment the agent gives its
+/// commands. A fake instance is a host as far as a deploy can tell through its own host configuration file
+/// (WEBAPP_HOST_CONFIG: its own state root, app prefix and public ports); the commands really run with bash here.
+/// </summary>
+public sealed class FakeInstance(string id)
+{
+    public string Id { get; } = id;
+    public Dictionary<string, string> Tags { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Extra environment of every command on this instance (the agent adds AWS_SSM_INSTANCE_ID and AWS_SSM_REGION_NAME).</summary>
+    public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>An instance that exists but is not SSM-managed (no agent or no instance profile) refuses commands.</summary>
+    public bool Managed { get; set; } = true;
+}
