@@ -139,7 +139,19 @@ public sealed class SsmFleet(SsmClient ssm, SsmTargets targets, FleetOptions opt
     {
         // ListCommandInvocations carries only 2,500 characters of output; GetCommandInvocation has the 24,000 that
         // end with the summary.
-        var full = listed.Status == "Cancelled" && listed.ResponseCode < 0 ? listed : await ssm.GetCommandInvocationAsync(commandId, listed.InstanceId, cancellationToken);
+        var full = listed.Status == "Cancelled" && listed.ResponseCode < 0 ? listed : null;
+        for (var attempt = 1; full is null; attempt++)
+        {
+            try
+            {
+                full = await ssm.GetCommandInvocationAsync(commandId, listed.InstanceId, cancellationToken);
+            }
+            catch (AwsException ex) when (ex.ErrorCode == "InvocationDoesNotExist" && attempt < 30)
+            {
+                // SSM may list an invocation a moment before GetCommandInvocation finds it.
+                await Task.Delay(options.PollInterval, cancellationToken);
+            }
+        }
         var lines = SsmHost.Lines(full.StandardOutputContent).Concat(SsmHost.Lines(full.StandardErrorContent)).ToList();
         var summary = HostSummary.Find(lines);
         lines.RemoveAll(l => l.StartsWith(HostCommand.SummaryMarker, StringComparison.Ordinal));

@@ -24,6 +24,11 @@ public sealed partial class AwsTestEndpoint : IAsyncDisposable
     public const string SecretKey = "tEsTsEcReT/kEy+0001/NotARealAwsSecretKeyAtAll";
     public const string Account = "123456789012";
 
+    /// <summary>Temporary credentials (as STS hands out): the key is valid only with <see cref="SessionToken"/>.</summary>
+    public const string TemporaryAccessKey = "ASIATESTENDPOINT0002";
+    public const string TemporarySecretKey = "tEmPoRaRy/sEcReT+0002/NotARealAwsSecretKeyAtAll";
+    public const string SessionToken = "FwoGZXIvYXdzTESTSESSIONTOKEN0002/NotARealToken";
+
     const string SsmPrefix = "AmazonSSM.";
     const string EcrPrefix = "AmazonEC2ContainerRegistry_V20150921.";
 
@@ -70,7 +75,8 @@ public sealed partial class AwsTestEndpoint : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
-        var endpoint = new AwsTestEndpoint(app, region, secretKeys ?? new Dictionary<string, string> { [AccessKey] = SecretKey });
+        var endpoint = new AwsTestEndpoint(app, region, secretKeys ?? new Dictionary<string, string> { [AccessKey] = SecretKey, [TemporaryAccessKey] = TemporarySecretKey });
+        endpoint.SessionTokens[TemporaryAccessKey] = SessionToken;
         app.Run(endpoint.HandleAsync);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

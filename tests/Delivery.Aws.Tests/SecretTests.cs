@@ -6,14 +6,14 @@ namespace Delivery.Aws.Tests;
 /// <summary>No secret key, session token or ECR password in any message, whatever fails.</summary>
 public sealed class SecretTests(EndpointFixture fixture) : IClassFixture<EndpointFixture>
 {
-    const string SessionToken = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN";
+    const string SessionToken = AwsTestEndpoint.SessionToken;
 
     [Fact]
     public async Task No_failure_message_contains_a_secret()
     {
         const string ecrPassword = "ecr-password-that-must-not-leak";
         fixture.Endpoint.EcrPassword = ecrPassword;
-        var good = fixture.Settings(new SessionAWSCredentials(AwsTestEndpoint.AccessKey, AwsTestEndpoint.SecretKey, SessionToken));
+        var good = fixture.Settings(new SessionAWSCredentials(AwsTestEndpoint.TemporaryAccessKey, AwsTestEndpoint.TemporarySecretKey, SessionToken));
         var bad = fixture.Settings(new BasicAWSCredentials(AwsTestEndpoint.AccessKey, AwsTestEndpoint.SecretKey + "x"));
         using var ssm = new SsmClient(good);
         using var badSsm = new SsmClient(bad);

@@ -19,7 +19,7 @@ public sealed class SigningTests(EndpointFixture fixture) : IClassFixture<Endpoi
     [Fact]
     public async Task A_session_token_is_sent_and_signed()
     {
-        using var ssm = new SsmClient(fixture.Settings(new SessionAWSCredentials(AwsTestEndpoint.AccessKey, AwsTestEndpoint.SecretKey, "session-token-1")));
+        using var ssm = new SsmClient(fixture.Settings(new SessionAWSCredentials(AwsTestEndpoint.TemporaryAccessKey, AwsTestEndpoint.TemporarySecretKey, AwsTestEndpoint.SessionToken)));
 
         var version = await ssm.PutParameterAsync($"/signing/{Guid.NewGuid():N}", "v");
 
