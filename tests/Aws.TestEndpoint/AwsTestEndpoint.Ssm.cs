@@ -36,6 +36,12 @@ public sealed partial class AwsTestEndpoint
         return instance;
     }
 
+    /// <summary>What DeleteParameter would do: the parameter and its history are gone.</summary>
+    public void RemoveParameter(string name)
+    {
+        lock (parameters) parameters.Remove(name);
+    }
+
     /// <summary>Every command text (the "commands" parameter) SendCommand received, for secret scans.</summary>
     public IReadOnlyList<string> CommandTexts => commandTexts.ToArray();
 

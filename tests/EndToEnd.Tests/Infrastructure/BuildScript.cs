@@ -53,6 +53,8 @@ public static class BuildScript
         "BakeProbes", "BakeSeconds", "BaseImage", "CheckIdempotence", "Configuration", "Environment", "ForceUnlock",
         "ImageName", "Lines", "LockWait", "Push", "Registry", "RegistryPassword", "RegistryUsername", "Release",
         "ReleaseVersion", "StateDirectory", "TestFilter", "To", "VersionOverride", "Yes", "Target", "Skip",
+        "StagingTargets", "ProductionTargets", "AwsRegion", "StagingRegion", "ProductionRegion", "AwsEndpointUrl",
+        "MaxConcurrency", "MaxErrors", "ExecutionTimeout", "DeliveryTimeout", "SsmOutputBucket", "SsmLogGroup",
     ];
 
     static readonly string[] RemovedVariables =

@@ -1,0 +1,164 @@
+using System.Text.Json;
+using Aws.TestEndpoint;
+using Delivery.Hosts;
+using Delivery.Hosts.Tests.Infrastructure;
+using EndToEnd.Tests.Infrastructure;
+
+namespace EndToEnd.Tests;
+
+/// <summary>
+/// ./build.sh deploys to EC2 instances through SSM Run Command: the AWS test endpoint (SigV4, session tokens) runs
+/// each command for real on its fake instance, each with its own state root, proxy, containers and ports.
+/// </summary>
+[Collection(CloneCollection.Name)]
+public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : CloneTests(clone), IClassFixture<FleetFixture>
+{
+    const string RegistryPassword = "registry-password-that-must-never-print";
+
+    async Task WriteImageAsync(Release release)
+    {
+        Directory.CreateDirectory(Path.Combine(Root, "artifacts"));
+        await File.WriteAllTextAsync(Path.Combine(Root, "artifacts", "image.json"), JsonSerializer.Serialize(new
+        {
+            repository = release.Repository,
+            tags = new[] { release.Version },
+            digest = release.Digest,
+            version = release.Version,
+            commit = release.Commit,
+            created = DateTimeOffset.UtcNow,
+        }));
+    }
+
+    Task<BuildRun> BuildAsync(Dictionary<string, string?>? environment, params string[] arguments)
+    {
+        var env = environment ?? fleet.AwsEnvironment();
+        env["REGISTRY_PASSWORD"] = RegistryPassword;
+        return Clone.BuildAsync(env, arguments);
+    }
+
+    void NoSecrets(params BuildRun[] runs)
+    {
+        string[] secrets = [AwsTestEndpoint.TemporarySecretKey, AwsTestEndpoint.SessionToken, RegistryPassword];
+        foreach (var run in runs)
+            foreach (var secret in secrets) BuildAssert.DoesNotContain(run, secret);
+        foreach (var text in fleet.Endpoint.CommandTexts)
+            foreach (var secret in secrets) Assert.DoesNotContain(secret, text);
+    }
+
+    [Fact]
+    public async Task Staging_on_one_instance_then_a_promotion_to_production_recorded_in_Parameter_Store()
+    {
+        var solo = fleet.Instances[3];
+        await WriteImageAsync(fleet.V1);
+        fleet.Endpoint.ThrottleNext(2); // survived through the SDK's and our own backoff
+
+        var staging = await BuildAsync(null, "DeployStaging", "--skip", "--staging-targets", solo.Id);
+
+        BuildAssert.Succeeded(staging);
+        Assert.Equal("1.0.0", await fleet.VersionAsync(solo.StagingPort));
+        Assert.Contains(staging.OutputLines, l => l.StartsWith($"  {solo.Id}  Success   exit 0", StringComparison.Ordinal));
+        Assert.Contains(staging.OutputLines, l => l.StartsWith("Recorded 1.0.0 in Parameter Store /webapp/staging/release (version ", StringComparison.Ordinal));
+        Assert.StartsWith("1.0.0 on 1 instance(s) of staging in ", staging.SummaryNote("DeployStaging"));
+
+        var production = await BuildAsync(null, "DeployProduction", "--skip", "--staging-targets", solo.Id, "--production-targets", solo.Id);
+
+        BuildAssert.Succeeded(production);
+        Assert.Contains(production.OutputLines, l => l == $"Staging evidence: 1.0.0 ({fleet.V1.ShortDigest}) passed the health gate on {solo.Id}");
+        Assert.Equal("1.0.0", await fleet.VersionAsync(solo.ProductionPort));
+        Assert.Equal("1.0.0", await fleet.VersionAsync(solo.StagingPort));
+
+        var status = await BuildAsync(null, "Status", "--skip", "--staging-targets", solo.Id, "--production-targets", solo.Id);
+
+        BuildAssert.Succeeded(status);
+        Assert.Contains(status.OutputLines, l => l.StartsWith($"{solo.Id}  staging", StringComparison.Ordinal) && l.Contains("1.0.0") && l.EndsWith("healthy  matches"));
+        Assert.Contains(status.OutputLines, l => l.StartsWith($"{solo.Id}  production", StringComparison.Ordinal) && l.EndsWith("healthy  matches"));
+        Assert.Contains(status.OutputLines, l => l.StartsWith("production: Parameter Store /webapp/production/release v", StringComparison.Ordinal) && l.Contains($"1.0.0 ({fleet.V1.Digest[..19]})"));
+        NoSecrets(staging, production, status);
+    }
+
+    [Fact]
+    public async Task A_rolling_fleet_whose_second_instance_fails_switches_the_first_back_and_leaves_the_third_alone()
+    {
+        var (first, second, third) = (fleet.Instances[0], fleet.Instances[1], fleet.Instances[2]);
+        await WriteImageAsync(fleet.V1);
+        var v1 = await BuildAsync(null, "DeployStaging", "--skip", "--staging-targets", fleet.Tag);
+        BuildAssert.Succeeded(v1);
+        foreach (var i in new[] { first, second, third }) Assert.Equal("1.0.0", await fleet.VersionAsync(i.StagingPort));
+
+        // The second instance's engine is gone: its pull fails.
+        second.Fake.Environment["DOCKER_HOST"] = "unix:///nonexistent/docker.sock";
+        try
+        {
+            await WriteImageAsync(fleet.V2);
+            var wrk = Wrk.Start(first.StagingPort, TimeSpan.FromSeconds(25));
+            var run = await BuildAsync(null, "DeployStaging", "--skip", "--staging-targets", fleet.Tag);
+
+            var message = BuildAssert.TargetFailure(run, "DeployStaging");
+            Assert.StartsWith($"Deploy of 1.1.0 to staging failed on {second.Id} (", message);
+            Assert.EndsWith($"; switched back: {first.Id}; untouched: {third.Id}", message);
+            var table = run.OutputLines.SkipWhile(l => !l.StartsWith("Instance  ", StringComparison.Ordinal)).Take(4).ToList();
+            Assert.Matches($"^{first.Id}  deployed +switched back +1.0.0$", table[1]);
+            Assert.Matches($"^{second.Id}  FAILED: .+ +- +unchanged \\(its own health gate kept the old release\\)$", table[2]);
+            Assert.Matches($"^{third.Id}  not reached +- +untouched$", table[3]);
+            foreach (var i in new[] { first, second, third }) Assert.Equal("1.0.0", await fleet.VersionAsync(i.StagingPort));
+            var load = await wrk.Result();
+            Assert.True(load.Requests > 0, load.ToString());
+            Assert.Equal(0, load.FailedRequests);
+            NoSecrets(v1, run);
+        }
+        finally
+        {
+            second.Fake.Environment.Remove("DOCKER_HOST");
+        }
+    }
+
+    [Fact]
+    public async Task A_broken_release_is_rejected_on_its_instance_with_that_instance_s_output()
+    {
+        var solo = fleet.Instances[3];
+        await WriteImageAsync(fleet.Broken);
+
+        var run = await BuildAsync(null, "DeployStaging", "--skip", "--staging-targets", solo.Id);
+
+        var message = BuildAssert.TargetFailure(run, "DeployStaging");
+        Assert.StartsWith($"Deploy of 1.2.0 to staging failed on {solo.Id} (", message);
+        Assert.Contains(run.OutputLines, l => l.StartsWith($"  {solo.Id}  Failed    exit 1", StringComparison.Ordinal) && l.Contains("/readyz"));
+    }
+
+    [Fact]
+    public async Task A_wrong_secret_key_is_rejected_in_one_line()
+    {
+        const string wrong = "wrong/secret+key-that-must-never-print";
+        await WriteImageAsync(fleet.V1);
+
+        var run = await BuildAsync(fleet.AwsEnvironment(wrong), "DeployStaging", "--skip", "--staging-targets", fleet.Instances[3].Id);
+
+        Assert.Equal("SSM SendCommand failed: InvalidSignatureException: The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
+            BuildAssert.TargetFailure(run, "DeployStaging"));
+        BuildAssert.DoesNotContain(run, wrong);
+    }
+
+    [Fact]
+    public async Task Bad_targets_fail_in_one_line_and_change_nothing()
+    {
+        await WriteImageAsync(fleet.V1);
+        var before = fleet.Endpoint.Invocations.Count;
+
+        var unmanaged = await BuildAsync(null, "DeployStaging", "--skip", "--staging-targets", "i-0000000000000dead");
+        var noMatch = await BuildAsync(null, "DeployStaging", "--skip", "--staging-targets", "tag:Role=nobody");
+        var region = await BuildAsync(null, "DeployStaging", "--skip", "--staging-targets", fleet.Instances[3].Id, "--aws-region", "xx-nowhere-9");
+        fleet.Endpoint.RemoveParameter("/webapp/staging/release");
+        var env = BuildScript.CleanEnvironment(new Dictionary<string, string?> { ["CI"] = "true" });
+        var onCi = await Clone.BuildAsync(env, "DeployStaging", "--skip");
+        var promotion = await BuildAsync(null, "DeployProduction", "--skip", "--staging-targets", "tag:Role=nobody-else", "--production-targets", fleet.Instances[3].Id);
+
+        Assert.Equal("SSM SendCommand failed: InvalidInstanceId: Instances [i-0000000000000dead] not in a valid state for account 123456789012",
+            BuildAssert.TargetFailure(unmanaged, "DeployStaging"));
+        Assert.Equal("tag:Role=nobody matches no SSM-managed instance; nothing was deployed to staging", BuildAssert.TargetFailure(noMatch, "DeployStaging"));
+        Assert.Equal("Unknown AWS region 'xx-nowhere-9' (expected a name such as eu-west-1)", BuildAssert.TargetFailure(region, "DeployStaging"));
+        Assert.Equal("No SSM targets for staging: set --staging-targets (STAGING_TARGETS) to instance ids or tag:Key=Value; a CI build never deploys to its runner",
+            BuildAssert.TargetFailure(onCi, "DeployStaging"));
+        Assert.StartsWith("No staging release record in Parameter Store (/webapp/staging/release)", BuildAssert.TargetFailure(promotion, "DeployProduction"));
+        Assert.Equal(before, fleet.Endpoint.Invocations.Count);
+    }
+}
