@@ -26,6 +26,9 @@ public sealed class GitHubWorkflowAttribute(string name) : Attribute
     /// <summary>Names of build parameters whose values come from GitHub configuration variables (Registry → vars.REGISTRY).</summary>
     public string[] ImportVariables { get; set; } = [];
 
+    /// <summary>Parameters the deploy jobs alone read from repository or environment variables (e.g. the SSM targets).</summary>
+    public string[] DeployVariables { get; set; } = [];
+
     public string MainBranch { get; set; } = Defaults.MainBranch;
     public string[] ReleaseTagPatterns { get; set; } = [.. Defaults.ReleaseTagPatterns];
     public string BuildScript { get; set; } = Defaults.BuildScript;
@@ -65,6 +68,7 @@ public sealed class GitHubWorkflowAttribute(string name) : Attribute
         SkipDependenciesOption = SkipDependenciesOption,
         ReleaseOption = ReleaseOption,
         Parameters = [.. ImportSecrets.Select(WorkflowParameter.Secret), .. ImportVariables.Select(WorkflowParameter.Variable)],
+        DeployParameters = [.. DeployVariables.Select(WorkflowParameter.Variable)],
         AwsRoleVariable = AwsRoleVariable,
         AwsRegionVariable = AwsRegionVariable,
         StagingUrl = StagingUrl.Length == 0 ? null : StagingUrl,

@@ -33,6 +33,9 @@ public sealed partial record WorkflowDefinition
     /// <summary>Build parameters imported from GitHub secrets/variables into every step that runs the build script.</summary>
     public IReadOnlyList<WorkflowParameter> Parameters { get; init; } = [];
 
+    /// <summary>Further variables for the deploy jobs' build step only (where each environment deploys).</summary>
+    public IReadOnlyList<WorkflowParameter> DeployParameters { get; init; } = [];
+
     /// <summary>Repository (or environment) variable holding the IAM role assumed through OIDC.</summary>
     public string AwsRoleVariable { get; init; } = "AWS_ROLE_ARN";
     public string AwsRegionVariable { get; init; } = "AWS_REGION";
@@ -105,8 +108,8 @@ public sealed partial record WorkflowDefinition
         if (string.IsNullOrWhiteSpace(RegenerateCommand) || RegenerateCommand.IndexOfAny(['\r', '\n']) >= 0)
             throw new DeliveryException("Workflow RegenerateCommand must be one non-empty line, such as './build.sh GenerateWorkflow'.");
 
-        foreach (var parameter in Parameters) parameter.Validate();
-        var clash = Parameters.GroupBy(p => p.EnvironmentName).FirstOrDefault(g => g.Count() > 1);
+        foreach (var parameter in Parameters.Concat(DeployParameters)) parameter.Validate();
+        var clash = Parameters.Concat(DeployParameters).GroupBy(p => p.EnvironmentName).FirstOrDefault(g => g.Count() > 1);
         if (clash is not null)
             throw new DeliveryException($"Workflow parameters {string.Join(" and ", clash.Select(p => p.Name))} both map to environment variable {clash.Key}.");
     }

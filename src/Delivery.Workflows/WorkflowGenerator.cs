@@ -132,7 +132,7 @@ public static class WorkflowGenerator
         environment: "staging",
         url: d.StagingUrl,
         cancelQueued: true,
-        run: RunBuild(d, $"Deploy the built image to staging ({d.StagingTarget})", [d.StagingTarget, d.SkipDependenciesOption]));
+        run: RunBuild(d, $"Deploy the built image to staging ({d.StagingTarget})", [d.StagingTarget, d.SkipDependenciesOption], deploy: true));
 
     // The tag filter on the push trigger already limits tags to release versions; expressions have no regex test.
     static YamlMap DeployProduction(WorkflowDefinition d) => Deploy(
@@ -145,7 +145,7 @@ public static class WorkflowGenerator
         cancelQueued: false,
         // Deploys the image the build job pushed (hence the skip), under the pushed tag's name. The tag reaches the
         // script through GitHub's own GITHUB_REF_NAME variable rather than an expression pasted into the script.
-        run: RunBuild(d, $"Deploy the release to production ({d.ProductionTarget})", [d.ProductionTarget, d.SkipDependenciesOption, d.ReleaseOption, "\"$GITHUB_REF_NAME\""]));
+        run: RunBuild(d, $"Deploy the release to production ({d.ProductionTarget})", [d.ProductionTarget, d.SkipDependenciesOption, d.ReleaseOption, "\"$GITHUB_REF_NAME\""], deploy: true));
 
     static YamlMap Deploy(WorkflowDefinition d, string title, string condition, string[] needs, string environment, string? url, bool cancelQueued, YamlMap run)
     {
@@ -231,13 +231,14 @@ public static class WorkflowGenerator
         },
     };
 
-    static YamlMap RunBuild(WorkflowDefinition d, string title, IReadOnlyList<string> arguments, string? condition = null)
+    static YamlMap RunBuild(WorkflowDefinition d, string title, IReadOnlyList<string> arguments, string? condition = null, bool deploy = false)
     {
         YamlMap? environment = null;
-        if (d.Parameters.Count > 0)
+        IReadOnlyList<WorkflowParameter> parameters = deploy ? [.. d.Parameters, .. d.DeployParameters] : d.Parameters;
+        if (parameters.Count > 0)
         {
             environment = [];
-            foreach (var parameter in d.Parameters) environment.Add(parameter.EnvironmentName, parameter.Expression);
+            foreach (var parameter in parameters) environment.Add(parameter.EnvironmentName, parameter.Expression);
         }
         return new YamlMap
         {
