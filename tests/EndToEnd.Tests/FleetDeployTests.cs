@@ -126,6 +126,43 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
     }
 
     [Fact]
+    public async Task Ctrl_C_mid_deploy_cancels_the_command_on_its_instance_and_releases_the_lock()
+    {
+        var solo = fleet.Instances[3];
+        await WriteImageAsync(fleet.Broken); // never ready: the deploy sits in its health gate
+        var earlier = fleet.Endpoint.Invocations.Count;
+        var env = BuildScript.CleanEnvironment(fleet.AwsEnvironment());
+        var psi = new System.Diagnostics.ProcessStartInfo(Path.Combine(Root, "build.sh"))
+        {
+            WorkingDirectory = Root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        foreach (var a in new[] { "DeployStaging", "--skip", "--staging-targets", solo.Id }) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in env)
+            if (v is null) psi.Environment.Remove(k); else psi.Environment[k] = v;
+        using var build = System.Diagnostics.Process.Start(psi)!;
+        var output = build.StandardOutput.ReadToEndAsync();
+        var errors = build.StandardError.ReadToEndAsync();
+        var lockDir = Path.Combine(solo.Root, "envs", "staging", "lock");
+        for (var i = 0; i < 600 && !(Directory.Exists(lockDir) && fleet.Endpoint.Invocations.Skip(earlier).Any(x => x.Status == "InProgress")); i++)
+            await Task.Delay(100);
+        Assert.True(Directory.Exists(lockDir), "the deploy never took its lock");
+        await Task.Delay(2000);
+
+        Assert.Equal(0, kill(build.Id, 2)); // SIGINT, as a terminal's Ctrl-C
+        await build.WaitForExitAsync();
+
+        var text = await output + await errors;
+        Assert.NotEqual(0, build.ExitCode);
+        Assert.Contains($"cancelling SSM command", text);
+        Assert.Equal("Cancelled", fleet.Endpoint.Invocations.Skip(earlier).Single().Status);
+        Assert.False(Directory.Exists(lockDir), $"the lock is still there:\n{text}");
+        Assert.DoesNotContain("   at ", text);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    static extern int kill(int pid, int signal);
+
+    [Fact]
     public async Task A_wrong_secret_key_is_rejected_in_one_line()
     {
         const string wrong = "wrong/secret+key-that-must-never-print";
