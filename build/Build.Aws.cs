@@ -149,6 +149,33 @@ partial class Build
         Log.Warning($"Promoting {release.Version} although staging did not verify it everywhere ({detail}) (--allow-unverified)");
     }
 
+    /// <summary>ConfigureHost on the SSM targets of --environment (or of every environment that has targets).</summary>
+    async Task<bool> ConfigureFleets()
+    {
+        var environments = (TargetEnvironment is null ? DeployEnvironment.All : [SelectedEnvironment])
+            .Where(e => TargetsOf(e) is not null).ToList();
+        if (environments.Count == 0) return false;
+        foreach (var group in environments.GroupBy(e => TargetsOf(e)!.ToString()))
+        {
+            var targets = TargetsOf(group.First())!;
+            var script = HostProvisioning.ConfigureScript(RootDirectory / "ansible", CheckIdempotence, new Dictionary<string, string>
+            {
+                ["webapp_state_root"] = HostSettings.DefaultStateRoot,
+                ["webapp_app"] = HostSettings.AppName,
+                ["webapp_staging_port"] = DeployEnvironment.Staging.PublicPort.ToString(),
+                ["webapp_production_port"] = DeployEnvironment.Production.PublicPort.ToString(),
+            });
+            var runs = await new SsmFleet(Ssm(group.First()), targets, FleetOptions with { MaxConcurrency = "50%", MaxErrors = "0" }, Log.Information)
+                .RunAsync(script, $"ConfigureHost on {string.Join(" and ", group.Select(e => e.Name))}", CancellationToken);
+            var failed = runs.Where(r => !r.Succeeded).ToList();
+            if (runs.Count == 0) throw new DeliveryException($"{targets} matches no SSM-managed instance; nothing was configured");
+            if (failed.Count > 0)
+                throw new DeliveryException($"ConfigureHost failed on {string.Join(", ", failed.Select(f => $"{f.InstanceId} ({f.Reason(FleetOptions)})"))}");
+            ReportSummary($"{runs.Count} instance(s) configured through SSM{(CheckIdempotence ? ", second run changed=0" : "")}");
+        }
+        return true;
+    }
+
     async Task FleetStatus(SsmTargets targets, DeployEnvironment environment)
     {
         var records = ReleaseRecords(environment);

@@ -52,6 +52,7 @@ partial class Build
         .Executes(async () =>
         {
             if (TargetEnvironment is not null) DeployEnvironment.Named(TargetEnvironment); // fails early on a wrong name
+            if (await ConfigureFleets()) return;
             var playbook = await EnsureAnsible();
             string[] arguments = ["-c", "local", "-i", "localhost,", RootDirectory / "ansible" / "configure-host.yml",
                 "-e", $"webapp_state_root={HostSettings.StateRoot}"];
