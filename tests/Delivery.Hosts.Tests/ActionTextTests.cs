@@ -791,6 +791,7 @@ public sealed class ActionTextTests
             on_exit() {
               local status=$?
               set +e
+              trap '' INT TERM
               cleanup_here
               release_lock "${proxy_lock_dir:-}"
               release_lock "${lock_dir:-}"

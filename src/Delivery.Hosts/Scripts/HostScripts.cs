@@ -218,6 +218,9 @@ public static class HostScripts
         "on_exit() {\n" +
         "  local status=$?\n" +
         "  set +e\n" +
+        // A second signal (a repeated Ctrl-C, or SSM's cancel reaching both the wrapper and the script) must not
+        // cut the cleanup short before the locks are released.
+        "  trap '' INT TERM\n" +
         cleanup +
         "  release_lock \"${proxy_lock_dir:-}\"\n" +
         "  release_lock \"${lock_dir:-}\"\n" +
