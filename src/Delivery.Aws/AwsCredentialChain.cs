@@ -31,7 +31,7 @@ public sealed class AwsCredentialChain : AWSCredentials
         }
         catch (AmazonClientException ex)
         {
-            throw new DeliveryException($"No AWS credentials found (environment variables, profile or instance role): {ex.Message}", ex);
+            throw new DeliveryException($"No AWS credentials found (tried environment variables, profile, SSO, web identity, container and instance role): {AwsErrors.OneLine(ex.Message)}", ex);
         }
     }
 

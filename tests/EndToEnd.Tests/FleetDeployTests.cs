@@ -163,6 +163,27 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
     static extern int kill(int pid, int signal);
 
     [Fact]
+    public async Task No_credentials_and_an_execution_timeout_fail_in_one_line_naming_what_was_tried_or_reached()
+    {
+        var solo = fleet.Instances[3];
+        await WriteImageAsync(fleet.Broken);
+        var none = fleet.AwsEnvironment();
+        foreach (var name in new[] { "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" })
+            none[name] = null;
+        none["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent/credentials";
+        none["AWS_CONFIG_FILE"] = "/nonexistent/config";
+
+        var noCredentials = await BuildAsync(none, "DeployStaging", "--skip", "--staging-targets", solo.Id);
+        var timedOut = await BuildAsync(null, "DeployStaging", "--skip", "--staging-targets", solo.Id, "--execution-timeout", "8");
+
+        Assert.StartsWith("No AWS credentials found (tried environment variables, profile, SSO, web identity, container and instance role): ",
+            BuildAssert.TargetFailure(noCredentials, "DeployStaging"));
+        var message = BuildAssert.TargetFailure(timedOut, "DeployStaging");
+        Assert.StartsWith($"Deploy of 1.2.0 to staging failed on {solo.Id} (execution timeout (executionTimeout 8 s) reached; ", message);
+        Assert.Contains(timedOut.OutputLines, l => l.StartsWith($"  {solo.Id}  TimedOut", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_wrong_secret_key_is_rejected_in_one_line()
     {
         const string wrong = "wrong/secret+key-that-must-never-print";
