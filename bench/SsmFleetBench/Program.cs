@@ -50,35 +50,45 @@ using var ssm = new SsmClient(new AwsSettings
     Region = endpoint.Region, Credentials = new BasicAWSCredentials(AwsTestEndpoint.AccessKey, AwsTestEndpoint.SecretKey), SsmEndpoint = endpoint.Url,
 });
 var fleetOptions = new FleetOptions { PollInterval = TimeSpan.FromMilliseconds(250) };
-var next = 0;
+var running = new int[ids.Count]; // which of the two versions each instance serves
 
-async Task<double> Timed(Func<Release, Task> deploy)
-{
-    var release = versions[next++ % 2];
-    var watch = Stopwatch.StartNew();
-    await deploy(release);
-    return watch.Elapsed.TotalSeconds;
-}
-
-Task Fleet(int n, string k, Release release) =>
+Task Fleet(IEnumerable<int> instances, string k, int version) =>
     new FleetDeployer(ssm, new HostSettings(), fleetOptions with { MaxConcurrency = k }).DeployAsync(
-        SsmTargets.Instances([.. ids.Take(n)]), staging, release, options);
+        SsmTargets.Instances([.. instances.Select(i => ids[i])]), staging, versions[version], options);
+
+// A timed fleet deploy of N instances, every one of which switches: first (untimed) the ones already on the target
+// version move off it.
+async Task<double> TimedFleet(int n, int k)
+{
+    var target = 1 - running[0];
+    var aligned = Enumerable.Range(0, n).Where(i => running[i] == target).ToList();
+    if (aligned.Count > 0) await Fleet(aligned, "50", 1 - target);
+    var watch = Stopwatch.StartNew();
+    await Fleet(Enumerable.Range(0, n), k.ToString(), target);
+    var elapsed = watch.Elapsed.TotalSeconds;
+    for (var i = 0; i < n; i++) running[i] = target;
+    return elapsed;
+}
 
 try
 {
-    // Warm-up: every host has pulled both images and serves one.
-    await local.DeployAsync(localEnv, versions[1], options);
-    await Fleet(4, "4", versions[1]);
-    next = 0;
+    // Warm-up: every host has pulled both images and serves version 1.
+    foreach (var v in new[] { 0, 1 })
+    {
+        await local.DeployAsync(localEnv, versions[v], options);
+        await Fleet(Enumerable.Range(0, ids.Count), "4", v);
+    }
+    Array.Fill(running, 1);
 
-    var tLocal = await Timed(r => local.DeployAsync(localEnv, r, options));
-    var t1 = await Timed(r => Fleet(1, "1", r));
+    var watch = Stopwatch.StartNew();
+    await local.DeployAsync(localEnv, versions[0], options);
+    var tLocal = watch.Elapsed.TotalSeconds;
+    var t1 = await TimedFleet(1, 1);
     Console.WriteLine($"local host deploy:         {tLocal,6:0.00} s");
     Console.WriteLine($"SSM, 1 instance:           {t1,6:0.00} s   ratio to local {t1 / tLocal:0.00}");
     foreach (var (n, k) in new[] { (2, 1), (2, 2), (4, 1), (4, 2) })
     {
-        if (n % 2 == 1) next++;
-        var t = await Timed(r => Fleet(n, k.ToString(), r));
+        var t = await TimedFleet(n, k);
         var expected = Math.Ceiling(n / (double)k) * t1;
         Console.WriteLine($"SSM, {n} instances, k={k}:   {t,6:0.00} s   ratio to ceil(N/k) x 1-instance ({expected:0.00} s) {t / expected:0.00}");
     }
