@@ -85,7 +85,7 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
         BuildAssert.Succeeded(v1);
         foreach (var i in new[] { first, second, third }) Assert.Equal("1.0.0", await fleet.VersionAsync(i.StagingPort));
 
-        // The second instance's engine is gone: its pull fails.
+        // The second instance's engine is gone: its deploy fails in its preflight, before it touches anything.
         second.Fake.Environment["DOCKER_HOST"] = "unix:///nonexistent/docker.sock";
         try
         {
@@ -98,7 +98,7 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
             Assert.EndsWith($"; switched back: {first.Id}; untouched: {third.Id}", message);
             var table = run.OutputLines.SkipWhile(l => !l.StartsWith("Instance  ", StringComparison.Ordinal)).Take(4).ToList();
             Assert.Matches($"^{first.Id}  deployed +switched back +1.0.0$", table[1]);
-            Assert.Matches($"^{second.Id}  FAILED: .+ +- +unchanged \\(its own health gate kept the old release\\)$", table[2]);
+            Assert.Matches($"^{second.Id}  FAILED: the Docker engine does not answer .+ +- +unchanged \\(its own health gate kept the old release\\)$", table[2]);
             Assert.Matches($"^{third.Id}  not reached +- +untouched$", table[3]);
             foreach (var i in new[] { first, second, third }) Assert.Equal("1.0.0", await fleet.VersionAsync(i.StagingPort));
             var load = await wrk.Result();
