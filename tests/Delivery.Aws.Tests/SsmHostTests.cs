@@ -80,6 +80,9 @@ public sealed class SsmHostTests(EndpointFixture fixture) : IClassFixture<Endpoi
         Assert.Equal(0, result.ExitCode);
         Assert.StartsWith("webapp-deploy: [output shortened to its last 40 lines and its data lines; the full log is ", result.Lines[0]);
         Assert.Equal(Enumerable.Range(2961, 40).Select(i => i.ToString("D9")), result.Lines.Skip(1));
+        var kept = System.Text.RegularExpressions.Regex.Match(result.Lines[0], "the full log is (?<path>\\S+) on ").Groups["path"].Value;
+        Assert.Equal(30_000, new FileInfo(kept).Length);
+        File.Delete(kept);
     }
 
     [Fact]
