@@ -124,6 +124,9 @@ public sealed class SsmFleet(SsmClient ssm, SsmTargets targets, FleetOptions opt
                 var run = await CollectAsync(commandId, invocation, started.Elapsed, cancellationToken);
                 done[run.InstanceId] = run;
                 log?.Invoke($"  {run.InstanceId}  {run.Status,-9} {(run.ExitCode >= 0 ? $"exit {run.ExitCode}" : "-"),-7} {run.Elapsed.TotalSeconds,5:0.0} s  {run.Reason(options)}");
+                if (run.Reached && !run.Succeeded)
+                    foreach (var line in run.Lines.Where(l => !l.StartsWith(Delivery.Hosts.Scripts.ScriptLibrary.DataMarker, StringComparison.Ordinal)).TakeLast(25))
+                        log?.Invoke($"    {run.InstanceId} | {line}");
             }
             var expected = targets.InstanceIds?.Count;
             var status = await ssm.GetCommandStatusAsync(commandId, cancellationToken);
