@@ -192,12 +192,7 @@ partial class Build
 
     async Task<string> EnsureAnsible()
     {
-        if (FindOnPath("ansible-playbook") is { } found) return found;
-        if (!System.Environment.IsPrivilegedProcess || !File.Exists("/usr/bin/apt-get"))
-            throw new DeliveryException("ansible-playbook is not installed: run 'sudo apt-get install -y ansible-core', then ./build.sh ConfigureHost");
-        Log.Information("Installing ansible-core with apt");
-        await Tool("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "ansible-core"],
-            new ProcessOptions { Environment = new Dictionary<string, string?> { ["DEBIAN_FRONTEND"] = "noninteractive" } });
+        await Provision([Delivery.Provisioning.Requirement.AnsiblePlaybook]);
         return FindOnPath("ansible-playbook") ?? throw new DeliveryException("ansible-core was installed but ansible-playbook is not on PATH");
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using BuildGraph;
 using Delivery.Core;
 using Delivery.Docker;
+using Delivery.Provisioning;
 using Docker.DotNet.Models;
 using Spectre.Console;
 
@@ -38,10 +39,10 @@ partial class Build
     DockerEngineClient Docker => docker ??= new DockerEngineClient();
 
     Target Prerequisites => _ => _
-        .Description("Makes sure the Docker engine (and the local registry binary) are there; installs them on Debian as root")
+        .Description("Makes sure a Docker engine answers (and the local registry binary is there), through the provisioning plan")
         .Executes(async () =>
         {
-            await DockerPrerequisites.EnsureAsync(Docker, requireRegistry: UsesLocalRegistry, Log.Information, CancellationToken);
+            await Provision(UsesLocalRegistry ? [Requirement.Engine, Requirement.Registry] : [Requirement.Engine]);
             var engine = await Docker.VersionAsync(CancellationToken);
             ReportSummary($"Docker {engine.Version} (API {engine.APIVersion}, speaking {Docker.ApiVersion})");
         });

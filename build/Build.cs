@@ -69,8 +69,8 @@ partial class Build : BuildBase
 
     Target Test => _ => _
         .Description("Runs every test project under tests/ and counts the results from their TRX files")
-        // Integration tests need the engine, and the committed workflow must pass actionlint.
-        .DependsOn(Compile, Prerequisites, LintWorkflow)
+        // Integration tests need the engine and their tools, and the committed workflow must pass actionlint.
+        .DependsOn(Compile, TestPrerequisites, LintWorkflow)
         .Executes(async () =>
         {
             if (TestResultsDirectory.DirectoryExists) Directory.Delete(TestResultsDirectory, recursive: true);
@@ -87,7 +87,12 @@ partial class Build : BuildBase
                     "--logger", $"trx;LogFileName={name}.trx", "--results-directory", TestResultsDirectory,
                     .. TestFilter is { Length: > 0 } filter ? ["--filter", filter] : Array.Empty<string>(),
                 ];
-                var result = await Tool(DotNetExecutable, arguments, allowFailure: true);
+                // The browser the provisioning plan found (chromium, google-chrome, microsoft-edge) for the Playwright tests.
+                var options = testBrowser is null ? null : new ProcessOptions
+                {
+                    Environment = new Dictionary<string, string?> { [Delivery.Provisioning.ProvisioningPlanner.BrowserVariable] = testBrowser },
+                };
+                var result = await Tool(DotNetExecutable, arguments, options, allowFailure: true);
                 var trx = TestResultsDirectory / $"{name}.trx";
                 if (!trx.FileExists)
                 {

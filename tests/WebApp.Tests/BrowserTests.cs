@@ -5,10 +5,12 @@ using WebApp.Tests.Infrastructure;
 
 namespace WebApp.Tests;
 
-/// <summary>Debian's Chromium, driven by Playwright, against the app on real Kestrel.</summary>
+/// <summary>A Chromium-family browser (Debian's Chromium; Chrome or Edge on Ubuntu runners), driven by Playwright,
+/// against the app on real Kestrel. ./build.sh Test passes the browser its provisioning plan found as CHROMIUM_PATH.</summary>
 public sealed class BrowserTests
 {
-    private const string ChromiumPath = "/usr/bin/chromium";
+    private static readonly string ChromiumPath =
+        Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } found ? found : "/usr/bin/chromium";
 
     /// <summary>Records CSP violations the page reports; runs before any of the page's own scripts.</summary>
     private const string ViolationRecorder = """
@@ -19,7 +21,7 @@ public sealed class BrowserTests
 
     private static async Task<IBrowser> LaunchAsync(IPlaywright playwright)
     {
-        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is required for this test (Debian package 'chromium').");
+        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is required for this test (./build.sh Test installs a browser and sets CHROMIUM_PATH).");
         return await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = ChromiumPath,
