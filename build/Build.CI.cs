@@ -9,7 +9,6 @@ using Delivery.Workflows;
     // The deploy jobs reach EC2 through SSM: each environment's targets and the region are repository or environment variables.
     DeployVariables = [nameof(StagingTargets), nameof(ProductionTargets), nameof(AwsRegion)],
     StagingUrl = "${{ vars.STAGING_URL }}",
-    AptPackages = ["docker.io", "docker-registry", "haproxy", "socat", "prometheus", "apache2-utils", "wrk", "busybox-static", "chromium", "ansible-core"],
     CachePaths = ["~/.nuget/packages", ".tools", ".nuke/temp"])]
 partial class Build
 {

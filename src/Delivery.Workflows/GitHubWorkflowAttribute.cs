@@ -34,6 +34,8 @@ public sealed class GitHubWorkflowAttribute(string name) : Attribute
     public string BuildScript { get; set; } = Defaults.BuildScript;
     public string[] BuildTargets { get; set; } = [.. Defaults.BuildTargets];
     public string PushTarget { get; set; } = Defaults.PushTarget;
+    public string ExportImageTarget { get; set; } = Defaults.ExportImageTarget;
+    public string ImportImageTarget { get; set; } = Defaults.ImportImageTarget;
     public string StagingTarget { get; set; } = Defaults.StagingTarget;
     public string ProductionTarget { get; set; } = Defaults.ProductionTarget;
     public string SkipDependenciesOption { get; set; } = Defaults.SkipDependenciesOption;
@@ -48,7 +50,6 @@ public sealed class GitHubWorkflowAttribute(string name) : Attribute
     public string ProductionUrl { get; set; } = Defaults.ProductionUrl ?? "";
 
     public string RunsOn { get; set; } = Defaults.RunsOn;
-    public string[] AptPackages { get; set; } = [.. Defaults.AptPackages];
     public string[] CachePaths { get; set; } = [.. Defaults.CachePaths];
     public bool CancelSupersededPullRequestRuns { get; set; } = Defaults.CancelSupersededPullRequestRuns;
     public int BuildTimeoutMinutes { get; set; } = Defaults.BuildTimeoutMinutes;
@@ -63,6 +64,8 @@ public sealed class GitHubWorkflowAttribute(string name) : Attribute
         BuildScript = BuildScript,
         BuildTargets = BuildTargets,
         PushTarget = PushTarget,
+        ExportImageTarget = ExportImageTarget,
+        ImportImageTarget = ImportImageTarget,
         StagingTarget = StagingTarget,
         ProductionTarget = ProductionTarget,
         SkipDependenciesOption = SkipDependenciesOption,
@@ -74,7 +77,6 @@ public sealed class GitHubWorkflowAttribute(string name) : Attribute
         StagingUrl = StagingUrl.Length == 0 ? null : StagingUrl,
         ProductionUrl = ProductionUrl.Length == 0 ? null : ProductionUrl,
         RunsOn = RunsOn,
-        AptPackages = AptPackages,
         CachePaths = CachePaths,
         CancelSupersededPullRequestRuns = CancelSupersededPullRequestRuns,
         BuildTimeoutMinutes = BuildTimeoutMinutes,

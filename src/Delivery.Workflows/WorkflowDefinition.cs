@@ -21,6 +21,12 @@ public sealed partial record WorkflowDefinition
     public string BuildScript { get; init; } = "./build.sh";
     public IReadOnlyList<string> BuildTargets { get; init; } = ["Test", "Publish", "DockerBuild", "SmokeTest"];
     public string PushTarget { get; init; } = "Push";
+
+    /// <summary>Run last in the build job: writes the built image to <see cref="ImageArchivePath"/>.</summary>
+    public string ExportImageTarget { get; init; } = "ExportImage";
+
+    /// <summary>Run first in the push job: loads the archive and checks its image id against <see cref="BuiltImagePath"/>.</summary>
+    public string ImportImageTarget { get; init; } = "ImportImage";
     public string StagingTarget { get; init; } = "DeployStaging";
     public string ProductionTarget { get; init; } = "DeployProduction";
 
@@ -46,9 +52,6 @@ public sealed partial record WorkflowDefinition
 
     public string RunsOn { get; init; } = "ubuntu-latest";
 
-    /// <summary>Debian/Ubuntu packages the tests need on the runner (installed with apt-get before the build).</summary>
-    public IReadOnlyList<string> AptPackages { get; init; } = [];
-
     /// <summary>Cached between runs, keyed on the project files, central package versions and SDK pin.</summary>
     public IReadOnlyList<string> CachePaths { get; init; } = ["~/.nuget/packages", ".tools", "build/bin", "build/obj"];
 
@@ -56,6 +59,12 @@ public sealed partial record WorkflowDefinition
 
     /// <summary>What Push writes and the deploy jobs read: the pushed image's repository, tags and digest.</summary>
     public string ImageManifestPath { get; init; } = "artifacts/image.json";
+
+    /// <summary>The build job's image handed to the push job: the engine's image export, the record of what was
+    /// built (image id, tags, version) and the SBOM.</summary>
+    public string ImageArchivePath { get; init; } = "artifacts/image.tar";
+    public string BuiltImagePath { get; init; } = "artifacts/image-build.json";
+    public string SbomPath { get; init; } = "artifacts/sbom.cdx.json";
 
     /// <summary>A newer run for the same pull request cancels the older one; runs on the main branch and tags are never cancelled.</summary>
     public bool CancelSupersededPullRequestRuns { get; init; } = true;
@@ -67,6 +76,9 @@ public sealed partial record WorkflowDefinition
     public string Source { get; init; } = "the [GitHubWorkflow] attribute on the build class";
 
     public string RegenerateCommand { get; init; } = "./build.sh GenerateWorkflow";
+
+    /// <summary>Where jobs download the artifacts to: the folder of <see cref="ImageManifestPath"/>.</summary>
+    public string ArtifactsFolder => ImageManifestPath.Contains('/') ? ImageManifestPath[..ImageManifestPath.LastIndexOf('/')] : "";
 
     /// <summary>Path relative to the repository root, with forward slashes.</summary>
     public string RelativePath => $".github/workflows/{Name}.yml";
@@ -82,21 +94,22 @@ public sealed partial record WorkflowDefinition
         Require(BuildScript, ScriptPath(), "BuildScript", "a relative path such as './build.sh'");
         if (BuildTargets.Count == 0)
             throw new DeliveryException("Workflow BuildTargets is empty: name the targets the build job runs, such as 'Test'.");
-        foreach (var target in BuildTargets.Append(PushTarget).Append(StagingTarget).Append(ProductionTarget))
+        foreach (var target in BuildTargets.Append(PushTarget).Append(ExportImageTarget).Append(ImportImageTarget).Append(StagingTarget).Append(ProductionTarget))
             Require(target, TargetName(), "target", "a target name such as 'DockerBuild'");
         Require(SkipDependenciesOption, Option(), "SkipDependenciesOption", "an option such as '--skip'");
         Require(ReleaseOption, Option(), "ReleaseOption", "an option such as '--release'");
         Require(AwsRoleVariable, GitHubName(), "AwsRoleVariable", "a GitHub variable name such as 'AWS_ROLE_ARN'");
         Require(AwsRegionVariable, GitHubName(), "AwsRegionVariable", "a GitHub variable name such as 'AWS_REGION'");
         Require(RunsOn, RunnerLabel(), "RunsOn", "a runner label such as 'ubuntu-latest'");
-        foreach (var package in AptPackages)
-            Require(package, AptPackage(), "AptPackages", "a Debian package name such as 'haproxy'");
         if (CachePaths.Count == 0)
             throw new DeliveryException("Workflow CachePaths is empty: give at least '~/.nuget/packages'.");
-        foreach (var path in CachePaths.Append(TestResultsPath).Append(ImageManifestPath))
+        foreach (var path in CachePaths.Append(TestResultsPath).Append(ImageManifestPath).Append(ImageArchivePath).Append(BuiltImagePath).Append(SbomPath))
             Require(path, PathText(), "path", "a path without spaces, quotes or line breaks");
         if (!ImageManifestPath.Contains('/'))
             throw new DeliveryException($"Workflow ImageManifestPath '{ImageManifestPath}' must sit in a folder (such as 'artifacts/image.json') that the deploy jobs download into.");
+        foreach (var (name, path) in new[] { ("ImageManifestPath", ImageManifestPath), ("ImageArchivePath", ImageArchivePath), ("BuiltImagePath", BuiltImagePath), ("SbomPath", SbomPath) })
+            if (!path.StartsWith(ArtifactsFolder + "/", StringComparison.Ordinal))
+                throw new DeliveryException($"Workflow {name} '{path}' must sit in the folder of ImageManifestPath ('{ArtifactsFolder}'), which later jobs download into.");
         if (BuildTimeoutMinutes <= 0 || DeployTimeoutMinutes <= 0)
             throw new DeliveryException("Workflow timeouts must be positive numbers of minutes.");
         if (StagingUrl is { } stagingUrl) Require(stagingUrl, Url(), "StagingUrl", "an https URL or an expression such as '${{ vars.STAGING_URL }}'");
@@ -136,8 +149,6 @@ public sealed partial record WorkflowDefinition
     private static partial Regex GitHubName();
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     private static partial Regex RunnerLabel();
-    [GeneratedRegex(@"^[a-z0-9][a-z0-9+.-]+$")]
-    private static partial Regex AptPackage();
     [GeneratedRegex(@"^[A-Za-z0-9_.~/*-][A-Za-z0-9_.~/*@+-]*$")]
     private static partial Regex PathText();
     [GeneratedRegex(@"^(https?://[^\s'""]+|\$\{\{ [A-Za-z0-9_.]+ \}\})$")]

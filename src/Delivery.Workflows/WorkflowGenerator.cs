@@ -5,10 +5,11 @@ using static Delivery.Workflows.WorkflowExpressions;
 namespace Delivery.Workflows;
 
 /// <summary>
-/// Turns a <see cref="WorkflowDefinition"/> into the workflow file's text. Three jobs: <c>build</c> (every push and
-/// pull request; publishes the image only for the main branch and release tags), <c>deploy-staging</c> (main) and
-/// <c>deploy-production</c> (release tags, behind the production environment's reviewers). The deploy jobs download
-/// the image manifest the build job uploaded, so they deploy the digest that was built and tested.
+/// Turns a <see cref="WorkflowDefinition"/> into the workflow file's text. Four jobs, each with the least it needs:
+/// <c>build</c> (every push and pull request: compile, test, build and smoke-test the image, export it; contents: read,
+/// no ID token, no secret), <c>push</c> (main and release tags: load the exported image, check its id, sign in with
+/// OIDC, push), <c>deploy-staging</c> (main and tags) and <c>deploy-production</c> (release tags, behind the production
+/// environment's reviewers). Build once, push the same bits, deploy the pushed digest.
 /// </summary>
 public static class WorkflowGenerator
 {
@@ -20,9 +21,11 @@ public static class WorkflowGenerator
     const string ConfigureAwsCredentials = "aws-actions/configure-aws-credentials@v4";
 
     public const string BuildJob = "build";
+    public const string PushJob = "push";
     public const string StagingJob = "deploy-staging";
     public const string ProductionJob = "deploy-production";
     public const string ImageArtifact = "image";
+    public const string BuiltImageArtifact = "built-image";
     public const string TestResultsArtifact = "test-results";
 
     public static string Generate(WorkflowDefinition definition)
@@ -38,6 +41,7 @@ public static class WorkflowGenerator
                 "jobs", new YamlMap
                 {
                     { BuildJob, Build(definition) },
+                    { PushJob, Push(definition) },
                     { StagingJob, DeployStaging(definition) },
                     { ProductionJob, DeployProduction(definition) },
                 }
@@ -78,16 +82,11 @@ public static class WorkflowGenerator
 
     static YamlMap Build(WorkflowDefinition d)
     {
-        var publishing = IsPublishingPush(d.MainBranch);
         var steps = new YamlList();
         foreach (var step in PrepareSteps(d)) steps.Add(step);
-        if (d.AptPackages.Count > 0)
-            steps.Add(new YamlMap
-            {
-                { "name", "Install the tools the tests use" },
-                { "run", $"sudo apt-get update\nsudo apt-get install --yes --no-install-recommends {string.Join(" ", d.AptPackages)}\n" },
-            });
-        steps.Add(RunBuild(d, $"Build and test ({string.Join(", ", d.BuildTargets)})", [.. d.BuildTargets]));
+        // No apt line: ./build.sh provisions what its targets need through its own plan (sudo -n on the runner).
+        steps.Add(RunBuild(d, $"Build and test ({string.Join(", ", d.BuildTargets.Append(d.ExportImageTarget))})",
+            [.. d.BuildTargets, d.ExportImageTarget], secrets: false));
         steps.Add(new YamlMap
         {
             { "name", "Upload test results" },
@@ -95,12 +94,45 @@ public static class WorkflowGenerator
             { "uses", UploadArtifact },
             { "with", new YamlMap { { "name", TestResultsArtifact }, { "path", d.TestResultsPath } } },
         });
-        steps.Add(AwsCredentials(d, publishing));
-        steps.Add(RunBuild(d, $"Push the image to the registry ({d.PushTarget})", [d.PushTarget, d.SkipDependenciesOption], publishing));
+        steps.Add(new YamlMap
+        {
+            { "name", "Upload the built image for the push job" },
+            { "if", IsPublishingPush(d.MainBranch) },
+            { "uses", UploadArtifact },
+            {
+                "with", new YamlMap
+                {
+                    { "name", BuiltImageArtifact },
+                    { "path", Lines([d.ImageArchivePath, d.BuiltImagePath, d.SbomPath]) },
+                    { "if-no-files-found", "error" },
+                    { "retention-days", 1 },
+                }
+            },
+        });
+
+        return new YamlMap
+        {
+            { "name", "Build" },
+            { "runs-on", d.RunsOn },
+            { "timeout-minutes", d.BuildTimeoutMinutes },
+            // Pull requests run code from anyone's commit here: it gets read access and nothing to sign in with.
+            { "permissions", new YamlMap { { "contents", "read" } } },
+            { "steps", steps },
+        };
+    }
+
+    static YamlMap Push(WorkflowDefinition d)
+    {
+        var steps = new YamlList();
+        foreach (var step in PrepareSteps(d)) steps.Add(step);
+        steps.Add(DownloadArtifactStep(d, BuiltImageArtifact, "Download the built image from the build job"));
+        steps.Add(AwsCredentials(d, condition: null));
+        // The import checks that the loaded image's id is the one the build job recorded, then Push sends those bits.
+        steps.Add(RunBuild(d, $"Load and push the built image ({d.ImportImageTarget}, {d.PushTarget})",
+            [d.ImportImageTarget, d.PushTarget, d.SkipDependenciesOption]));
         steps.Add(new YamlMap
         {
             { "name", "Upload the image manifest" },
-            { "if", publishing },
             { "uses", UploadArtifact },
             {
                 "with", new YamlMap
@@ -114,10 +146,12 @@ public static class WorkflowGenerator
 
         return new YamlMap
         {
-            { "name", "Build" },
+            { "name", "Push the image" },
+            { "needs", BuildJob },
+            { "if", IsPublishingPush(d.MainBranch) },
             { "runs-on", d.RunsOn },
-            { "timeout-minutes", d.BuildTimeoutMinutes },
-            // The push step assumes the AWS role through OIDC, which needs an ID token.
+            { "timeout-minutes", d.DeployTimeoutMinutes },
+            // The push assumes the AWS role through OIDC, which needs an ID token.
             { "permissions", DeployPermissions() },
             { "steps", steps },
         };
@@ -128,7 +162,7 @@ public static class WorkflowGenerator
         title: "Deploy to staging",
         // Release tags pass through staging too: production then promotes a digest that staging verified.
         condition: IsPublishingPush(d.MainBranch),
-        needs: [BuildJob],
+        needs: [PushJob],
         environment: "staging",
         url: d.StagingUrl,
         cancelQueued: true,
@@ -139,7 +173,7 @@ public static class WorkflowGenerator
         d,
         title: "Deploy to production",
         condition: IsTag,
-        needs: [BuildJob, StagingJob],
+        needs: [PushJob, StagingJob],
         environment: "production",
         url: d.ProductionUrl,
         cancelQueued: false,
@@ -151,12 +185,7 @@ public static class WorkflowGenerator
     {
         var steps = new YamlList();
         foreach (var step in PrepareSteps(d)) steps.Add(step);
-        steps.Add(new YamlMap
-        {
-            { "name", "Download the image manifest from the build job" },
-            { "uses", DownloadArtifact },
-            { "with", new YamlMap { { "name", ImageArtifact }, { "path", ArtifactsFolder(d) } } },
-        });
+        steps.Add(DownloadArtifactStep(d, ImageArtifact, "Download the image manifest from the push job"));
         steps.Add(AwsCredentials(d, condition: null));
         steps.Add(run);
 
@@ -231,14 +260,23 @@ public static class WorkflowGenerator
         },
     };
 
-    static YamlMap RunBuild(WorkflowDefinition d, string title, IReadOnlyList<string> arguments, string? condition = null, bool deploy = false)
+    static YamlMap DownloadArtifactStep(WorkflowDefinition d, string artifact, string title) => new()
+    {
+        { "name", title },
+        { "uses", DownloadArtifact },
+        { "with", new YamlMap { { "name", artifact }, { "path", d.ArtifactsFolder } } },
+    };
+
+    /// <param name="deploy">Deploy steps also get the deploy parameters.</param>
+    /// <param name="secrets">False for the build job: secrets reach only the steps that use them.</param>
+    static YamlMap RunBuild(WorkflowDefinition d, string title, IReadOnlyList<string> arguments, string? condition = null, bool deploy = false, bool secrets = true)
     {
         YamlMap? environment = null;
         IReadOnlyList<WorkflowParameter> parameters = deploy ? [.. d.Parameters, .. d.DeployParameters] : d.Parameters;
-        if (parameters.Count > 0)
+        foreach (var parameter in parameters.Where(p => secrets || p.Kind != WorkflowParameterKind.Secret))
         {
-            environment = [];
-            foreach (var parameter in parameters) environment.Add(parameter.EnvironmentName, parameter.Expression);
+            environment ??= [];
+            environment.Add(parameter.EnvironmentName, parameter.Expression);
         }
         return new YamlMap
         {
@@ -249,8 +287,6 @@ public static class WorkflowGenerator
             { "env", environment },
         };
     }
-
-    static string ArtifactsFolder(WorkflowDefinition d) => d.ImageManifestPath[..d.ImageManifestPath.LastIndexOf('/')];
 
     static YamlList Strings(IEnumerable<string> values) => new(values.Select(v => (YamlNode)v!));
 

@@ -13,7 +13,6 @@ sealed class DeliveryBuild;
     BuildTargets = ["Compile", "Test"],
     StagingUrl = "",
     ProductionUrl = "https://www.example.com",
-    AptPackages = ["haproxy", "docker-registry", "apache2-utils"],
     CachePaths = ["~/.nuget/packages"],
     AwsRoleVariable = "DEPLOY_ROLE",
     AwsRegionVariable = "DEPLOY_REGION",

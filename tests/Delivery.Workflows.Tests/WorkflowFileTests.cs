@@ -61,11 +61,11 @@ public sealed class WorkflowFileTests : IDisposable
         var check = WorkflowFile.Check(path, generated);
 
         Assert.Equal(WorkflowFileState.Changed, check.State);
-        Assert.Equal(5, check.ChangedLines); // the timeout in and out, and three "Set up .NET" steps put back
+        Assert.Equal(6, check.ChangedLines); // the timeout in and out, and four "Set up .NET" steps put back
         Assert.StartsWith($"--- {path} (on disk)\n+++ {path} (generated)\n@@ -{timeoutLine - 2},5 +{timeoutLine - 2},5 @@\n", check.Diff);
         Assert.Contains("\n-    timeout-minutes: 90\n+    timeout-minutes: 45\n", check.Diff);
         Assert.Contains("\n+      - name: Set up .NET\n", check.Diff);
-        Assert.Equal($"{path} differs from its declaration in 5 line(s).", check.Summary);
+        Assert.Equal($"{path} differs from its declaration in 6 line(s).", check.Summary);
     }
 
     [Fact]

@@ -57,14 +57,28 @@ public class WorkflowStructureTests
         Assert.Equal(["main"], ((YamlSequenceNode)Map(Root, "on", "pull_request")["branches"]).Select(n => n.ToString()));
     }
 
+    static readonly string Publishing = "github.event_name == 'push' && (github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/tags/'))";
+
+    static string[] Needs(string job) =>
+        Map(Root, "jobs", job)["needs"] is YamlScalarNode single ? [single.Value!] : List(Root, "jobs", job, "needs");
+
     [Fact]
-    public void Workflow_permissions_are_read_only_and_only_jobs_that_assume_the_role_get_an_id_token()
+    public void The_jobs_are_build_push_and_the_two_deploys_in_that_order()
+    {
+        Assert.Equal(["build", "push", "deploy-staging", "deploy-production"], Map(Root, "jobs").Children.Keys.Select(k => k.ToString()));
+    }
+
+    [Fact]
+    public void Workflow_permissions_are_read_only_and_only_push_and_deploy_jobs_get_an_id_token()
     {
         var workflowPermissions = Map(Root, "permissions");
         Assert.Equal("read", Scalar(workflowPermissions, "contents"));
         Assert.Single(workflowPermissions.Children);
 
-        foreach (var job in new[] { "build", "deploy-staging", "deploy-production" })
+        var build = Map(Root, "jobs", "build", "permissions");
+        Assert.Equal("read", Scalar(build, "contents"));
+        Assert.Single(build.Children);
+        foreach (var job in new[] { "push", "deploy-staging", "deploy-production" })
         {
             Assert.Equal("write", Scalar(Root, "jobs", job, "permissions", "id-token"));
             Assert.Equal("read", Scalar(Root, "jobs", job, "permissions", "contents"));
@@ -72,7 +86,21 @@ public class WorkflowStructureTests
     }
 
     [Fact]
-    public void Build_job_checks_out_full_history_caches_on_project_files_and_runs_the_build_targets()
+    public void The_build_job_references_no_secret_no_id_token_and_installs_nothing_by_hand()
+    {
+        var build = Map(Root, "jobs", "build");
+        var text = string.Join("\n", build.AllNodes.OfType<YamlScalarNode>().Select(n => n.Value));
+
+        Assert.DoesNotContain("secrets.", text);
+        Assert.DoesNotContain("id-token", text);
+        Assert.DoesNotContain("apt-get", text);
+        Assert.DoesNotContain("sudo", text);
+        Assert.DoesNotContain(Steps("build"), s => s.Children.ContainsKey("uses") && Scalar(s, "uses").StartsWith("aws-actions/", StringComparison.Ordinal));
+        Assert.DoesNotContain("apt-get", Text);
+    }
+
+    [Fact]
+    public void Build_job_checks_out_full_history_caches_on_project_files_and_runs_the_build_targets_and_the_export()
     {
         Assert.Equal("0", Scalar(Step("build", "actions/checkout@v4"), "with", "fetch-depth"));
         Assert.Equal("global.json", Scalar(Step("build", "actions/setup-dotnet@v4"), "with", "global-json-file"));
@@ -80,35 +108,69 @@ public class WorkflowStructureTests
         Assert.Contains("hashFiles('**/*.csproj', 'Directory.Packages.props', 'global.json')", cacheKey);
 
         var runs = Steps("build").Where(s => s.Children.ContainsKey("run")).Select(s => Scalar(s, "run")).ToList();
-        Assert.Equal(["./build.sh Test Publish DockerBuild SmokeTest", "./build.sh Push --skip"], runs);
+        Assert.Equal(["./build.sh Test Publish DockerBuild SmokeTest ExportImage"], runs);
     }
 
     [Fact]
-    public void Only_pushes_to_main_and_tags_publish_the_image_and_test_results_upload_always()
+    public void The_image_artifact_is_produced_by_build_and_consumed_by_push()
     {
-        var publishing = "github.event_name == 'push' && (github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/tags/'))";
-        var steps = Steps("build").ToList();
-        var aws = Step("build", "aws-actions/configure-aws-credentials@v4");
-        var push = steps.Single(s => s.Children.ContainsKey("run") && Scalar(s, "run").Contains("Push"));
-        var uploads = steps.Where(s => s.Children.ContainsKey("uses") && Scalar(s, "uses") == "actions/upload-artifact@v4").ToList();
+        var uploads = Steps("build").Where(s => s.Children.ContainsKey("uses") && Scalar(s, "uses") == "actions/upload-artifact@v4").ToList();
+        var image = uploads.Single(u => Scalar(u, "with", "name") == "built-image");
+        Assert.Equal(Publishing, Scalar(image, "if"));
+        Assert.Equal("artifacts/image.tar\nartifacts/image-build.json\nartifacts/sbom.cdx.json\n", Scalar(image, "with", "path"));
+        Assert.Equal("error", Scalar(image, "with", "if-no-files-found"));
+        var testResults = uploads.Single(u => Scalar(u, "with", "name") == "test-results");
+        Assert.Equal(("always()", "artifacts/test-results"), (Scalar(testResults, "if"), Scalar(testResults, "with", "path")));
 
-        Assert.Equal(publishing, Scalar(aws, "if"));
+        var steps = Steps("push").ToList();
+        var download = Step("push", "actions/download-artifact@v4");
+        Assert.Equal(("built-image", "artifacts"), (Scalar(download, "with", "name"), Scalar(download, "with", "path")));
+        var run = steps.Single(s => s.Children.ContainsKey("run"));
+        Assert.Equal("./build.sh ImportImage Push --skip", Scalar(run, "run"));
+        Assert.True(steps.IndexOf(download) < steps.IndexOf(run));
+    }
+
+    [Fact]
+    public void Push_needs_build_runs_only_for_main_and_tags_signs_in_with_OIDC_and_uploads_the_manifest()
+    {
+        var job = Map(Root, "jobs", "push");
+        Assert.Equal(["build"], Needs("push"));
+        Assert.Equal(Publishing, Scalar(job, "if"));
+
+        var steps = Steps("push").ToList();
+        var aws = Step("push", "aws-actions/configure-aws-credentials@v4");
+        var run = steps.Single(s => s.Children.ContainsKey("run"));
+        var upload = Step("push", "actions/upload-artifact@v4");
         Assert.Equal("${{ vars.AWS_ROLE_ARN }}", Scalar(aws, "with", "role-to-assume"));
         Assert.Equal("${{ vars.AWS_REGION }}", Scalar(aws, "with", "aws-region"));
-        Assert.Equal(publishing, Scalar(push, "if"));
-        Assert.Equal(("always()", "test-results", "artifacts/test-results"), (Scalar(uploads[0], "if"), Scalar(uploads[0], "with", "name"), Scalar(uploads[0], "with", "path")));
-        Assert.Equal((publishing, "image", "artifacts/image.json"), (Scalar(uploads[1], "if"), Scalar(uploads[1], "with", "name"), Scalar(uploads[1], "with", "path")));
-        Assert.True(steps.IndexOf(aws) < steps.IndexOf(push) && steps.IndexOf(push) < steps.IndexOf(uploads[1]));
+        Assert.Equal(("image", "artifacts/image.json", "error"), (Scalar(upload, "with", "name"), Scalar(upload, "with", "path"), Scalar(upload, "with", "if-no-files-found")));
+        Assert.True(steps.IndexOf(aws) < steps.IndexOf(run) && steps.IndexOf(run) < steps.IndexOf(upload));
     }
 
     [Fact]
-    public void Staging_deploys_the_downloaded_image_from_main_and_a_newer_deploy_cancels_a_queued_one()
+    public void Secrets_reach_only_the_steps_that_push_or_deploy()
+    {
+        var stepsWithSecrets = Map(Root, "jobs").Children
+            .SelectMany(job => ((YamlSequenceNode)((YamlMappingNode)job.Value)["steps"]).Cast<YamlMappingNode>().Select(step => (Job: job.Key.ToString(), Step: step)))
+            .Where(s => s.Step.AllNodes.OfType<YamlScalarNode>().Any(n => n.Value!.Contains("secrets.", StringComparison.Ordinal)))
+            .Select(s => (s.Job, Scalar(s.Step, "run")))
+            .ToList();
+
+        Assert.Equal([
+            ("push", "./build.sh ImportImage Push --skip"),
+            ("deploy-staging", "./build.sh DeployStaging --skip"),
+            ("deploy-production", "./build.sh DeployProduction --skip --release \"$GITHUB_REF_NAME\""),
+        ], stepsWithSecrets);
+    }
+
+    [Fact]
+    public void Staging_needs_push_deploys_the_downloaded_manifest_and_a_newer_deploy_cancels_a_queued_one()
     {
         var job = Map(Root, "jobs", "deploy-staging");
 
-        Assert.Equal("build", Scalar(job, "needs"));
+        Assert.Equal(["push"], Needs("deploy-staging"));
         // Release tags go through staging too, so production promotes a digest staging verified.
-        Assert.Equal("github.event_name == 'push' && (github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/tags/'))", Scalar(job, "if"));
+        Assert.Equal(Publishing, Scalar(job, "if"));
         Assert.Equal("staging", Scalar(job, "environment", "name"));
         Assert.Equal("${{ vars.STAGING_URL }}", Scalar(job, "environment", "url"));
         Assert.Equal(("deploy-staging", "true"), (Scalar(job, "concurrency", "group"), Scalar(job, "concurrency", "cancel-in-progress")));
@@ -117,11 +179,11 @@ public class WorkflowStructureTests
     }
 
     [Fact]
-    public void Production_deploys_tags_behind_the_production_environment_and_is_never_cancelled()
+    public void Production_needs_push_and_staging_deploys_tags_behind_the_production_environment_and_is_never_cancelled()
     {
         var job = Map(Root, "jobs", "deploy-production");
 
-        Assert.Equal(["build", "deploy-staging"], List(job, "needs"));
+        Assert.Equal(["push", "deploy-staging"], Needs("deploy-production"));
         Assert.Equal("startsWith(github.ref, 'refs/tags/')", Scalar(job, "if"));
         Assert.Equal("production", Scalar(job, "environment"));
         Assert.Equal(("deploy-production", "false"), (Scalar(job, "concurrency", "group"), Scalar(job, "concurrency", "cancel-in-progress")));
@@ -129,7 +191,7 @@ public class WorkflowStructureTests
     }
 
     [Fact]
-    public void Parameters_are_imported_by_name_into_each_build_script_step()
+    public void Parameters_are_imported_by_name_and_the_build_job_gets_only_the_variables()
     {
         Assert.Contains("\n          REGISTRY_PASSWORD: ${{ secrets.REGISTRY_PASSWORD }}\n", Text);
         Assert.Contains("\n          AWS_ROLE_ARN: ${{ vars.AWS_ROLE_ARN }}\n", Text);
@@ -137,7 +199,17 @@ public class WorkflowStructureTests
 
         var scriptSteps = Root.AllNodes.OfType<YamlMappingNode>().Where(m => m.Children.ContainsKey("run") && Scalar(m, "run").StartsWith("./build.sh")).ToList();
         Assert.Equal(4, scriptSteps.Count);
-        Assert.All(scriptSteps, s => Assert.Equal(3, Map(s, "env").Children.Count));
+        Assert.Equal(["AWS_ROLE_ARN", "REGISTRY"], Map(scriptSteps[0], "env").Children.Keys.Select(k => k.ToString()));
+        Assert.All(scriptSteps.Skip(1), s => Assert.Equal(3, Map(s, "env").Children.Count));
+    }
+
+    [Fact]
+    public void Actions_are_pinned_to_major_versions()
+    {
+        var uses = Root.AllNodes.OfType<YamlMappingNode>().Where(m => m.Children.ContainsKey("uses")).Select(m => Scalar(m, "uses")).Distinct().ToList();
+
+        Assert.NotEmpty(uses);
+        Assert.All(uses, u => Assert.Matches(new Regex(@"^[a-z-]+/[a-z-]+@v\d+$"), u));
     }
 
     [Fact]
