@@ -54,8 +54,15 @@ partial class Build
             if (TargetEnvironment is not null) DeployEnvironment.Named(TargetEnvironment); // fails early on a wrong name
             if (await ConfigureFleets()) return;
             var playbook = await EnsureAnsible();
+            // The playbook installs packages and writes system files: as a sudo user (GitHub's runners) it becomes root.
+            string[] become = await Delivery.Provisioning.Privileged.DetectAsync(CancellationToken) switch
+            {
+                Delivery.Provisioning.Privilege.Root => [],
+                Delivery.Provisioning.Privilege.Sudo => ["--become"],
+                _ => throw new DeliveryException($"ConfigureHost installs packages and writes system files: this user ({System.Environment.UserName}) is not root and 'sudo -n true' fails"),
+            };
             string[] arguments = ["-c", "local", "-i", "localhost,", RootDirectory / "ansible" / "configure-host.yml",
-                "-e", $"webapp_state_root={HostSettings.StateRoot}"];
+                "-e", $"webapp_state_root={HostSettings.StateRoot}", .. become];
             if (CheckIdempotence) await Tool(playbook, [.. arguments, "--syntax-check"]);
             var first = await Tool(playbook, arguments);
             var summary = $"changed={ChangedCount(first.StandardOutput)}";

@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using Delivery.Core;
+using Delivery.Provisioning;
 
 namespace EndToEnd.Tests.Infrastructure;
 
 /// <summary>
 /// A second, empty Docker engine (its own data root, exec root and socket; no bridge, no iptables), standing in for
-/// the fresh runner a later CI job gets. It needs root, as dockerd does.
+/// the fresh runner a later CI job gets. It needs root, as dockerd does: as another user it starts through
+/// <c>sudo -n</c> and its socket belongs to the docker group.
 /// </summary>
 public sealed class PrivateEngine : IAsyncDisposable
 {
@@ -17,13 +19,16 @@ public sealed class PrivateEngine : IAsyncDisposable
 
     public static async Task<PrivateEngine> StartAsync()
     {
-        Assert.True(Environment.IsPrivilegedProcess, "the image hand-off test starts a private dockerd and needs root");
+        Assert.True(await Privileged.DetectAsync() != Privilege.None, "the image hand-off test starts a private dockerd: it needs root or password-less sudo");
         var engine = new PrivateEngine(Path.Combine("/tmp", $"e2e{Guid.NewGuid():N}"[..12] + "-dockerd"));
         Directory.CreateDirectory(engine.directory);
         // setsid: its own session, so signals meant for the test run never reach it.
-        var start = new ProcessStartInfo("setsid") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "dockerd", "--data-root", $"{engine.directory}/data", "--exec-root", $"{engine.directory}/exec",
-                     "--pidfile", $"{engine.directory}/docker.pid", "--host", engine.Host, "--bridge", "none", "--iptables=false", "--ip-masq=false" })
+        var group = Environment.IsPrivilegedProcess ? [] : new[] { "--group", "docker" };
+        var command = await Privileged.CommandAsync("a private dockerd", ["setsid", "dockerd", "--data-root", $"{engine.directory}/data",
+            "--exec-root", $"{engine.directory}/exec", "--pidfile", $"{engine.directory}/docker.pid", "--host", engine.Host,
+            "--bridge", "none", "--iptables=false", "--ip-masq=false", .. group]);
+        var start = new ProcessStartInfo(command[0]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in command.Skip(1))
             start.ArgumentList.Add(argument);
         var log = new FileStream($"{engine.directory}/dockerd.log", FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
         var process = Process.Start(start)!;
@@ -45,11 +50,11 @@ public sealed class PrivateEngine : IAsyncDisposable
         var pidFile = $"{directory}/docker.pid";
         if (File.Exists(pidFile) && int.TryParse((await File.ReadAllTextAsync(pidFile)).Trim(), out var pid))
         {
-            await ProcessRunner.RunAsync("kill", ["-TERM", pid.ToString()]);
+            await Privileged.RunAsync("stopping the private dockerd", "kill", "-TERM", pid.ToString());
             for (var i = 0; i < 300 && Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z"); i++)
                 await Task.Delay(100);
         }
-        try { Directory.Delete(directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        await Privileged.RunAsync("removing the private dockerd's files", "rm", "-rf", directory);
     }
 }
 
