@@ -37,8 +37,8 @@ partial class Build
             {
                 var reference = $"{built.Repository}:{tag}";
                 var image = await Docker.InspectImageAsync(reference, CancellationToken);
-                if (image?.Id != built.ImageId)
-                    throw new DeliveryException($"{reference} loaded as {image?.Id ?? "nothing"}, but DockerBuild recorded {built.ImageId}: " +
+                if (image?.ID != built.ImageId)
+                    throw new DeliveryException($"{reference} loaded as {image?.ID ?? "nothing"}, but DockerBuild recorded {built.ImageId}: " +
                                                 "the archive is not the image that was built and tested");
             }
             Log.Information($"Loaded {string.Join(", ", loaded)}; image id {built.ImageId} as recorded by DockerBuild");
