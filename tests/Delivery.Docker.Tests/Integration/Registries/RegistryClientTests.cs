@@ -1,4 +1,5 @@
 using Delivery.Core;
+using Delivery.Provisioning;
 
 namespace Delivery.Docker.Tests.Integration.Registries;
 
@@ -149,17 +150,16 @@ public sealed class RegistryClientTests(DockerFixture fixture, Xunit.Abstraction
         // The wrong CA in that place is named too.
         var other = TestCertificates.CreateAuthority(dir, "other-ca");
         var caDirectory = Path.Combine("/etc/docker/certs.d", registry.Address);
-        Directory.CreateDirectory(caDirectory);
         try
         {
-            File.Copy(other.CertificateFile, Path.Combine(caDirectory, "ca.crt"));
+            await PrivilegedFile.WriteAsync(await Privileged.DetectAsync(), Path.Combine(caDirectory, "ca.crt"), await File.ReadAllTextAsync(other.CertificateFile));
             using var again = new RegistryClient(registry.Address);
             var wrongCa = await Assert.ThrowsAsync<DeliveryException>(() => again.GetDigestAsync("webapp", "1.0.0"));
             Assert.Equal($"Registry {registry.Address} (https) presents a certificate that /etc/docker/certs.d/{registry.Address}/ca.crt does not sign", wrongCa.Message);
         }
         finally
         {
-            Directory.Delete(caDirectory, recursive: true);
+            await Privileged.RunAsync("removing a test CA from /etc/docker/certs.d", "rm", "-rf", caDirectory);
         }
 
         // Listed in the daemon's insecure-registries, it is accepted unverified, as the engine accepts it.

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 using Delivery.Core;
+using Delivery.Provisioning;
 
 namespace Delivery.Docker.Tests.Integration.Registries;
 
@@ -65,8 +66,9 @@ public sealed class RegistryServer : IAsyncDisposable
         if (installCa is not null)
         {
             caDirectory = Path.Combine("/etc/docker/certs.d", address);
-            System.IO.Directory.CreateDirectory(caDirectory);
-            File.Copy(installCa.CertificateFile, Path.Combine(caDirectory, "ca.crt"), overwrite: true);
+            // Root writes it; a sudo user (GitHub's runners) through sudo -n, as the provisioning plan does.
+            await PrivilegedFile.WriteAsync(await Privileged.DetectAsync(), Path.Combine(caDirectory, "ca.crt"),
+                await File.ReadAllTextAsync(installCa.CertificateFile));
         }
 
         var log = Path.Combine(directory, "registry.log");
@@ -104,6 +106,6 @@ public sealed class RegistryServer : IAsyncDisposable
         }
         process.Dispose();
         if (installedCaDirectory is not null && System.IO.Directory.Exists(installedCaDirectory))
-            System.IO.Directory.Delete(installedCaDirectory, recursive: true);
+            await Privileged.RunAsync("removing a test CA from /etc/docker/certs.d", "rm", "-rf", installedCaDirectory);
     }
 }
