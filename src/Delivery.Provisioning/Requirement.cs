@@ -48,8 +48,11 @@ public sealed record Requirement(string Executable, string Package, RequirementK
     public static readonly Requirement Openssl = new("openssl", "openssl");
     public static readonly Requirement Ip = new("ip", "iproute2");
     public static readonly Requirement Curl = new("curl", "curl");
+    /// <summary>The official AWS CLI: tests check that it accepts the AWS test endpoint's answers. GitHub's runners
+    /// already have AWS CLI v2.</summary>
+    public static readonly Requirement Aws = new("aws", "awscli");
 
     /// <summary>Every requirement, in the order plans list them.</summary>
     public static readonly IReadOnlyList<Requirement> All =
-        [Engine, Browser, Registry, Htpasswd, Haproxy, Socat, Busybox, Promtool, Prometheus, Wrk, AnsiblePlaybook, Openssl, Ip, Curl];
+        [Engine, Browser, Registry, Htpasswd, Haproxy, Socat, Busybox, Promtool, Prometheus, Wrk, AnsiblePlaybook, Openssl, Ip, Curl, Aws];
 }

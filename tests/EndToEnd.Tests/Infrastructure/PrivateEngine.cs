@@ -5,28 +5,40 @@ using Delivery.Provisioning;
 namespace EndToEnd.Tests.Infrastructure;
 
 /// <summary>
-/// A second, empty Docker engine (its own data root, exec root and socket; no bridge, no iptables), standing in for
+/// A second, empty Docker engine (its own data root, exec root, socket and bridge; no iptables), standing in for
 /// the fresh runner a later CI job gets. It needs root, as dockerd does: as another user it starts through
 /// <c>sudo -n</c> and its socket belongs to the docker group.
 /// </summary>
 public sealed class PrivateEngine : IAsyncDisposable
 {
     readonly string directory;
+    readonly string bridge;
 
-    PrivateEngine(string directory) => this.directory = directory;
+    PrivateEngine(string directory, string bridge)
+    {
+        this.directory = directory;
+        this.bridge = bridge;
+    }
 
     public string Host => $"unix://{directory}/docker.sock";
 
     public static async Task<PrivateEngine> StartAsync()
     {
         Assert.True(await Privileged.DetectAsync() != Privilege.None, "the image hand-off test starts a private dockerd: it needs root or password-less sudo");
-        var engine = new PrivateEngine(Path.Combine("/tmp", $"e2e{Guid.NewGuid():N}"[..12] + "-dockerd"));
+        var id = $"e2e{Guid.NewGuid():N}"[..12];
+        var engine = new PrivateEngine(Path.Combine("/tmp", id + "-dockerd"), id);
         Directory.CreateDirectory(engine.directory);
+        // Its own bridge: with `--bridge none` dockerd deletes the default docker0, which the system engine needs.
+        var routes = (await ProcessRunner.RunAsync("ip", ["-4", "route"])).StandardOutput;
+        var octet = Enumerable.Range(100, 150).First(n => !routes.Contains($"172.31.{n}."));
+        await Privileged.RunCheckedAsync("a bridge for the private dockerd", "ip", "link", "add", "name", engine.bridge, "type", "bridge");
+        await Privileged.RunCheckedAsync("a bridge for the private dockerd", "ip", "addr", "add", $"172.31.{octet}.1/24", "dev", engine.bridge);
+        await Privileged.RunCheckedAsync("a bridge for the private dockerd", "ip", "link", "set", engine.bridge, "up");
         // setsid: its own session, so signals meant for the test run never reach it.
         var group = Environment.IsPrivilegedProcess ? [] : new[] { "--group", "docker" };
         var command = await Privileged.CommandAsync("a private dockerd", ["setsid", "dockerd", "--data-root", $"{engine.directory}/data",
             "--exec-root", $"{engine.directory}/exec", "--pidfile", $"{engine.directory}/docker.pid", "--host", engine.Host,
-            "--bridge", "none", "--iptables=false", "--ip-masq=false", .. group]);
+            "--bridge", engine.bridge, "--iptables=false", "--ip-masq=false", .. group]);
         var start = new ProcessStartInfo(command[0]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in command.Skip(1))
             start.ArgumentList.Add(argument);
@@ -54,6 +66,7 @@ public sealed class PrivateEngine : IAsyncDisposable
             for (var i = 0; i < 300 && Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z"); i++)
                 await Task.Delay(100);
         }
+        await Privileged.RunAsync("removing the private dockerd's bridge", "ip", "link", "del", bridge);
         await Privileged.RunAsync("removing the private dockerd's files", "rm", "-rf", directory);
     }
 }
