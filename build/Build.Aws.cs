@@ -6,10 +6,10 @@ using Delivery.Hosts;
 /// <summary>Where each environment deploys: this machine, or EC2 instances through SSM Run Command.</summary>
 partial class Build
 {
-    [Parameter("SSM targets of staging: instance ids (i-0abc…,i-0def…) or tag:Key=Value; unset = this machine")]
+    [Parameter("SSM targets of staging: instance ids (i-0abc…,i-0def…) or tag:Key=Value; unset or 'local' = this machine (a CI build must say 'local')")]
     readonly string? StagingTargets;
 
-    [Parameter("SSM targets of production: instance ids or tag:Key=Value; unset = this machine")]
+    [Parameter("SSM targets of production: instance ids or tag:Key=Value; unset or 'local' = this machine (a CI build must say 'local')")]
     readonly string? ProductionTargets;
 
     [Parameter("AWS region of the SSM targets, Parameter Store and ECR (AWS_REGION)")]
@@ -47,16 +47,23 @@ partial class Build
         var (text, name) = environment == DeployEnvironment.Production
             ? (ProductionTargets, "--production-targets (PRODUCTION_TARGETS)")
             : (StagingTargets, "--staging-targets (STAGING_TARGETS)");
-        return string.IsNullOrWhiteSpace(text) ? null : SsmTargets.Parse(text, name);
+        return string.IsNullOrWhiteSpace(text) || IsLocal(text) ? null : SsmTargets.Parse(text, name);
     }
 
-    /// <summary>A CI build has no host of its own to deploy to: its runner is thrown away when the job ends.</summary>
+    const string LocalTargets = "local";
+
+    static bool IsLocal(string? text) => string.Equals(text?.Trim(), LocalTargets, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A CI build deploys to its own machine only when told so ('local'): a runner is thrown away when the
+    /// job ends, so a forgotten setting must fail rather than deploy there.</summary>
     SsmTargets? DeployTargets(DeployEnvironment environment)
     {
         var targets = TargetsOf(environment);
-        if (targets is null && IsServerBuild)
+        var text = environment == DeployEnvironment.Production ? ProductionTargets : StagingTargets;
+        if (targets is null && IsServerBuild && !IsLocal(text))
             throw new DeliveryException($"No SSM targets for {environment.Name}: set --{environment.Name}-targets " +
-                                        $"({environment.Name.ToUpperInvariant()}_TARGETS) to instance ids or tag:Key=Value; a CI build never deploys to its runner");
+                                        $"({environment.Name.ToUpperInvariant()}_TARGETS) to instance ids or tag:Key=Value " +
+                                        $"(or '{LocalTargets}' for this machine); a CI build never deploys to its runner unless told so");
         return targets;
     }
 

@@ -214,7 +214,8 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
             BuildAssert.TargetFailure(unmanaged, "DeployStaging"));
         Assert.Equal("tag:Role=nobody matches no SSM-managed instance; nothing was deployed to staging", BuildAssert.TargetFailure(noMatch, "DeployStaging"));
         Assert.Equal("Unknown AWS region 'xx-nowhere-9' (expected a name such as eu-west-1)", BuildAssert.TargetFailure(region, "DeployStaging"));
-        Assert.Equal("No SSM targets for staging: set --staging-targets (STAGING_TARGETS) to instance ids or tag:Key=Value; a CI build never deploys to its runner",
+        Assert.Equal("No SSM targets for staging: set --staging-targets (STAGING_TARGETS) to instance ids or tag:Key=Value (or 'local' for this machine); " +
+                     "a CI build never deploys to its runner unless told so",
             BuildAssert.TargetFailure(onCi, "DeployStaging"));
         Assert.StartsWith("No staging release record in Parameter Store (/webapp/staging/release)", BuildAssert.TargetFailure(promotion, "DeployProduction"));
         Assert.Equal(before, fleet.Endpoint.Invocations.Count);
