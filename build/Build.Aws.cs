@@ -102,14 +102,16 @@ partial class Build
         IReadOnlyList<InstanceRun> runs;
         try
         {
-            (runs, table) = await Fleet(environment).DeployAsync(targets, environment, release, DeployOptions, CancellationToken);
+            (runs, table) = await Fleet(environment).DeployAsync(targets, Metered(environment), release, DeployOptions with { Bake = BakeFor(environment) }, CancellationToken);
         }
         catch (FleetDeployException failure)
         {
             PrintTable(failure.Table);
+            AddStepSummary(FleetReport(environment, release, failure.Table));
             throw;
         }
         PrintTable(table);
+        AddStepSummary(FleetReport(environment, release, table));
         var who = DeployOptions.DeployedByOrDefault();
         var record = new FleetRelease(release.Version, release.Digest, release.ImageReference, release.Commit ?? "",
             DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"), who, runs.Select(r => r.InstanceId).ToList());
@@ -121,6 +123,15 @@ partial class Build
 
     void PrintTable(IReadOnlyList<FleetRow> rows) =>
         PrintRows([["Instance", "Deploy", "Rollback", "Serves"], .. rows.Select(r => new[] { r.Instance, r.Deploy, r.Rollback, r.Serves })]);
+
+    /// <summary>The fleet's deploy report for the job summary: what went where, and each instance's bake verdict.</summary>
+    static string FleetReport(DeployEnvironment environment, Release release, IReadOnlyList<FleetRow> rows) =>
+        $"### Deploy of {release.Version} to {environment.Name} ({rows.Count} instance(s))\n\n" +
+        $"Digest `{release.Digest}`{(release.Commit is { Length: > 0 } c ? $", commit `{c}`" : "")}\n\n" +
+        "| Instance | Deploy | Rollback | Serves |\n|---|---|---|---|\n" +
+        string.Concat(rows.Select(r => $"| {Cell(r.Instance)} | {Cell(r.Deploy)} | {Cell(r.Rollback)} | {Cell(r.Serves)} |\n"));
+
+    static string Cell(string text) => text.Replace("|", "\\|").Replace("\n", " ");
 
     void PrintRows(IReadOnlyList<string[]> rows)
     {

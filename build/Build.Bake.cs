@@ -27,6 +27,17 @@ partial class Build
     [Parameter("Paths the bake's probes request (default: /, /cloud, /best-practices, /version)")]
     readonly string[]? BakeProbePaths;
 
+    [Parameter("Where the app serves Prometheus text; the bake reads it from the new release's container port")]
+    readonly string BakeMetricsPath = "/metrics";
+
+    /// <summary>The environment as the bake sees it: with the app's metrics path.</summary>
+    DeployEnvironment Metered(DeployEnvironment environment)
+    {
+        var metered = environment with { MetricsPath = BakeMetricsPath };
+        metered.Validate();
+        return metered;
+    }
+
     BakeSettings BakeFor(DeployEnvironment environment)
     {
         var seconds = BakeSeconds ?? (environment.Name == DeployEnvironment.Production.Name ? 120 : 30);
@@ -52,7 +63,7 @@ partial class Build
         var options = DeployOptions with { Bake = BakeFor(environment) };
         try
         {
-            var outcome = await Deployer.DeployAsync(environment, release, options, CancellationToken);
+            var outcome = await Deployer.DeployAsync(Metered(environment), release, options, CancellationToken);
             AddStepSummary(DeployReportOf(environment, release, outcome.Bake, outcome.Release.Time,
                 outcome.Timings.TryGetValue("switch", out var s) ? s : null, release.Version).ToMarkdown());
             if (outcome.Bake.Verdict == BakeVerdict.Pass) Log.Information($"bake {outcome.Bake}");

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Delivery.Core;
 using Delivery.Hosts;
+using Delivery.Hosts.Bake;
 using Delivery.Hosts.Scripts;
 
 namespace Delivery.Aws;
@@ -42,7 +43,7 @@ public sealed class FleetDeployer(SsmClient ssm, HostSettings host, FleetOptions
         var unreached = runs.Where(r => !r.Reached).Select(r => r.InstanceId)
             .Concat((targets.InstanceIds ?? []).Except(runs.Select(r => r.InstanceId))).ToList();
         if (failed.Count == 0 && unreached.Count == 0)
-            return (runs, runs.Select(r => new FleetRow(r.InstanceId, "deployed", "-", release.Version)).ToList());
+            return (runs, runs.Select(r => new FleetRow(r.InstanceId, Deployed(r), "-", release.Version)).ToList());
 
         var switched = runs.Where(r => r.Succeeded).ToList();
         var rolledBack = new Dictionary<string, InstanceRun>(StringComparer.Ordinal);
@@ -63,10 +64,12 @@ public sealed class FleetDeployer(SsmClient ssm, HostSettings host, FleetOptions
             {
                 var back = rolledBack.GetValueOrDefault(r.InstanceId);
                 var previous = back is { Succeeded: true } ? ReleaseVersion(back) : null;
-                table.Add(new FleetRow(r.InstanceId, "deployed", back is null ? "not run" : back.Succeeded ? "switched back" : $"FAILED: {back.Reason(options)}",
+                table.Add(new FleetRow(r.InstanceId, Deployed(r), back is null ? "not run" : back.Succeeded ? "switched back" : $"FAILED: {back.Reason(options)}",
                     back is { Succeeded: true } ? previous ?? "previous" : release.Version));
             }
-            else table.Add(new FleetRow(r.InstanceId, $"FAILED: {r.Reason(options)}", "-", "unchanged (its own health gate kept the old release)"));
+            else table.Add(new FleetRow(r.InstanceId, $"FAILED: {r.Reason(options)}", "-", Bake(r) is { Verdict: BakeVerdict.Fail } bake
+                ? $"{bake.RolledBackTo ?? "previous"} (its bake switched it back)"
+                : "unchanged (its own health gate kept the old release)"));
         }
         table.AddRange(unreached.Select(id => new FleetRow(id, "not reached", "-", "untouched")));
 
@@ -116,6 +119,12 @@ public sealed class FleetDeployer(SsmClient ssm, HostSettings host, FleetOptions
         using var doc = JsonDocument.Parse(line);
         return doc.RootElement.Clone();
     });
+
+    static BakeReport? Bake(InstanceRun run) =>
+        Data(run).Where(d => d.TryGetProperty("kind", out var k) && k.GetString() == "bake").Select(BakeReport.Parse).LastOrDefault();
+
+    /// <summary>"deployed", with the bake's verdict when the instance baked the release.</summary>
+    static string Deployed(InstanceRun run) => Bake(run) is { } bake ? $"deployed, bake {bake}" : "deployed";
 
     static string? ReleaseVersion(InstanceRun run) =>
         Data(run).Where(d => d.TryGetProperty("kind", out var k) && k.GetString() == "release")

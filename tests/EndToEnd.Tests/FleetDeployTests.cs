@@ -33,7 +33,8 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
     {
         var env = environment ?? fleet.AwsEnvironment();
         env["REGISTRY_PASSWORD"] = RegistryPassword;
-        return Clone.BuildAsync(env, arguments);
+        // Only the metered images serve metrics: every other deploy here runs without a bake.
+        return Clone.BuildAsync(env, arguments.Contains("--bake-seconds") ? arguments : [.. arguments, "--bake-seconds", "0"]);
     }
 
     void NoSecrets(params BuildRun[] runs)
@@ -110,6 +111,62 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
         {
             second.Fake.Environment.Remove("DOCKER_HOST");
         }
+    }
+
+    [Fact]
+    public async Task A_release_that_fails_its_bake_on_the_second_instance_switches_the_first_back_and_leaves_the_third_alone()
+    {
+        var (first, second, third) = (fleet.Instances[0], fleet.Instances[1], fleet.Instances[2]);
+        string[] metered = ["--bake-metrics-path", TestImages.MetricsPath, "--bake-probes", "0"];
+        await WriteImageAsync(fleet.Metered);
+        var good = await BuildAsync(null, ["DeployStaging", "--skip", "--staging-targets", fleet.Tag, "--bake-seconds", "0", .. metered]);
+        BuildAssert.Succeeded(good);
+        foreach (var i in new[] { first, second, third }) Assert.Equal("2.0.0", await fleet.VersionAsync(i.StagingPort));
+
+        // The bad release fails only on the page users request, and only the second instance has users: the first
+        // (no traffic, no probes) passes its bake without a verdict, the second's users meet the 500s.
+        await WriteImageAsync(fleet.Serves5xx);
+        using var stop = new CancellationTokenSource();
+        var users = Users(second.StagingPort, stop.Token);
+        var run = await BuildAsync(null, ["DeployStaging", "--skip", "--staging-targets", fleet.Tag, "--bake-seconds", "6", "--bake-interval", "1", .. metered]);
+        stop.Cancel();
+        var (answers, unanswered) = await users;
+
+        var message = BuildAssert.TargetFailure(run, "DeployStaging");
+        Assert.Matches($"^Deploy of 2\\.1\\.0 to staging failed on {second.Id} \\(2\\.1\\.0 failed the bake on staging: 5xx rate [0-9.]+ > limit 0\\.01 \\([0-9]+ of [0-9]+ requests\\); rolled back to 2\\.0\\.0\\); switched back: {first.Id}; untouched: {third.Id}$", message);
+        var table = run.OutputLines.SkipWhile(l => !l.StartsWith("Instance  ", StringComparison.Ordinal)).Take(4).ToList();
+        Assert.Matches($"^{first.Id}  deployed, bake pass: 5xx 0\\.00% \\(limit 1\\.00%\\), p99 n/a \\(limit 0\\.250 s\\), 0 requests in [0-9.]+ s +switched back +2\\.0\\.0$", table[1]);
+        Assert.Matches($"^{second.Id}  FAILED: 2\\.1\\.0 failed the bake on staging: 5xx rate [0-9.]+ > limit 0\\.01 \\([0-9]+ of [0-9]+ requests\\); rolled back to 2\\.0\\.0 +- +2\\.0\\.0 \\(its bake switched it back\\)$", table[2]);
+        Assert.Matches($"^{third.Id}  not reached +- +untouched$", table[3]);
+        Assert.Contains(run.OutputLines, l => l.StartsWith($"    {second.Id} | ", StringComparison.Ordinal) && l.Contains("staging serves 2.0.0 again"));
+        foreach (var i in new[] { first, second, third }) Assert.Equal("2.0.0", await fleet.VersionAsync(i.StagingPort));
+        Assert.Empty(History(third).Where(h => h.Contains("\"2.1.0\"")));
+        Assert.Contains(History(first), h => h.Contains("\"2.1.0\""));
+        Assert.True(answers.GetValueOrDefault(500) > 0, $"the second instance's users never met the bad release: {string.Join(", ", answers)}");
+        Assert.Equal(0, unanswered);
+        NoSecrets(good, run);
+    }
+
+    static IEnumerable<string> History(FleetFixture.Instance instance) =>
+        File.ReadLines(Path.Combine(instance.Root, "envs", "staging", "history.jsonl"));
+
+    /// <summary>Users of one instance: requests to the page, one after another, counted by status.</summary>
+    static async Task<(Dictionary<int, int> Answers, int Unanswered)> Users(int port, CancellationToken stop)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var answers = new Dictionary<int, int>();
+        var unanswered = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                using var response = await http.GetAsync($"http://127.0.0.1:{port}{TestImages.PagePath}", CancellationToken.None);
+                answers[(int)response.StatusCode] = answers.GetValueOrDefault((int)response.StatusCode) + 1;
+            }
+            catch (HttpRequestException) { unanswered++; }
+            try { await Task.Delay(50, stop); } catch (OperationCanceledException) { }
+        }
+        return (answers, unanswered);
     }
 
     [Fact]
