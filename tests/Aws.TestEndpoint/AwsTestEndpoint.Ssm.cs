@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using static Aws.TestEndpoint.RequestFields;
 
 namespace Aws.TestEndpoint;
 

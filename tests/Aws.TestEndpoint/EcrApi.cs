@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using static Aws.TestEndpoint.RequestFields;
 
 namespace Aws.TestEndpoint;
 
@@ -215,16 +216,6 @@ public sealed class EcrApi(string account, string region)
         ["imageScanningConfiguration"] = new JsonObject { ["scanOnPush"] = r.ScanOnPush },
         ["encryptionConfiguration"] = new JsonObject { ["encryptionType"] = "AES256" },
     };
-
-    static string? Text(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : null;
-
-    static List<string> Strings(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array
-            ? value.EnumerateArray().Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!).ToList()
-            : [];
 
     sealed record Repository(string Name, bool Immutable, bool ScanOnPush, DateTimeOffset Created);
 
