@@ -42,11 +42,15 @@ public sealed class PlanTests
         Assert.All(called, c => Assert.Contains(c, defined));
     }
 
+    /// <summary>The plan's steps as "name: action" in script order.</summary>
+    static List<string> TimedSteps(string script) =>
+        Regex.Matches(script, @"^timed ([a-z]+) (.+)$", RegexOptions.Multiline).Select(m => $"{m.Groups[1].Value}: {m.Groups[2].Value}").ToList();
+
     [Fact]
     public void The_deploy_plan_runs_its_actions_in_order_under_the_exit_trap()
     {
         var script = HostScripts.Deploy(Host, DeployEnvironment.Staging, Release, Options);
-        var steps = Regex.Matches(script, @"^timed ([a-z]+) (.+)$", RegexOptions.Multiline).Select(m => $"{m.Groups[1].Value}: {m.Groups[2].Value}").ToList();
+        var steps = TimedSteps(script);
         Assert.Equal(
         [
             "preflight: check_host_tools",
@@ -70,7 +74,7 @@ public sealed class PlanTests
     public void With_a_bake_the_previous_release_is_baselined_before_the_switch_and_stopped_only_after_the_bake()
     {
         var script = HostScripts.Deploy(Host, DeployEnvironment.Staging, Release, Baked);
-        var steps = Regex.Matches(script, @"^timed ([a-z]+) (.+)$", RegexOptions.Multiline).Select(m => $"{m.Groups[1].Value}: {m.Groups[2].Value}").ToList();
+        var steps = TimedSteps(script);
         Assert.Equal(
         [
             "preflight: check_host_tools",
