@@ -18,8 +18,7 @@ partial class Build
 
     /// <summary>Credentials for a registry: ~/.docker/config.json (credHelpers, credsStore, auths), then
     /// --registry-username/--registry-password when it is --registry, and for an ECR registry with neither, a
-    /// 12-hour token from the AWS credential chain (OIDC on CI, the instance role on EC2). AWS_ENDPOINT_URL_ECR
-    /// overrides the API endpoint, as in the AWS SDKs.</summary>
+    /// 12-hour token from the AWS credential chain (OIDC on CI, the instance role on EC2).</summary>
     async Task<RegistryAuth> RegistryLoginFor(string registry)
     {
         var sameRegistry = DockerConfigCredentials.NormalizeRegistry(registry) == DockerConfigCredentials.NormalizeRegistry(Registry);
@@ -34,16 +33,8 @@ partial class Build
 
     Task<RegistryAuth> RegistryLogin() => RegistryLoginFor(Registry);
 
-    EcrClient EcrClientFor(EcrRegistry ecr)
-    {
-        var endpoint = EnvironmentVariable("AWS_ENDPOINT_URL_ECR") ?? EnvironmentVariable("AWS_ENDPOINT_URL");
-        return new EcrClient(new AwsSettings
-        {
-            Region = ecr.Region,
-            Credentials = AwsCredentialChain.Default(),
-            EcrEndpoint = string.IsNullOrEmpty(endpoint) ? null : new Uri(endpoint),
-        });
-    }
+    // The same endpoint rules as SSM's: AWS_ENDPOINT_URL_ECR, then --aws-endpoint-url / AWS_ENDPOINT_URL.
+    EcrClient EcrClientFor(EcrRegistry ecr) => new(AwsSettings.Resolve(ecr.Region, AwsCredentialChain.Default(), AwsEndpointUrl));
 
     /// <summary>Push to ECR: the repository must exist first (DescribeRepositories, then CreateRepository with scan
     /// on push; immutable tags with --ecr-immutable-tags).</summary>
