@@ -5,10 +5,11 @@
 # The judge compares the two sides of the same requests, taken at the same moment on the same host, so it needs no
 # baseline measured earlier on other traffic, and works on zero user traffic.
 #
-# Latency: a one-sided Mann-Whitney U test (Wilcoxon rank-sum; normal approximation with tie and continuity
-# corrections) of the new latencies against the previous ones scaled by 1 + judge_tolerance, the shift we tolerate.
-# As in Kayenta's MannWhitneyClassifier the confidence level is a parameter (default 0.95). The bake looks many times,
-# so each look tests at (1 - judge_confidence) / judge_looks (Bonferroni): peeking does not inflate false alarms.
+# Latency: one-sided Mann-Whitney U tests (Wilcoxon rank-sum; normal approximation with tie and continuity
+# corrections) of the new latencies against the previous ones, with judge_tolerance the slowdown we tolerate. As in
+# Kayenta's MannWhitneyClassifier the confidence level is a parameter (default 0.95) and a significant result also
+# needs an effect that large. The bake looks many times, so each look tests at (1 - judge_confidence) / judge_looks
+# (Bonferroni): looking early and often does not add false alarms.
 # Errors (5xx or no answer): an exact binomial test on the discordant pairs (exact McNemar): under "both err alike"
 # the pairs where only the new release erred are Binomial(discordant, 1/2).
 #
@@ -35,13 +36,16 @@ paired_probe() {
 }
 
 # judge_pairs PAIRS_FILE FINAL: the verdict on the pairs so far; FINAL=1 on the last look of the bake. Prints
-#   VERDICT PAIRS U Z P_SLOWER P_NOT_SLOWER OLD_MEDIAN_MS NEW_MEDIAN_MS OLD_ERRORS NEW_ERRORS P_ERRORS ALPHA
+#   VERDICT PAIRS U Z P_SLOWER P_WITHIN OLD_MEDIAN_MS NEW_MEDIAN_MS OLD_ERRORS NEW_ERRORS P_ERRORS ALPHA
 # VERDICT: slower or errors (fail), pass, wait (not confident yet), none (too few pairs by the end: no verdict).
+# U, Z and P_SLOWER test "the new release is slower" (no shift); P_WITHIN tests "it is less than 1 + tolerance times
+# slower". A release fails as slower when the first is significant and its median is beyond the tolerated shift (an
+# effect size, as Kayenta pairs significance with one); it passes early when the second is significant.
 judge_pairs() {
   local scale
   scale=$(awk -v t="$judge_tolerance" 'BEGIN { printf "%.6f", 1 + t }')
-  # Both sides answered: their latencies enter the rank test, the previous release's scaled by the tolerance.
-  LC_ALL=C awk -v scale="$scale" 'NF == 4 && $2 != "000" && $4 != "000" { printf "%.9f o\n%.9f n\n", $1 * scale, $3 }' "$1" |
+  # Pairs where both answered: the new latency (n), the previous one (o) and the previous one scaled (t).
+  LC_ALL=C awk -v scale="$scale" 'NF == 4 && $2 != "000" && $4 != "000" { printf "%.9f n\n%.9f o\n%.9f t\n", $3, $1, $1 * scale }' "$1" |
     LC_ALL=C sort -g |
     LC_ALL=C awk -v scale="$scale" -v conf="$judge_confidence" -v looks="$judge_looks" -v min="$judge_min_pairs" \
         -v final="$2" '
@@ -54,6 +58,26 @@ judge_pairs() {
             t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))))
         return z >= 0 ? e / 2 : 1 - e / 2
       }
+      # Mann-Whitney U of the new sample against sample c ("o" or "t"), from the one sorted list: average ranks for
+      # ties, the tie-corrected variance, and both one-sided p-values with a continuity correction.
+      function mann_whitney(c,   i, j, k, m, r, t, T, rank_new, var, sd) {
+        m = 0
+        for (i = 1; i <= N; i++) if (g[i] == "n" || g[i] == c) { m++; w[m] = v[i]; h[m] = g[i] }
+        r = 1
+        while (r <= m) {
+          j = r
+          while (j < m && w[j + 1] == w[r]) j++
+          t = j - r + 1; T += t * t * t - t
+          for (k = r; k <= j; k++) if (h[k] == "n") rank_new += (r + j) / 2
+          r = j + 1
+        }
+        U = rank_new - nn * (nn + 1) / 2
+        var = m > 1 ? nn * nn / 12 * ((m + 1) - T / (m * (m - 1))) : 0
+        if (var <= 0) { Z = 0; P_GREATER = 1; P_LESS = 1; return }
+        sd = sqrt(var); Z = (U - nn * nn / 2) / sd
+        P_GREATER = upper((U - nn * nn / 2 - 0.5) / sd)
+        P_LESS = 1 - upper((U - nn * nn / 2 + 0.5) / sd)
+      }
       # P(X >= k) for X ~ Binomial(n, 1/2), summed in log space so that large n does not underflow.
       function binomial_tail(k, n,   i, lt, p) {
         if (k <= 0) return 1
@@ -62,7 +86,7 @@ judge_pairs() {
         return p > 1 ? 1 : p
       }
       function median(a, m) { return m == 0 ? -1 : (m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2) }
-      function ms(v) { return v < 0 ? "null" : sprintf("%.3f", v * 1000) }
+      function ms(x) { return x < 0 ? "null" : sprintf("%.3f", x * 1000) }
       FILENAME == ARGV[1] {
         if (NF != 4) next
         pairs++
@@ -72,50 +96,36 @@ judge_pairs() {
         if (oe && !ne) only_old++
         next
       }
-      { v[++N] = $1; g[N] = $2; if ($2 == "n") nv[++nn] = $1; else ov[++no] = $1 / scale }
+      { v[++N] = $1; g[N] = $2; if ($2 == "n") nv[++nn] = $1; else if ($2 == "o") ov[++no] = $1 }
       END {
         alpha = (1 - conf) / (looks < 1 ? 1 : looks)
-        # Ranks over both samples, ties sharing their average rank; T sums t^3 - t over the tie groups.
-        i = 1
-        while (i <= N) {
-          j = i
-          while (j < N && v[j + 1] == v[i]) j++
-          t = j - i + 1; T += t * t * t - t
-          for (k = i; k <= j; k++) if (g[k] == "n") rank_new += (i + j) / 2
-          i = j + 1
-        }
-        u = nn > 0 ? rank_new - nn * (nn + 1) / 2 : 0
-        mu = nn * no / 2
-        var = (N > 1) ? nn * no / 12 * ((N + 1) - T / (N * (N - 1))) : 0
-        if (var > 0) {
-          sd = sqrt(var); z = (u - mu) / sd
-          p_slower = upper((u - mu - 0.5) / sd)
-          p_not_slower = 1 - upper((u - mu + 0.5) / sd)
-        } else { z = 0; p_slower = 1; p_not_slower = 1 }
+        mann_whitney("t"); p_within = P_LESS
+        mann_whitney("o"); p_slower = P_GREATER
+        old_median = median(ov, no); new_median = median(nv, nn)
         p_errors = binomial_tail(only_new, only_new + only_old)
         if (pairs < min) verdict = final ? "none" : "wait"
         else if (p_errors < alpha) verdict = "errors"
         else if (nn < min) verdict = final ? "none" : "wait"
-        else if (p_slower < alpha) verdict = "slower"
+        else if (p_slower < alpha && new_median >= old_median * scale) verdict = "slower"
         # A release that erred more often than the previous one does not pass early: the whole window decides.
-        else if (p_not_slower < alpha && only_new <= only_old) verdict = "pass"
+        else if (p_within < alpha && only_new <= only_old) verdict = "pass"
         else verdict = final ? "pass" : "wait"
-        printf "%s %d %.1f %.3f %.3g %.3g %s %s %d %d %.3g %.3g\n", verdict, pairs, u, z, p_slower, p_not_slower,
-          ms(median(ov, no)), ms(median(nv, nn)), old_errors, new_errors, p_errors, alpha
+        printf "%s %d %.1f %.3f %.3g %.3g %s %s %d %d %.3g %.3g\n", verdict, pairs, U, Z, p_slower, p_within,
+          ms(old_median), ms(new_median), old_errors, new_errors, p_errors, alpha
       }' "$1" -
 }
 
 # judge_describe FIELDS...: one line for the log from judge_pairs' fields.
 judge_describe() {
-  local verdict="$1" pairs="$2" u="$3" z="$4" p_slower="$5" p_not_slower="$6" old_ms="$7" new_ms="$8" old_err="$9"
+  local verdict="$1" pairs="$2" u="$3" z="$4" p_slower="$5" p_within="$6" old_ms="$7" new_ms="$8" old_err="$9"
   local new_err="${10}" p_err="${11}" alpha="${12}" shift_text
   shift_text=$(awk -v t="$judge_tolerance" 'BEGIN { printf "%g%%", t * 100 }')
   local facts="median $new_ms ms (new) vs $old_ms ms (previous), errors $new_err/$pairs (new) vs $old_err/$pairs (previous), $pairs pairs"
   case "$verdict" in
-    slower) printf 'slower than the previous release beyond the tolerated %s: Mann-Whitney U=%s, z=%s, p=%s < %s; %s\n' "$shift_text" "$u" "$z" "$p_slower" "$alpha" "$facts" ;;
+    slower) printf 'slower than the previous release, beyond the tolerated %s: Mann-Whitney U=%s, z=%s, p=%s < %s; %s\n' "$shift_text" "$u" "$z" "$p_slower" "$alpha" "$facts" ;;
     errors) printf 'errs more often than the previous release: exact test on discordant pairs p=%s < %s; %s\n' "$p_err" "$alpha" "$facts" ;;
-    pass) printf 'not slower than the previous release beyond %s: Mann-Whitney U=%s, z=%s, p(slower)=%s, p(within)=%s; %s\n' "$shift_text" "$u" "$z" "$p_slower" "$p_not_slower" "$facts" ;;
+    pass) printf 'not slower than the previous release beyond %s: Mann-Whitney U=%s, z=%s, p(slower)=%s, p(beyond %s)=%s; %s\n' "$shift_text" "$u" "$z" "$p_slower" "$shift_text" "$p_within" "$facts" ;;
     none) printf 'no verdict: %s pairs, fewer than the %s the judge needs; %s\n' "$pairs" "$judge_min_pairs" "$facts" ;;
-    *) printf 'not confident yet: U=%s, z=%s, p(slower)=%s, p(within)=%s, alpha %s; %s\n' "$u" "$z" "$p_slower" "$p_not_slower" "$alpha" "$facts" ;;
+    *) printf 'not confident yet: Mann-Whitney U=%s, z=%s, p(slower)=%s, p(beyond %s)=%s, alpha %s; %s\n' "$u" "$z" "$p_slower" "$shift_text" "$p_within" "$alpha" "$facts" ;;
   esac
 }
