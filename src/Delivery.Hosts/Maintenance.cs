@@ -43,6 +43,17 @@ public static class MaintenancePlans
     public static string Off(HostSettings host, DeployEnvironment env, DeployOptions options) =>
         Plan(host, env, options, $"maintenance of {env.Name} off", "maintenance_disable\n");
 
+    /// <summary>Reads only: whether the environment is in maintenance, since when, by whom and with which message.</summary>
+    public static string Status(HostSettings host, DeployEnvironment env)
+    {
+        host.Validate();
+        env.Validate();
+        return ScriptLibrary.Header($"maintenance status of {env.Name}") +
+               ScriptContext.Host(host, DeployOptions.DefaultDeployer()) +
+               ScriptContext.Environment(host, env) +
+               ScriptLibrary.All + Functions + "maintenance_report\n";
+    }
+
     static string Plan(HostSettings host, DeployEnvironment env, DeployOptions options, string title, string body)
     {
         host.Validate();
@@ -61,5 +72,52 @@ public static class MaintenancePlans
             .Append($"acquire_lock \"$proxy_lock_dir\" 'the proxy' {Quote(title)} 60\n")
             .Append(body)
             .ToString();
+    }
+}
+
+/// <summary>An environment's maintenance mode as its host reports it.</summary>
+public sealed record MaintenanceStatus(string Environment, bool On, string? Since = null, string? By = null, int? RetryAfterSeconds = null, string? Message = null)
+{
+    internal static MaintenanceStatus Parse(string environment, IEnumerable<string> dataLines)
+    {
+        foreach (var line in dataLines)
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(line);
+            var e = doc.RootElement;
+            if (!e.TryGetProperty("kind", out var kind) || kind.GetString() != "maintenance") continue;
+            string? Text(string name) => e.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
+            return new MaintenanceStatus(environment, e.GetProperty("on").GetBoolean(), Text("since"), Text("by"),
+                e.TryGetProperty("retry_after", out var r) && r.TryGetInt32(out var seconds) ? seconds : null, Text("message"));
+        }
+        throw new DeliveryException($"The host did not report the maintenance mode of {environment}.");
+    }
+}
+
+/// <summary>Runs the maintenance plans on a host: progress to <c>log</c>, a failure as the script's one-line reason.</summary>
+public sealed class MaintenanceMode(IDeployHost host, HostSettings settings, Action<string>? log = null)
+{
+    public async Task OnAsync(DeployEnvironment environment, MaintenanceSettings maintenance, DeployOptions options, CancellationToken cancellationToken = default) =>
+        await Run(MaintenancePlans.On(settings, environment, maintenance, options), $"Maintenance of {environment.Name}", cancellationToken);
+
+    public async Task OffAsync(DeployEnvironment environment, DeployOptions options, CancellationToken cancellationToken = default) =>
+        await Run(MaintenancePlans.Off(settings, environment, options), $"Ending maintenance of {environment.Name}", cancellationToken);
+
+    public async Task<MaintenanceStatus> StatusAsync(DeployEnvironment environment, CancellationToken cancellationToken = default) =>
+        MaintenanceStatus.Parse(environment.Name, (await Run(MaintenancePlans.Status(settings, environment), $"Maintenance status of {environment.Name}", cancellationToken, quiet: true)).Data);
+
+    async Task<HostResult> Run(string script, string what, CancellationToken cancellationToken, bool quiet = false)
+    {
+        var result = await host.RunAsync(script, quiet ? null : Show, cancellationToken);
+        if (!result.Succeeded)
+            throw new DeliveryException(result.Error is { } reason
+                ? $"{what} failed on {host.Name}: {reason}"
+                : $"{what} failed on {host.Name} (exit code {result.ExitCode}): {result.Tail()}");
+        return result;
+    }
+
+    void Show(string line)
+    {
+        if (log is null || line.StartsWith(ScriptLibrary.DataMarker, StringComparison.Ordinal)) return;
+        log(line.StartsWith(ScriptLibrary.Marker, StringComparison.Ordinal) ? line[ScriptLibrary.Marker.Length..] : line);
     }
 }

@@ -121,11 +121,12 @@ maintenance_enable() {
   maintenance_render
   maintenance_apply
   say "$env_name is in maintenance: every app route answers 503 (Retry-After $2 s); /healthz and /readyz still reach the containers"
+  proxy_running || say "the proxy is not running here; it starts in maintenance"
 }
 
 # maintenance_disable: off; traffic reaches the serving release again.
 maintenance_disable() {
-  local state
+  local state version
   state=$(maintenance_state)
   if [ ! -f "$state" ]; then
     say "$env_name is not in maintenance"
@@ -134,7 +135,8 @@ maintenance_disable() {
   rm -f "$state"
   maintenance_render
   maintenance_apply
-  say "$env_name left maintenance: traffic reaches $(field "$current_file" version) again"
+  version=$(field "$current_file" version)
+  say "$env_name left maintenance: traffic reaches ${version:-the serving release} again"
 }
 
 # maintenance_report: one data line for status.
