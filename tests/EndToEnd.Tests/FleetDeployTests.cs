@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Aws.TestEndpoint;
 using Delivery.Hosts;
-using Delivery.Hosts.Tests.Infrastructure;
 using EndToEnd.Tests.Infrastructure;
 
 namespace EndToEnd.Tests;

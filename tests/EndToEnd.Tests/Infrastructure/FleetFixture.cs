@@ -1,6 +1,5 @@
 using Aws.TestEndpoint;
 using Delivery.Hosts;
-using Delivery.Hosts.Tests.Infrastructure;
 
 namespace EndToEnd.Tests.Infrastructure;
 
