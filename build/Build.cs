@@ -20,7 +20,7 @@ partial class Build : BuildBase
     readonly string? TestFilter;
 
     [Parameter("Test: how many test projects run at once (projects that share a machine-wide resource never do)")]
-    readonly int TestParallelism = 2;
+    readonly int TestParallelism = Environment.ProcessorCount + 1;
 
     AbsolutePath Solution => RootDirectory / "WebApp.sln";
     AbsolutePath SourceDirectory => RootDirectory / "src";
