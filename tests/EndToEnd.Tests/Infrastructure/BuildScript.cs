@@ -52,7 +52,7 @@ public static class BuildScript
         "All", "AllowUnverified", "BakeInterval", "BakeLatencyFloor", "BakeLatencyRatio", "BakeMaxErrorRate", "BakeProbePaths",
         "BakeProbes", "BakeSeconds", "BaseImage", "CheckIdempotence", "Configuration", "Environment", "ForceUnlock",
         "ImageName", "Lines", "LockWait", "Push", "Registry", "RegistryPassword", "RegistryUsername", "Release",
-        "ReleaseVersion", "StateDirectory", "TestFilter", "TestProject", "TestParallelism", "To", "VersionOverride", "Yes", "Target", "Skip",
+        "ReleaseVersion", "StateDirectory", "TestFilter", "To", "VersionOverride", "Yes", "Target", "Skip",
         "StagingTargets", "ProductionTargets", "AwsRegion", "StagingRegion", "ProductionRegion", "AwsEndpointUrl",
         "MaxConcurrency", "MaxErrors", "ExecutionTimeout", "DeliveryTimeout", "SsmOutputBucket", "SsmLogGroup",
     ];
