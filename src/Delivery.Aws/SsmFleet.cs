@@ -141,6 +141,8 @@ public sealed class SsmFleet(SsmClient ssm, SsmTargets targets, FleetOptions opt
     public async Task<IReadOnlyList<InstanceRun>> RunAsync(string script, string what, CancellationToken cancellationToken = default)
     {
         options.Validate();
+        string[] commands = [HostCommand.Wrap(script)];
+        SsmLimits.CheckCommandSize(commands); // local checks before any request
         var sendTo = targets;
         int? count = targets.InstanceIds?.Count;
         if (options.Preflight)
@@ -171,7 +173,7 @@ public sealed class SsmFleet(SsmClient ssm, SsmTargets targets, FleetOptions opt
         var commandId = await ssm.SendCommandAsync(new SsmCommand
         {
             Targets = sendTo,
-            Commands = [HostCommand.Wrap(script)],
+            Commands = commands,
             ExecutionTimeoutSeconds = execution,
             DeliveryTimeoutSeconds = delivery,
             MaxConcurrency = options.MaxConcurrency,
@@ -186,7 +188,7 @@ public sealed class SsmFleet(SsmClient ssm, SsmTargets targets, FleetOptions opt
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineToken.Token);
         try
         {
-            var runs = await FollowAsync(commandId, linked.Token);
+            var runs = await FollowAsync(commandId, sendTo.InstanceIds?.Count, linked.Token);
             return Lifetimes is null ? runs : runs.Select(r => r with { Lifetimes = Lifetimes }).ToList();
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && deadlineToken.IsCancellationRequested)
@@ -207,7 +209,7 @@ public sealed class SsmFleet(SsmClient ssm, SsmTargets targets, FleetOptions opt
         }
     }
 
-    async Task<IReadOnlyList<InstanceRun>> FollowAsync(string commandId, CancellationToken cancellationToken)
+    async Task<IReadOnlyList<InstanceRun>> FollowAsync(string commandId, int? expected, CancellationToken cancellationToken)
     {
         var done = new Dictionary<string, InstanceRun>(StringComparer.Ordinal);
         var started = Stopwatch.StartNew();
@@ -224,7 +226,6 @@ public sealed class SsmFleet(SsmClient ssm, SsmTargets targets, FleetOptions opt
                     foreach (var line in run.Lines.Where(l => !l.StartsWith(Delivery.Hosts.Scripts.ScriptLibrary.DataMarker, StringComparison.Ordinal)).TakeLast(25))
                         log?.Invoke($"    {run.InstanceId} | {line}");
             }
-            var expected = targets.InstanceIds?.Count;
             var status = await ssm.GetCommandStatusAsync(commandId, cancellationToken);
             var complete = SsmInvocation.TerminalStatuses.Contains(status) && invocations.All(i => i.IsTerminal)
                            && (expected is null || invocations.Count >= expected);

@@ -5,8 +5,9 @@ namespace Aws.TestEndpoint;
 /// target order, and once more than MaxErrors have failed no further invocation starts; those end Cancelled without
 /// having run (SSM stops sending the command to more targets). Delivery Timed Out does not count as an error.
 /// <para>The command expires at send + TimeoutSeconds + executionTimeout: every invocation then still Pending or
-/// InProgress becomes Delivery Timed Out. An invocation whose instance is offline stays Pending (taking no
-/// concurrency slot) until it starts when the instance comes back, or the command expires.</para>
+/// InProgress becomes Delivery Timed Out. No invocation starts later than send + TimeoutSeconds: it stays Pending
+/// until the command expires. An invocation whose instance is offline stays Pending (taking no concurrency slot)
+/// until it starts when the instance comes back, or the command expires.</para>
 /// </summary>
 sealed class RunCommand(string commandId, IReadOnlyList<RunCommandInvocation> invocations, int maxConcurrency, int maxErrors)
 {
@@ -20,6 +21,8 @@ sealed class RunCommand(string commandId, IReadOnlyList<RunCommandInvocation> in
     public int TimeoutSeconds { get; init; } = 3600;
     public int ExecutionTimeoutSeconds { get; init; } = 3600;
     public DateTimeOffset ExpiresAfter => Requested.AddSeconds(TimeoutSeconds + ExecutionTimeoutSeconds);
+    /// <summary>SendCommand TimeoutSeconds: "If this time is reached and the command hasn't already started running, it won't run."</summary>
+    public DateTimeOffset StartsNoLaterThan => Requested.AddSeconds(TimeoutSeconds);
     public int MaxParallelSeen;
     public int ErrorCount => Invocations.Count(i => i.IsError);
     public int DeliveryTimedOutCount => Invocations.Count(i => i.IsDeliveryTimedOut);
@@ -63,7 +66,7 @@ sealed class RunCommand(string commandId, IReadOnlyList<RunCommandInvocation> in
                     invocation.NotReached();
                     continue;
                 }
-                if (!online(invocation))
+                if (!online(invocation) || DateTimeOffset.UtcNow >= StartsNoLaterThan)
                 {
                     waiting.Add(invocation);
                     continue;
@@ -72,7 +75,7 @@ sealed class RunCommand(string commandId, IReadOnlyList<RunCommandInvocation> in
                 MaxParallelSeen = Math.Max(MaxParallelSeen, running.Count(t => !t.IsCompleted));
             }
             // Offline instances take the command if their agent reconnects before it expires.
-            while (waiting.Count > 0 && DateTimeOffset.UtcNow < ExpiresAfter)
+            while (waiting.Count > 0 && DateTimeOffset.UtcNow < StartsNoLaterThan)
             {
                 foreach (var invocation in waiting.Where(i => !i.IsTerminal && online(i)).ToList())
                 {
