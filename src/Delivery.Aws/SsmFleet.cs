@@ -92,9 +92,9 @@ public sealed record InstanceRun(string InstanceId, string Status, string Status
                 $"{expiry} while the script was running on the instance; its result no longer counts",
             "TimedOut" when DeliveryTimedOut =>
                 $"{expiry} before the instance took it: never reached (offline, or the roll got to it too late)",
-            "TimedOut" => $"execution timeout (executionTimeout {execution} s) reached while running: the agent killed the script" +
+            "TimedOut" => $"execution timeout (executionTimeout {execution} s) reached; the agent killed the script while it ran" +
                           (Summary is { Error.Length: > 0 } s ? $"; summary: {s.Error}" : Result.Tail(2) is { Length: > 0 } t ? $"; last output: {t}" : ""),
-            "Cancelled" => Reached ? "cancelled while running: the agent killed the script" : "not reached",
+            "Cancelled" => Reached ? "cancelled; the agent killed the script while it ran" : "not reached",
             _ when Summary is { Error.Length: > 0 } s => s.Error,
             _ when ExitCode < 0 => $"SSM status {Status} ({StatusDetails}) before the script ran",
             _ => $"exit code {ExitCode}: {Result.Tail(3)}",

@@ -113,7 +113,7 @@ public sealed class AgentSemanticsTests(EndpointFixture fixture) : IClassFixture
         var run = Assert.Single(runs);
         Assert.Equal(("TimedOut", "ExecutionTimedOut", 137), (run.Status, run.StatusDetails, run.ExitCode));
         Assert.True(run.Reached);
-        Assert.Equal("execution timeout (executionTimeout 5 s) reached while running: the agent killed the script", run.Reason(options));
+        Assert.Equal("execution timeout (executionTimeout 5 s) reached; the agent killed the script while it ran", run.Reason(options));
         Assert.DoesNotContain(run.Lines, l => l.Contains("trapped"));
     }
 
