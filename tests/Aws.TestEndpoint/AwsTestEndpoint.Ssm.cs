@@ -51,6 +51,18 @@ public sealed partial class AwsTestEndpoint
         commands.Values.OrderBy(c => c.Requested).SelectMany(c => c.Invocations)
             .Select(i => { lock (i.Gate) return (i.CommandId, i.InstanceId, i.Status); }).ToList();
 
+    /// <summary>The PATH the agent's commands get (a systemd service's default); a test that puts a tool in front
+    /// of it sets PATH in <see cref="FakeInstance.Environment"/>.</summary>
+    public static string AgentPath => RunCommandInvocation.AgentEnvironment["PATH"];
+
+    /// <summary>What CancelCommand does (as an operator would from the console): pending invocations end Cancelled,
+    /// running ones are SIGKILLed with their process group.</summary>
+    public void CancelCommand(string commandId)
+    {
+        if (commands.TryGetValue(commandId, out var command))
+            foreach (var invocation in command.Invocations) invocation.Cancel();
+    }
+
     /// <summary>The most invocations of one command that ran at the same time.</summary>
     public int MaxParallelInvocations(string commandId) => commands.TryGetValue(commandId, out var c) ? c.MaxParallelSeen : 0;
 
