@@ -65,8 +65,12 @@ partial class Build
             var tags = ImageTags.Compute(v.SemVer, v.ShortSha, v.IsRelease, v.BranchName);
             var baseImage = await ResolveBaseImage();
             var created = DateTimeOffset.Parse(await CommitTime(), System.Globalization.CultureInfo.InvariantCulture);
-            // The image names the SBOM Publish wrote: from a deployed digest, its label finds the SBOM by sha256.
+            // The SBOM Publish wrote, completed with the base image, its runtime and OS packages; the image names it by
+            // sha256 in a label, and Push attaches it to the digest.
+            var baseContents = await BaseImageContents.ReadAsync(Docker, baseImage, CancellationToken);
+            await File.WriteAllBytesAsync(SbomFile, ImageSbom.Complete(await File.ReadAllBytesAsync(SbomFile, CancellationToken), baseContents), CancellationToken);
             var sbom = await Delivery.Docker.SbomFile.ReadAsync(SbomFile, CancellationToken);
+            Log.Information($"SBOM: {sbom.Components} components (base {baseContents.Digest[..19]}, {string.Join(", ", baseContents.Frameworks.Select(f => $"{f.Key} {f.Value}"))}, {baseContents.Packages.Count} OS packages)");
             var result = await AppImage.BuildAsync(Docker, new AppImageSpec
             {
                 BaseImage = baseImage,
@@ -87,7 +91,7 @@ partial class Build
             }, CancellationToken);
             var imageId = result.ImageId;
             var image = await Docker.InspectImageAsync(imageId, CancellationToken);
-            var built = new BuiltImage(ImageRepository, tags, imageId, v.SemVer, v.Sha, sbom.Sha256);
+            var built = new BuiltImage(ImageRepository, tags, imageId, v.SemVer, v.Sha, sbom.Sha256, baseContents.Reference, baseContents.Digest);
             Directory.CreateDirectory(ArtifactsDirectory);
             await File.WriteAllTextAsync(BuiltImageFile, JsonSerializer.Serialize(built, BuiltImage.Json));
             Log.Information($"Built {imageId[..19]} ({image?.Size / 1_000_000} MB) as {string.Join(", ", tags)}");
@@ -192,7 +196,8 @@ partial class Build
     }
 
     /// <summary>What DockerBuild produced, for SmokeTest and Push (possibly in a later run, with --skip).</summary>
-    sealed record BuiltImage(string Repository, IReadOnlyList<string> Tags, string ImageId, string Version, string Commit, string? Sbom = null)
+    sealed record BuiltImage(string Repository, IReadOnlyList<string> Tags, string ImageId, string Version, string Commit, string? Sbom = null,
+        string? BaseImage = null, string? BaseImageDigest = null)
     {
         public static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
     }
