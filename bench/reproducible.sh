@@ -27,15 +27,16 @@ build_clone() {
 
 A="$WORK/a"
 B="$WORK/clone-b/at/another/path"
-note "clone A in $A…"
+# Both clones first, so both hold the same source whatever lands meanwhile.
+note "clones in $A and $B…"
 bench_clone "$A"
+mkdir -p "$(dirname "$B")"
+bench_clone "$B"
 build_clone "$A" "$IMAGE_NAME-repro-a"
 id_a="$ID" digest_a="$DIGEST"
 for tag in $BUILT_TAGS; do docker image rm "$tag" >/dev/null 2>&1 || true; done
 
-note "clone B in $B, every file touched to a day later…"
-mkdir -p "$(dirname "$B")"
-bench_clone "$B"
+note "building in $B, every file touched to a day later…"
 find "$B" -path "$B/.git" -prune -o -exec touch -h -d '+1 day' {} +
 build_clone "$B" "$IMAGE_NAME-repro-b"
 id_b="$ID" digest_b="$DIGEST"

@@ -111,7 +111,7 @@ partial class Build
         });
 
     Target Push => _ => _
-        .Description("Pushes every tag to --registry (starting the local one when it is the default) and writes artifacts/image.json")
+        .Description("Pushes every tag to --registry (starting the local one when it is the default), attaches signed provenance and the SBOM to the digest, and writes artifacts/image.json")
         .DependsOn(SmokeTest)
         .Executes(async () =>
         {
@@ -144,6 +144,7 @@ partial class Build
             var manifest = new ImageManifest(ImageRepository, built.Tags, digest!, built.Version, built.Commit, DateTimeOffset.UtcNow, built.Sbom);
             await manifest.WriteAsync(ImageManifestFile, CancellationToken);
             Log.Information($"Pushed {manifest.Reference}");
+            await AttestPushed(manifest, built);
             ReportSummary($"{digest![..19]}…, {built.Tags.Count} tags");
         });
 

@@ -106,6 +106,7 @@ partial class Build
     /// <summary>A deploy whose pull the registry refused says how to give the host credentials.</summary>
     async Task DeployPulling(DeployEnvironment environment, Release release, Delivery.Aws.SsmTargets? targets = null)
     {
+        await VerifyProvenance(environment, release);
         try
         {
             await Deploy(environment, release, targets);
