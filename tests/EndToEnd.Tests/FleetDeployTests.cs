@@ -32,8 +32,9 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
     {
         var env = environment ?? fleet.AwsEnvironment();
         env["REGISTRY_PASSWORD"] = RegistryPassword;
-        // Only the metered images serve metrics: every other deploy here runs without a bake.
-        return Clone.BuildAsync(env, arguments.Contains("--bake-seconds") ? arguments : [.. arguments, "--bake-seconds", "0"]);
+        // Only the metered images serve metrics: every other deploy here runs without a bake. The fleet's images are
+        // pushed by the fixture, without provenance.
+        return Clone.BuildAsync(env, [.. arguments.Contains("--bake-seconds") ? arguments : [.. arguments, "--bake-seconds", "0"], "--allow-unattested"]);
     }
 
     void NoSecrets(params BuildRun[] runs)
