@@ -13,9 +13,8 @@ public sealed class ShellFunctionTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    static async Task<HostResult> Bash(string body) =>
-        await new LocalHost().RunAsync(
-            "set -euo pipefail\nexec 2>&1\ndeployed_by='tester'\n" + ScriptLibrary.All + LockActions.All + body);
+    static Task<HostResult> Bash(string body) =>
+        HostShell.Run(new ScriptValues().Add("deployed_by", "tester"), ["lock.sh"], body);
 
     static string StartTime(int pid) => File.ReadAllText($"/proc/{pid}/stat").Split(") ", 2)[1].Split(' ')[19];
 
