@@ -111,6 +111,23 @@ public sealed class ShellFunctionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_failed_pull_is_a_typed_failure_line_then_the_error()
+    {
+        var docker = Path.Combine(_dir, "docker");
+        File.WriteAllText(docker, "#!/bin/sh\n[ \"$1\" = pull ] && echo 'Error response from daemon: manifest for r/w@sha256:e not found: manifest unknown' >&2\nexit 1\n");
+        File.SetUnixFileMode(docker, (UnixFileMode)0b111_000_000);
+        var result = await HostShell.Run(new ScriptValues().Add("docker", docker).Add("release_image", "r/w@sha256:e"), ["container.sh"], "pull_image\n");
+
+        Assert.Equal(1, result.ExitCode);
+        var failure = JsonDocument.Parse(result.Data.Single()).RootElement;
+        Assert.Equal(HostDataKind.Failure, HostDataKinds.Parse(failure.GetProperty("kind").GetString()));
+        Assert.Equal("pull", failure.GetProperty("reason").GetString());
+        Assert.Equal("r/w@sha256:e", failure.GetProperty("image").GetString());
+        Assert.Equal("Error response from daemon: manifest for r/w@sha256:e not found: manifest unknown", failure.GetProperty("detail").GetString());
+        Assert.Equal("cannot pull r/w@sha256:e: Error response from daemon: manifest for r/w@sha256:e not found: manifest unknown (nothing was changed)", result.Error);
+    }
+
+    [Fact]
     public async Task A_zombie_counts_as_dead()
     {
         var result = await Bash("say \"self $(pid_alive $$ && echo alive || echo dead) none $(pid_alive 999999999 && echo alive || echo dead)\"");

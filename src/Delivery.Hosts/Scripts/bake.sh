@@ -163,16 +163,17 @@ bake_rollback() {
   release_lock "$proxy_lock_dir"
   rolled_ms=$(date +%s%3N)
   say "$env_name serves $old_version again, $(ms_text $((rolled_ms - switched_ms))) s after the switch"
-  # What the bad release answered in all, including requests after the last sample.
+  record_release bake-failed "$reason"
+  record_return "bake of $bad_version failed: $reason"
+  wait_sessions "$green_slot"
+  ( proxy_set "set server $backend/$green_slot state maint" quiet ) || true
+  # Counted once its last requests have ended (the drain), so the report holds every answer the bad release gave,
+  # including those after the last sample and those still in flight at the switch back.
   if metrics_snapshot "$green_port" "$bake_dir/final"; then
     read -r req err rate p95 p99 limit verdict < <(bake_eval "$bake_dir/start" "$bake_dir/final" "$probe_unanswered")
     bake_result="\"requests\":$req,\"errors\":$err,\"error_rate\":$rate,\"max_error_rate\":$bake_max_error_rate,\"p95\":$p95,\"p99\":$p99,\"p99_limit\":$limit,\"baseline_p99\":$baseline_p99,\"probes\":$probe_sent"
   fi
   emit "{\"kind\":\"bake\",\"verdict\":\"fail\",\"rule\":\"$rule\",\"reason\":$(json_str "$reason"),\"rolled_back_to\":$(json_str "$old_version"),\"rollback_ms\":$((rolled_ms - switched_ms)),${bake_result:+$bake_result,}\"seconds\":$(ms_text $((rolled_ms - switched_ms)))}"
-  record_release bake-failed "$reason"
-  record_return "bake of $bad_version failed: $reason"
-  wait_sessions "$green_slot"
-  ( proxy_set "set server $backend/$green_slot state maint" quiet ) || true
   say "last log lines of $green_name:"
   "$docker" logs --tail 20 "$green_name" 2>&1 | sed 's/^/    | /' || true
   "$docker" rm -f "$green_name" >/dev/null 2>&1 || true
