@@ -48,12 +48,7 @@ partial class Build
     Target ConfigureHost => _ => _
         .Description("Provisions the environments' hosts with ansible/configure-host.yml (Docker, HAProxy, state root, registry access): this machine, or every SSM instance")
         .OnlyWhenDynamic(() => HostNeedsConfiguring)
-        .Executes(async () =>
-        {
-            await ConfigureFleets();
-            if (!AnyFleet) await ConfigureThisMachine();
-            await LogHostsInToRegistry();
-        });
+        .Executes(ConfigureSites);
 
     Target DeployStaging => _ => _
         .Description("Deploys the image in artifacts/image.json to staging (:8081) on its site: health gate, zero-downtime switch, bake, history")
@@ -173,6 +168,17 @@ partial class Build
             PrintTable(failure.Table, title);
             AddStepSummary(TableReport(title, failure.Table));
             throw;
+        }
+    }
+
+    /// <summary>Every site the environments run on: the SSM fleets through SSM, this machine when no environment has targets.</summary>
+    async Task ConfigureSites()
+    {
+        await ConfigureFleets();
+        if (!AnyFleet)
+        {
+            await ConfigureThisMachine();
+            await LogHostInToRegistry();
         }
     }
 
