@@ -14,8 +14,6 @@ partial class Build
     [Parameter("ConfigureHost: let the host's docker pull from --registry through docker-credential-<name> (e.g. ecr-login)")]
     readonly string? RegistryCredentialHelper;
 
-    const string ProductionTag = "production";
-
     /// <summary>Credentials for a registry: ~/.docker/config.json (credHelpers, credsStore, auths), then
     /// --registry-username/--registry-password when it is --registry, and for an ECR registry with neither, a
     /// 12-hour token from the AWS credential chain (OIDC on CI, the instance role on EC2).</summary>
@@ -65,42 +63,25 @@ partial class Build
     async Task TagPromoted(Release release)
     {
         var (registry, path) = SplitRepository(release.Repository);
-        var tags = new List<string> { ProductionTag };
-        var versionTag = "release-" + release.Version.Replace('+', '-');
-        if (release.Version != "unknown" && ImageReference.IsValidTag(versionTag)) tags.Add(versionTag);
-
-        if (EcrRegistry.TryParse(registry) is { } ecr)
-        {
-            try
-            {
-                using var ecrClient = EcrClientFor(ecr);
-                var image = await ecrClient.BatchGetImageAsync(ecr.AccountId, path, release.Digest, CancellationToken);
-                foreach (var tag in tags) await ecrClient.PutImageAsync(ecr.AccountId, image, tag, CancellationToken);
-            }
-            catch (DeliveryException e)
-            {
-                throw new DeliveryException($"Production runs {release.Version} ({release.ShortDigest}), but the tags {string.Join(", ", tags)} could not be added: {e.Message}");
-            }
-            Log.Information($"Tagged {release.Repository}@{release.Digest} as {string.Join(", ", tags)} (ECR BatchGetImage and PutImage of the same manifest)");
-            return;
-        }
-
+        var tags = ImageTags.Promotion(release.Version);
         try
         {
-            using var client = new RegistryClient(registry, await RegistryLoginFor(registry));
-            await client.TagAsync(path, release.Digest, tags, CancellationToken);
-            foreach (var tag in tags)
+            if (EcrRegistry.TryParse(registry) is { } ecr)
             {
-                var digest = await client.ResolveDigestAsync(path, tag, CancellationToken);
-                if (digest != release.Digest)
-                    throw new DeliveryException($"{release.Repository}:{tag} is {digest} after tagging, not the deployed {release.Digest}");
+                using var ecrClient = EcrClientFor(ecr);
+                await ecrClient.TagAsync(ecr.AccountId, path, release.Digest, tags, CancellationToken);
             }
-            Log.Information($"Tagged {release.Repository}@{release.Digest} as {string.Join(", ", tags)} ({client.Scheme}; digest unchanged)");
+            else
+            {
+                using var client = new RegistryClient(registry, await RegistryLoginFor(registry));
+                await client.TagAsync(path, release.Digest, tags, CancellationToken);
+            }
         }
         catch (DeliveryException e)
         {
             throw new DeliveryException($"Production runs {release.Version} ({release.ShortDigest}), but the tags {string.Join(", ", tags)} could not be added: {e.Message}");
         }
+        Log.Information($"Tagged {release.Repository}@{release.Digest} as {string.Join(", ", tags)} (digest unchanged)");
     }
 
     /// <summary>A deploy whose pull the registry refused says how to give the hosts credentials.</summary>

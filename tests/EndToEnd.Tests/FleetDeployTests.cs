@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Aws.TestEndpoint;
 using Delivery.Hosts;
-using Delivery.Hosts.Tests.Infrastructure;
 using EndToEnd.Tests.Infrastructure;
 
 namespace EndToEnd.Tests;
@@ -10,7 +9,7 @@ namespace EndToEnd.Tests;
 /// ./build.sh deploys to EC2 instances through SSM Run Command: the AWS test endpoint (SigV4, session tokens) runs
 /// each command for real on its fake instance, each with its own state root, proxy, containers and ports.
 /// </summary>
-[Collection(CloneCollection.Name)]
+[Collection(FleetCloneCollection.Name)]
 public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : CloneTests(clone), IClassFixture<FleetFixture>
 {
     const string RegistryPassword = "registry-password-that-must-never-print";
@@ -187,14 +186,16 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
     [Fact]
     public async Task A_broken_release_is_rejected_on_its_instance_with_that_instance_s_output()
     {
+        // A release that stops at start fails the health gate at once; one that never answers would hold this test
+        // for the default 60 s health timeout (the host tests cover that path with their own short timeout).
         var solo = fleet.Instances[3];
-        await WriteImageAsync(fleet.Broken);
+        await WriteImageAsync(fleet.Crashing);
 
         var run = await BuildAsync(null, "DeployStaging", "--skip", "--staging-targets", solo.Id);
 
         var message = BuildAssert.TargetFailure(run, "DeployStaging");
-        Assert.StartsWith($"Deploy of 1.2.0 to staging failed on {solo.Id}: ", message);
-        Assert.Contains(run.OutputLines, l => l.StartsWith($"  {solo.Id}  Failed    exit 1", StringComparison.Ordinal) && l.Contains("/readyz"));
+        Assert.StartsWith($"Deploy of 1.3.0 to staging failed on {solo.Id}: ", message);
+        Assert.Contains(run.OutputLines, l => l.StartsWith($"  {solo.Id}  Failed    exit 1", StringComparison.Ordinal) && l.Contains("its process stopped"));
     }
 
     [Fact]

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Aws.TestEndpoint;
 using Delivery.Hosts;
-using Delivery.Hosts.Tests.Infrastructure;
 using EndToEnd.Tests.Infrastructure;
 
 namespace EndToEnd.Tests;
@@ -11,7 +10,7 @@ namespace EndToEnd.Tests;
 /// rules, two regions, and the checks made before anything is sent. The AWS test endpoint runs each command for
 /// real on its fake instances (each its own host: state root, proxy, containers, ports).
 /// </summary>
-[Collection(CloneCollection.Name)]
+[Collection(FleetCloneCollection.Name)]
 public sealed class FleetOperationsTests(CloneFixture clone, FleetFixture fleet) : CloneTests(clone), IClassFixture<FleetFixture>
 {
     async Task WriteImageAsync(Release release)
