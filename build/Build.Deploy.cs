@@ -66,7 +66,7 @@ partial class Build
         .DependsOn(ConfigureHost)
         .Executes(async () =>
         {
-            DeployerOf(DeployEnvironment.Production).CheckFits(DeployEnvironment.Production, DeployOptionsFor(DeployEnvironment.Production));
+            ReadyToDeploy(DeployEnvironment.Production);
             var release = await DeployerOf(DeployEnvironment.Staging).PromotableAsync(DeployEnvironment.Staging,
                 PromoteRelease is null ? null : await TaggedRelease(PromoteRelease), AllowUnverified, CancellationToken);
             await Deploy(DeployEnvironment.Production, release);
@@ -144,7 +144,7 @@ partial class Build
 
     async Task Deploy(DeployEnvironment environment, Release release)
     {
-        var deployer = DeployerOf(environment);
+        var deployer = ReadyToDeploy(environment);
         if (ForceUnlock) await deployer.ForceUnlockAsync(environment, DeployOptions, CancellationToken);
         var outcome = await DeployPulling(environment, release, () => DeployAndReport(environment, release));
         var timings = string.Join(", ", outcome.Timings.Select(t => $"{t.Key} {t.Value.TotalMilliseconds:0} ms"));
