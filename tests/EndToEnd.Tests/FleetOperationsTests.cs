@@ -69,6 +69,38 @@ public sealed class FleetOperationsTests(CloneFixture clone, FleetFixture fleet)
     }
 
     [Fact]
+    public async Task A_rollback_that_fails_mid_way_stops_and_says_where_each_instance_is()
+    {
+        var (first, second, third) = (fleet.Instances[0], fleet.Instances[1], fleet.Instances[2]);
+        foreach (var release in new[] { fleet.V1, fleet.V2 })
+        {
+            await WriteImageAsync(release);
+            BuildAssert.Succeeded(await BuildAsync("DeployStaging", "--skip", "--staging-targets", fleet.Tag));
+        }
+        second.Fake.Environment["DOCKER_HOST"] = "unix:///nonexistent/docker.sock";
+        try
+        {
+            var run = await BuildAsync("Rollback", "--environment", "staging", "--staging-targets", fleet.Tag);
+
+            var message = BuildAssert.TargetFailure(run, "Rollback");
+            Assert.StartsWith($"Rollback of staging failed on {second.Id}: ", message);
+            Assert.EndsWith($"; done on {first.Id}; untouched: {third.Id}", message);
+            var table = run.OutputLines.SkipWhile(l => !l.StartsWith("Host  ", StringComparison.Ordinal)).Take(4).ToList();
+            Assert.Matches($"^{first.Id}  rolled back +- +1\\.0\\.0$", table[1]);
+            Assert.Matches($"^{second.Id}  FAILED: the Docker engine does not answer .+ +- +unchanged", table[2]);
+            Assert.Matches($"^{third.Id}  not reached +- +1\\.1\\.0 \\(untouched\\)$", table[3]);
+            Assert.Equal("1.0.0", await fleet.VersionAsync(first.StagingPort));
+            Assert.Equal("1.1.0", await fleet.VersionAsync(second.StagingPort));
+            Assert.Equal("1.1.0", await fleet.VersionAsync(third.StagingPort));
+            Assert.DoesNotContain(run.OutputLines, l => l.StartsWith("Recorded ", StringComparison.Ordinal));
+        }
+        finally
+        {
+            second.Fake.Environment.Remove("DOCKER_HOST");
+        }
+    }
+
+    [Fact]
     public async Task Logs_prefix_each_line_with_its_instance_and_teardown_asks_naming_the_count_then_removes_everything()
     {
         var instances = fleet.Instances.Take(3).ToList();
