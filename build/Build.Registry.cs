@@ -87,6 +87,7 @@ partial class Build
     /// <summary>A deploy whose pull the registry refused says how to give the hosts credentials.</summary>
     async Task<T> DeployPulling<T>(DeployEnvironment environment, Release release, Func<Task<T>> deploy)
     {
+        await VerifyProvenance(environment, release);
         try
         {
             return await deploy();

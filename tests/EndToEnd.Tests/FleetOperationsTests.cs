@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Aws.TestEndpoint;
 using Delivery.Hosts;
+using TestSupport;
 using EndToEnd.Tests.Infrastructure;
 
 namespace EndToEnd.Tests;
@@ -26,7 +27,7 @@ public sealed class FleetOperationsTests(CloneFixture clone, FleetFixture fleet)
     /// <summary>Short timeouts the tests set themselves, so a failure path never waits for a default.</summary>
     Task<BuildRun> BuildAsync(Dictionary<string, string?>? environment, params string[] arguments) =>
         Clone.BuildAsync(environment ?? fleet.AwsEnvironment(),
-            [.. arguments, .. arguments.Contains("--bake-seconds") ? Array.Empty<string>() : ["--bake-seconds", "0"], "--delivery-timeout", "60s"]);
+            [.. arguments, .. arguments.Contains("--bake-seconds") ? Array.Empty<string>() : ["--bake-seconds", "0"], "--delivery-timeout", "60s", "--allow-unattested"]);
 
     Task<BuildRun> BuildAsync(params string[] arguments) => BuildAsync(null, arguments);
 
