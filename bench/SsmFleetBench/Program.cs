@@ -3,7 +3,7 @@ using Amazon.Runtime;
 using Aws.TestEndpoint;
 using Delivery.Aws;
 using Delivery.Hosts;
-using Delivery.Hosts.Tests.Infrastructure;
+using TestSupport;
 
 // Wall time of fleet deploys through SSM (the AWS test endpoint runs each command on its fake instance) against the
 // local host's deploy, in one run. Each timed deploy is a real switch (the versions alternate).

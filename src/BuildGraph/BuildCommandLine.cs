@@ -10,7 +10,8 @@ internal sealed record BuildInvocation(
     bool Help,
     bool Plan,
     bool Verbose,
-    IReadOnlyDictionary<BuildParameter, IReadOnlyList<string>> Values);
+    IReadOnlyDictionary<BuildParameter, IReadOnlyList<string>> Values,
+    IReadOnlyList<string> Deprecations);
 
 /// <summary>
 /// The command line, built from the build class: positional target names, the fixed options, and one option per
@@ -43,6 +44,7 @@ internal static class BuildCommandLine
             Option option = p.IsFlag ? new Option<bool>(p.OptionName)
                 : p.IsArray ? new Option<string[]>(p.OptionName) { Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = true }
                 : new Option<string>(p.OptionName);
+            foreach (var old in p.DeprecatedOptionNames) option.Aliases.Add(old);
             options[p] = option;
             root.Add(option);
         }
@@ -57,9 +59,12 @@ internal static class BuildCommandLine
             throw new BuildException($"Unknown option '{unknown}'. Run with --help to see the targets and parameters.");
 
         var values = new Dictionary<BuildParameter, IReadOnlyList<string>>();
+        var deprecations = new List<string>();
         foreach (var (p, option) in options)
         {
-            if (result.GetResult(option) is null) continue;
+            if (result.GetResult(option) is not { } given) continue;
+            if (given.IdentifierToken?.Value is { } spelled && p.DeprecatedOptionNames.Contains(spelled, StringComparer.OrdinalIgnoreCase))
+                deprecations.Add(Deprecation.Parameter(spelled, p.OptionName));
             values[p] = option switch
             {
                 Option<bool> flag => [result.GetValue(flag) ? "true" : "false"],
@@ -76,7 +81,8 @@ internal static class BuildCommandLine
             wantsHelp,
             result.GetValue(plan),
             result.GetValue(verbose),
-            values);
+            values,
+            deprecations);
     }
 
     /// <summary>
@@ -87,7 +93,7 @@ internal static class BuildCommandLine
     {
         // A token is an option only when it names a known one, as System.CommandLine decides; so "-s3cr3t" after
         // --registry-password is that secret's value and must be registered too.
-        var known = Reserved.Select(r => "--" + r).Concat(["-h", "-?"]).Concat(parameters.Select(p => p.OptionName)).ToList();
+        var known = Reserved.Select(r => "--" + r).Concat(["-h", "-?"]).Concat(parameters.SelectMany(p => p.DeprecatedOptionNames.Prepend(p.OptionName))).ToList();
         bool IsOption(string token) => known.Any(name => token.Equals(name, StringComparison.OrdinalIgnoreCase)
             || (token.Length > name.Length && token.StartsWith(name, StringComparison.OrdinalIgnoreCase) && token[name.Length] is '=' or ':'));
 
@@ -95,9 +101,9 @@ internal static class BuildCommandLine
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
-            var p = secrets.FirstOrDefault(s => arg.StartsWith(s.OptionName, StringComparison.OrdinalIgnoreCase));
+            var (p, name) = secrets.SelectMany(s => s.DeprecatedOptionNames.Prepend(s.OptionName).Select(n => (Parameter: s, Name: n)))
+                .FirstOrDefault(s => arg.StartsWith(s.Name, StringComparison.OrdinalIgnoreCase));
             if (p is null) continue;
-            var name = p.OptionName;
             if (arg.Length > name.Length && arg[name.Length] is '=' or ':')
             {
                 yield return arg[(name.Length + 1)..];

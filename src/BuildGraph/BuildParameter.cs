@@ -30,6 +30,9 @@ internal sealed partial class BuildParameter
     public string EnvironmentName => Naming.EnvironmentName(Name);
     public string Key => Naming.Key(Name);
     public string Description { get; }
+    /// <summary>Earlier names that still work, with a warning (see <see cref="ParameterAttribute.DeprecatedNames"/>).</summary>
+    public IReadOnlyList<string> DeprecatedNames { get; private init; } = [];
+    public IEnumerable<string> DeprecatedOptionNames => DeprecatedNames.Select(n => "--" + Naming.Kebab(n));
     public bool IsSecret { get; }
     public Type Type { get; }
     public bool IsArray { get; }
@@ -69,7 +72,10 @@ internal sealed partial class BuildParameter
                 if (parameters.ContainsKey(member.Name)) continue; // overridden in a derived class
                 var memberType = member is FieldInfo f ? f.FieldType : ((PropertyInfo)member).PropertyType;
                 var name = string.IsNullOrWhiteSpace(attribute.Name) ? member.Name : attribute.Name;
-                var parameter = new BuildParameter(member, name, memberType, attribute.Description, member.IsDefined(typeof(SecretAttribute)));
+                var parameter = new BuildParameter(member, name, memberType, attribute.Description, member.IsDefined(typeof(SecretAttribute)))
+                {
+                    DeprecatedNames = attribute.DeprecatedNames,
+                };
                 if (!parameter.IsSupported)
                     throw new BuildException($"Parameter {member.Name} has type {memberType.Name}, which is not supported (string, bool, int, long, double, TimeSpan, enums, and arrays of them).");
                 parameters[member.Name] = parameter;
@@ -78,6 +84,9 @@ internal sealed partial class BuildParameter
         var list = parameters.Values.OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
         foreach (var clash in list.GroupBy(p => p.Key).Where(g => g.Count() > 1))
             throw new BuildException($"Parameters {string.Join(" and ", clash.Select(p => p.Member.Name))} have the same name {clash.First().OptionName}.");
+        foreach (var p in list)
+            foreach (var old in p.DeprecatedNames.Where(n => list.Any(other => other.Key == Naming.Key(n))))
+                throw new BuildException($"Parameter {p.Member.Name}'s deprecated name {old} is the name of a parameter.");
         return list;
     }
 
@@ -153,8 +162,8 @@ internal sealed partial class BuildParameter
             var n = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
             value = m.Groups[2].Value switch
             {
+                "" or "s" => TimeSpan.FromSeconds(n), // a bare number is seconds, never TimeSpan.Parse's days
                 "ms" => TimeSpan.FromMilliseconds(n),
-                "s" => TimeSpan.FromSeconds(n),
                 "m" => TimeSpan.FromMinutes(n),
                 _ => TimeSpan.FromHours(n),
             };
@@ -163,7 +172,14 @@ internal sealed partial class BuildParameter
         return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value);
     }
 
-    [GeneratedRegex(@"^(\d+(?:\.\d+)?)(ms|s|m|h)$")]
+    /// <summary>A duration as the command line takes it back: 90s, 2m, 1h, 250ms.</summary>
+    public static string Duration(TimeSpan t) =>
+        t.TotalMilliseconds % 1000 != 0 ? $"{t.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms"
+        : t.TotalSeconds % 3600 == 0 && t.TotalSeconds > 0 ? $"{t.TotalHours.ToString(CultureInfo.InvariantCulture)}h"
+        : t.TotalSeconds % 60 == 0 && t.TotalSeconds > 0 ? $"{t.TotalMinutes.ToString(CultureInfo.InvariantCulture)}m"
+        : $"{t.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s";
+
+    [GeneratedRegex(@"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")]
     private static partial Regex ShortDuration();
 
     /// <summary>The value as shown in help (<c>--help</c> shows defaults; never for secrets).</summary>
@@ -173,6 +189,7 @@ internal sealed partial class BuildParameter
         string s => s.Length == 0 ? null : s,
         bool b => b ? "true" : null,
         Array a => a.Length == 0 ? null : string.Join(" ", a.Cast<object?>().Select(x => Display(x) ?? "")),
+        TimeSpan t => Duration(t),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString(),
     };

@@ -88,20 +88,22 @@ public static class BuildRunner
         if (fileError is not null) throw fileError;
         file ??= ParametersFile.Load(root);
 
-        ParameterSources.Inject(build, parameters, invocation, environment.Variables, file, console.Redactor);
-        var known = parameters.Select(p => p.Key).Append("target").Append("skip").ToHashSet();
+        var deprecations = invocation.Deprecations.ToList();
+        ParameterSources.Inject(build, parameters, invocation, environment.Variables, file, console.Redactor, deprecations);
+        var known = parameters.SelectMany(p => p.DeprecatedNames.Select(Naming.Key).Prepend(p.Key)).Append("target").Append("skip").ToHashSet();
         foreach (var name in file.Names.Where(n => !known.Contains(Naming.Key(n))))
             console.Line($"{ParametersFile.RelativePath}: '{name}' is not a parameter of this build", LogLevel.Warning);
 
         var catalog = TargetCatalog.Load(build);
         var defaults = Defaults(build, catalog, defaultTargets);
-        var names = invocation.Targets.Count > 0 ? invocation.Targets : file.Targets ?? [];
+        var names = catalog.Canonical(invocation.Targets.Count > 0 ? invocation.Targets : file.Targets ?? [], deprecations);
         var invoked = names.Count > 0 ? ExecutionPlan.Resolve(catalog, names) : defaults;
         if (invoked.Count == 0)
             throw new BuildException($"No target given and no default target. Available targets: {string.Join(", ", catalog.Listed.Select(t => t.Name))}");
 
         var plan = ExecutionPlan.Create(catalog, invoked);
-        var skipNames = invocation.SkipGiven ? invocation.Skip : file.Skip ?? [];
+        var skipNames = catalog.Canonical(invocation.SkipGiven ? invocation.Skip : file.Skip ?? [], deprecations);
+        foreach (var warning in deprecations.Distinct()) console.Line(warning, LogLevel.Warning);
         var skipGiven = invocation.SkipGiven || file.Skip is not null;
         plan.ApplySkips(skipGiven && skipNames.Count == 0, ExecutionPlan.Resolve(catalog, skipNames).ToHashSet());
         session.InvokedTargets = invoked.Select(t => t.Name).ToList();

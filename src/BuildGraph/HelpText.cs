@@ -19,6 +19,8 @@ internal static class HelpText
         {
             var name = defaults.Contains(t) ? t.Name + " *" : t.Name;
             var text = t.Definition.DescriptionText ?? "";
+            if (t.Definition.DeprecatedNames.Count > 0)
+                text = (text + $" (was {string.Join(", ", t.Definition.DeprecatedNames)}, deprecated)").TrimStart();
             if (t.DependsOn.Count > 0)
                 text = (text + $" (depends on: {string.Join(", ", t.DependsOn.Select(d => d.Name))})").TrimStart();
             sb.AppendLine($"  {name.PadRight(width)}  {text}".TrimEnd());
@@ -41,7 +43,8 @@ internal static class HelpText
                 if (p.IsSecret) text += " (secret)";
                 else if (BuildParameter.Display(p.GetValue(build)) is { } defaultValue) text += $" (default: {defaultValue})";
                 sb.AppendLine($"  {(p.OptionName + " " + p.ValueLabel).PadRight(column)}  {text}".TrimEnd());
-                sb.AppendLine($"  {"".PadRight(column)}  env {p.EnvironmentName}, parameters.json \"{p.Name}\"");
+                var was = p.DeprecatedNames.Count == 0 ? "" : $"; was {string.Join(", ", p.DeprecatedOptionNames)}, deprecated";
+                sb.AppendLine($"  {"".PadRight(column)}  env {p.EnvironmentName}, parameters.json \"{p.Name}\"{was}");
             }
         }
         return sb.ToString();

@@ -12,6 +12,10 @@ public sealed class ParameterAttribute(string description) : Attribute
 
     /// <summary>The parameter's name when it differs from the member's (<c>Name = "Environment"</c> → <c>--environment</c>).</summary>
     public string? Name { get; init; }
+
+    /// <summary>Earlier names (<c>DeprecatedNames = ["Release"]</c> → <c>--release</c>, <c>RELEASE</c>) that still set this
+    /// parameter for one release, each use with a warning that names the new one.</summary>
+    public string[] DeprecatedNames { get; init; } = [];
 }
 
 /// <summary>The parameter's value is redacted as <c>***</c> in everything the build prints.</summary>

@@ -16,6 +16,10 @@ public interface ITargetDefinition
     /// <summary>Hides the target from <c>--help</c>; it can still be invoked.</summary>
     ITargetDefinition Unlisted();
 
+    /// <summary>An earlier name of the target that still invokes (or skips) it for one release, with a warning that
+    /// names the new one.</summary>
+    ITargetDefinition DeprecatedName(string name);
+
     /// <summary>Pulls the targets in and runs them first.</summary>
     ITargetDefinition DependsOn(params Target[] targets);
 
@@ -53,6 +57,7 @@ internal sealed class TargetDefinition : ITargetDefinition
 {
     public string? DescriptionText { get; private set; }
     public bool IsUnlisted { get; private set; }
+    public List<string> DeprecatedNames { get; } = [];
     public List<Target> DependsOnTargets { get; } = [];
     public List<Target> AfterTargets { get; } = [];
     public List<Target> BeforeTargets { get; } = [];
@@ -66,6 +71,7 @@ internal sealed class TargetDefinition : ITargetDefinition
 
     public ITargetDefinition Description(string description) { DescriptionText = description; return this; }
     public ITargetDefinition Unlisted() { IsUnlisted = true; return this; }
+    public ITargetDefinition DeprecatedName(string name) { DeprecatedNames.Add(name); return this; }
     public ITargetDefinition DependsOn(params Target[] targets) { DependsOnTargets.AddRange(targets); return this; }
     public ITargetDefinition After(params Target[] targets) { AfterTargets.AddRange(targets); return this; }
     public ITargetDefinition Before(params Target[] targets) { BeforeTargets.AddRange(targets); return this; }

@@ -64,6 +64,11 @@ internal sealed class TargetCatalog
         if (targets.Count == 0)
             throw new BuildException($"{build.GetType().Name} declares no targets (properties of type Target).");
 
+        foreach (var t in targets)
+            foreach (var old in t.Definition.DeprecatedNames)
+                if (targets.FirstOrDefault(other => string.Equals(other.Name, old, StringComparison.OrdinalIgnoreCase)
+                                                    || (other != t && other.Definition.DeprecatedNames.Contains(old, StringComparer.OrdinalIgnoreCase))) is { } clash)
+                    throw new BuildException($"Target {t.Name}'s deprecated name {old} is {(clash.Name.Equals(old, StringComparison.OrdinalIgnoreCase) ? "a target" : $"also a deprecated name of {clash.Name}")}.");
         var catalog = new TargetCatalog(targets);
         foreach (var t in targets)
         {
@@ -74,6 +79,17 @@ internal sealed class TargetCatalog
         }
         return catalog;
     }
+
+    /// <summary>The names with each deprecated target name replaced by its target's name, and a warning for each.</summary>
+    public IReadOnlyList<string> Canonical(IReadOnlyList<string> names, List<string> deprecations) =>
+        names.Select(name =>
+        {
+            if (Find(name) is not null) return name;
+            var renamed = Targets.FirstOrDefault(t => t.Definition.DeprecatedNames.Contains(name, StringComparer.OrdinalIgnoreCase));
+            if (renamed is null) return name;
+            deprecations.Add(Deprecation.Target(name, renamed.Name));
+            return renamed.Name;
+        }).ToList();
 
     /// <summary>Finds the target a delegate stands for: delegates of the same lambda on the same instance are equal.</summary>
     public BuildTarget? Of(Target target) => Targets.FirstOrDefault(t => t.Delegate.Equals(target));

@@ -150,6 +150,14 @@ public sealed class EcrClient : IDisposable
 
     /// <summary>Tags the manifest of <paramref name="image"/> (PutImage of the same text and media type). A tag that
     /// already names this manifest is left as it is.</summary>
+    /// <summary>Adds <paramref name="tags"/> to the image <paramref name="digest"/>: BatchGetImage once, then PutImage
+    /// of the same manifest per tag (no layer moves, the digest stays).</summary>
+    public async Task TagAsync(string registryId, string repository, string digest, IEnumerable<string> tags, CancellationToken cancellationToken = default)
+    {
+        var image = await BatchGetImageAsync(registryId, repository, digest, cancellationToken);
+        foreach (var tag in tags) await PutImageAsync(registryId, image, tag, cancellationToken);
+    }
+
     public async Task PutImageAsync(string registryId, EcrImage image, string tag, CancellationToken cancellationToken = default)
     {
         try

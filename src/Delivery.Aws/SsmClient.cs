@@ -259,6 +259,20 @@ public sealed class SsmClient : IDisposable
         }
     }
 
+    /// <summary>Deletes the parameter and its history; false when it did not exist.</summary>
+    public async Task<bool> DeleteParameterAsync(string name, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await Call("DeleteParameter", t => client.DeleteParameterAsync(new DeleteParameterRequest { Name = name }, t), cancellationToken);
+            return true;
+        }
+        catch (AwsException ex) when (ex.ErrorCode == "ParameterNotFound")
+        {
+            return false;
+        }
+    }
+
     /// <summary>Every version of the parameter, oldest first; empty when it does not exist.</summary>
     public async Task<IReadOnlyList<SsmParameter>> GetParameterHistoryAsync(string name, CancellationToken cancellationToken = default)
     {

@@ -37,8 +37,6 @@ public sealed class SemanticVersion : IComparable<SemanticVersion>, IEquatable<S
     public SemanticVersion WithoutBuildMetadata() =>
         BuildMetadata is null ? this : new SemanticVersion(Major, Minor, Patch, PreReleaseIdentifiers);
 
-    public SemanticVersion WithPreRelease(IEnumerable<string> identifiers) => new(Major, Minor, Patch, identifiers);
-
     public override string ToString() =>
         $"{Major}.{Minor}.{Patch}"
         + (IsPreRelease ? "-" + PreRelease : "")
@@ -124,10 +122,6 @@ public sealed class SemanticVersion : IComparable<SemanticVersion>, IEquatable<S
     public static bool operator >(SemanticVersion? left, SemanticVersion? right) => Compare(left, right) > 0;
     public static bool operator <=(SemanticVersion? left, SemanticVersion? right) => Compare(left, right) <= 0;
     public static bool operator >=(SemanticVersion? left, SemanticVersion? right) => Compare(left, right) >= 0;
-
-    /// <summary>Validates dot-separated pre-release identifiers such as <c>alpha.0</c>.</summary>
-    public static bool IsValidPreRelease(string text) =>
-        text.Length > 0 && text.Split('.').All(IsValidPreReleaseIdentifier);
 
     static int CompareIdentifiers(string left, string right)
     {

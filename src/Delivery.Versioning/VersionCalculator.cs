@@ -21,10 +21,6 @@ public static partial class VersionCalculator
     {
         ArgumentNullException.ThrowIfNull(directory);
         ArgumentNullException.ThrowIfNull(options);
-        if (!SemanticVersion.IsValidPreRelease(options.DefaultPreReleaseIdentifiers))
-            throw new DeliveryException(
-                $"Default pre-release identifiers '{options.DefaultPreReleaseIdentifiers}' are not valid SemVer (e.g. alpha.0 or preview.0)");
-
         if (!string.IsNullOrWhiteSpace(options.Override))
             return await FromOverrideAsync(directory, options, ct);
 
@@ -77,11 +73,8 @@ public static partial class VersionCalculator
         List<string> arguments =
         [
             Path.GetFullPath(directory),
-            "--auto-increment", options.AutoIncrement.ToString().ToLowerInvariant(),
-            "--default-pre-release-identifiers", options.DefaultPreReleaseIdentifiers,
             "--verbosity", "info",
         ];
-        if (options.TagPrefix.Length > 0) arguments.AddRange(["--tag-prefix", options.TagPrefix]);
 
         var run = await DotnetTool.RunAsync(toolDirectory, "minver", arguments, ct);
         var output = Git.Lines(run.StandardOutput);

@@ -78,6 +78,7 @@ public sealed partial class AwsTestEndpoint
         "GetParameter" => GetParameter(request),
         "GetParameterHistory" => GetParameterHistory(request),
         "GetParametersByPath" => GetParametersByPath(request),
+        "DeleteParameter" => DeleteParameter(request),
         _ => throw new AwsError("UnknownOperationException", $"Unknown operation 'AmazonSSM.{operation}'."),
     };
 
@@ -384,6 +385,14 @@ public sealed partial class AwsTestEndpoint
             return parameters.TryGetValue(name, out var versions)
                 ? new JsonObject { ["Parameter"] = ParameterJson(versions[^1]) }
                 : throw new AwsError("ParameterNotFound", "");
+    }
+
+    /// <summary>As AWS: the parameter and every version of it are gone; a missing one is ParameterNotFound.</summary>
+    JsonObject DeleteParameter(JsonElement request)
+    {
+        var name = Text(request, "Name") ?? throw new AwsError("ValidationException", "Name is required.");
+        lock (parameters)
+            return parameters.Remove(name) ? new JsonObject() : throw new AwsError("ParameterNotFound", "");
     }
 
     JsonObject GetParameterHistory(JsonElement request)

@@ -136,9 +136,8 @@ public sealed class EcrImageTests(EcrBackedFixture fixture) : IClassFixture<EcrB
         using var registry = new RegistryClient(fixture.Registry.Address);
         var before = await registry.GetManifestAsync(name, "1.2.3");
 
-        var image = await ecr.BatchGetImageAsync(Account, name, digest);
-        Assert.Equal("application/vnd.docker.distribution.manifest.v2+json", image.MediaType);
-        foreach (var tag in new[] { "production", "release-1.2.3" }) await ecr.PutImageAsync(Account, image, tag);
+        Assert.Equal("application/vnd.docker.distribution.manifest.v2+json", (await ecr.BatchGetImageAsync(Account, name, digest)).MediaType);
+        await ecr.TagAsync(Account, name, digest, ImageTags.Promotion("1.2.3"));
 
         Assert.Equal(digest, await registry.ResolveDigestAsync(name, "production"));
         Assert.Equal(digest, await registry.ResolveDigestAsync(name, "release-1.2.3"));

@@ -13,7 +13,7 @@ public sealed class DockerRestartTests(HostFixture fixture, ITestOutputHelper ou
     [Fact]
     public async Task After_dockerd_restarts_the_containers_come_back_and_each_environment_serves_its_active_release()
     {
-        await using var daemon = await PrivateDockerd.StartAsync(fixture.RunId);
+        await using var daemon = await PrivateDockerd.StartAsync("hdt");
         await using var bed = fixture.NewBed(daemon.Host);
         await bed.Deploy(bed.Staging, fixture.V1);
         await bed.Deploy(bed.Staging, fixture.V2);

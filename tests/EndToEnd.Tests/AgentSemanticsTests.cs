@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Aws.TestEndpoint;
 using Delivery.Hosts;
-using Delivery.Hosts.Tests.Infrastructure;
+using TestSupport;
 using EndToEnd.Tests.Infrastructure;
 
 namespace EndToEnd.Tests;

@@ -15,7 +15,7 @@ public sealed class ImageHandoffTests(CloneFixture clone) : CloneTests(clone)
     [Fact]
     public async Task The_exported_image_loads_into_an_empty_engine_with_its_recorded_id_and_is_pushed_as_image_json_says()
     {
-        await using var registry = await LoopbackRegistry.StartAsync();
+        await using var registry = await TestRegistry.StartAsync();
         var built = await Clone.BuildAsync("ExportImage", "--registry", registry.Address, "--base-image", "offline");
         BuildAssert.Succeeded(built);
         var record = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Root, "artifacts", "image-build.json"))).RootElement;
@@ -27,7 +27,7 @@ public sealed class ImageHandoffTests(CloneFixture clone) : CloneTests(clone)
 
         try
         {
-            await using var engine = await PrivateEngine.StartAsync();
+            await using var engine = await PrivateDockerd.StartAsync("e2e");
             Assert.Equal("", (await engine.DockerAsync("images", "--quiet")).StandardOutput.Trim());
 
             var pushed = await Clone.BuildAsync(new Dictionary<string, string?> { ["DOCKER_HOST"] = engine.Host },

@@ -39,6 +39,21 @@ public static class ImageTags
         return result;
     }
 
+    /// <summary>The tag a production deploy moves to the deployed manifest.</summary>
+    public const string Production = "production";
+
+    /// <summary>
+    /// The tags a production deploy adds to the deployed manifest: <c>production</c>, and <c>release-&lt;version&gt;</c>
+    /// (with '+' turned into '-') when the version is known and makes a valid tag.
+    /// </summary>
+    public static IReadOnlyList<string> Promotion(string version)
+    {
+        var versionTag = "release-" + version.Trim().Replace('+', '-');
+        return version.Trim() is { Length: > 0 } and not "unknown" && ImageReference.IsValidTag(versionTag)
+            ? [Production, versionTag]
+            : [Production];
+    }
+
     /// <summary>Full references, e.g. "127.0.0.1:5000/webapp:1.2.3", for every tag.</summary>
     public static IReadOnlyList<string> References(string repository, IEnumerable<string> tags)
     {

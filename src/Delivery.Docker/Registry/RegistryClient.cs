@@ -104,11 +104,15 @@ public sealed partial class RegistryClient : IDisposable
     }
 
     /// <summary>Adds <paramref name="tags"/> to the manifest <paramref name="digest"/>: GET by digest, PUT of the same
-    /// bytes per tag. No layer moves; each tag then resolves to the same digest.</summary>
+    /// bytes per tag. No layer moves. Each tag is then read back and must resolve to the same digest.</summary>
     public async Task TagAsync(string repository, string digest, IEnumerable<string> tags, CancellationToken cancellationToken = default)
     {
         var manifest = await GetManifestAsync(repository, digest, cancellationToken);
-        foreach (var tag in tags) await PutManifestAsync(repository, tag, manifest, cancellationToken);
+        var list = tags.ToList();
+        foreach (var tag in list) await PutManifestAsync(repository, tag, manifest, cancellationToken);
+        foreach (var tag in list)
+            if (await ResolveDigestAsync(repository, tag, cancellationToken) is var resolved && resolved != digest)
+                throw new DeliveryException($"{Registry}/{repository}:{tag} is {resolved} after tagging, not {digest}");
     }
 
     public static string DigestOf(byte[] content) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));

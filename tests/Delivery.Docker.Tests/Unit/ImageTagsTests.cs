@@ -91,4 +91,12 @@ public sealed class ImageTagsTests
             ImageTags.References("127.0.0.1:5000/webapp", ["1.0.0", "sha-abc1234"]));
         Assert.Throws<DeliveryException>(() => ImageTags.References("WebApp", ["1.0.0"]));
     }
+
+    [Theory]
+    [InlineData("1.4.0", "production,release-1.4.0")]
+    [InlineData("1.4.0-rc.1+build.5", "production,release-1.4.0-rc.1-build.5")]
+    [InlineData("unknown", "production")]
+    [InlineData("", "production")]
+    public void A_promotion_tags_production_and_the_release(string version, string expected) =>
+        Assert.Equal(expected, string.Join(",", ImageTags.Promotion(version)));
 }

@@ -81,6 +81,14 @@ public sealed class CloneCollection : ICollectionFixture<CloneFixture>
     public const string Name = "Full clone";
 }
 
+/// <summary>A second full clone of its own, so the fleet deploys (long, mostly waiting on their fake instances) run
+/// beside the tests of the first clone instead of after them.</summary>
+[CollectionDefinition(Name)]
+public sealed class FleetCloneCollection : ICollectionFixture<CloneFixture>
+{
+    public const string Name = "Full clone for fleet deploys";
+}
+
 /// <summary>Base of the test classes that use the shared clone: resets it before each test.</summary>
 public abstract class CloneTests(CloneFixture clone) : IAsyncLifetime
 {

@@ -1,6 +1,5 @@
 using Aws.TestEndpoint;
 using Delivery.Hosts;
-using Delivery.Hosts.Tests.Infrastructure;
 
 namespace EndToEnd.Tests.Infrastructure;
 
@@ -21,7 +20,10 @@ public sealed class FleetFixture : IAsyncLifetime
     public List<Instance> Instances { get; } = [];
     public Release V1 { get; private set; } = null!;
     public Release V2 { get; private set; } = null!;
+    /// <summary>Never answers its health check: a deploy of it runs until a timeout.</summary>
     public Release Broken { get; private set; } = null!;
+    /// <summary>Exits at start: the health gate rejects it at once.</summary>
+    public Release Crashing { get; private set; } = null!;
     /// <summary>Serves its page and metrics under /cgi-bin (<see cref="TestImages.MetricsPath"/>), for the bake.</summary>
     public Release Metered { get; private set; } = null!;
     /// <summary>Ready, but its page answers 500 on 30% of requests.</summary>
@@ -36,6 +38,7 @@ public sealed class FleetFixture : IAsyncLifetime
         V1 = await TestImages.BuildAndPushAsync(Registry.Address, "e2e-fleet", "1.0.0", ImageBehaviour.Healthy);
         V2 = await TestImages.BuildAndPushAsync(Registry.Address, "e2e-fleet", "1.1.0", ImageBehaviour.Healthy);
         Broken = await TestImages.BuildAndPushAsync(Registry.Address, "e2e-fleet", "1.2.0", ImageBehaviour.NeverReady);
+        Crashing = await TestImages.BuildAndPushAsync(Registry.Address, "e2e-fleet", "1.3.0", ImageBehaviour.ExitsAtStart);
         Metered = await TestImages.BuildAndPushAsync(Registry.Address, "e2e-fleet", "2.0.0", ImageBehaviour.Metered);
         Serves5xx = await TestImages.BuildAndPushAsync(Registry.Address, "e2e-fleet", "2.1.0", ImageBehaviour.Serves5xx);
         for (var i = 1; i <= 4; i++) Instances.Add(AddInstance(i));

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Delivery.Core;
 
-namespace Delivery.Hosts;
+namespace TestSupport;
 
 /// <summary>
 /// The figures of one wrk run, parsed from its text report. wrk prints the socket-error and non-2xx lines only when

@@ -1,7 +1,7 @@
 using System.Formats.Tar;
 using System.Text.RegularExpressions;
 
-namespace Delivery.Hosts.Tests.Infrastructure;
+namespace TestSupport;
 
 /// <summary>What a test image does on /readyz and at start. The Metered kinds also serve a page and Prometheus
 /// metrics (see <see cref="TestImages.PagePath"/>): Metered answers it in 50 ms, Serves5xx fails 30% of it with 500,

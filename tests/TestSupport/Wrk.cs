@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Delivery.Hosts.Tests.Infrastructure;
+namespace TestSupport;
 
 /// <summary>A bounded wrk run against 127.0.0.1 (20 connections, fixed duration), started in the background.</summary>
 public sealed class Wrk

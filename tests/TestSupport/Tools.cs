@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Delivery.Core;
 
-namespace Delivery.Hosts.Tests.Infrastructure;
+namespace TestSupport;
 
 /// <summary>Integration tests need real tools; a missing one fails the test with a clear message (CI installs them).</summary>
 public static class Tools

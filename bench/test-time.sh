@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# How long `./build.sh Test` takes: the wall time of the whole command and each test project's time, next to an
+# earlier figure, with the ratio. It prints; it asserts nothing about speed (exit 1 only when a run fails).
+#
+#   bash bench/test-time.sh                  ./build.sh Test here, against the last run of this script
+#                                            (artifacts/bench/test-time.tsv; the new figures replace it)
+#   bash bench/test-time.sh <git-rev>        ./build.sh Test in a clone at <git-rev> (before), then here (after):
+#                                            one session on one machine, so the two figures compare
+#   bash bench/test-time.sh [<git-rev>] -- --test-project Delivery.Versioning,Delivery.Core
+#                                            a reduced pair: arguments after -- go to both ./build.sh Test runs
+#
+# A project's time is what the Test target measured around its `dotnet test` (artifacts/test-times.tsv); for a
+# revision older than that file, the span its TRX file records (without the process start, so a little shorter).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+rev=""
+if [[ $# -gt 0 && "$1" != "--" ]]; then rev="$1"; shift; fi
+if [[ $# -gt 0 && "$1" == "--" ]]; then shift; fi
+extra=("$@")
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/test-time-XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+
+note() { echo "bench: $*" >&2; }
+
+# trx_seconds <file.trx>: finish - start of the TRX file's <Times> element.
+trx_seconds() {
+  local start finish
+  start=$(grep -o '<Times [^>]*' "$1" | sed -nE 's/.* start="([^"]+)".*/\1/p')
+  finish=$(grep -o '<Times [^>]*' "$1" | sed -nE 's/.* finish="([^"]+)".*/\1/p')
+  [[ -n "$start" && -n "$finish" ]] || { echo 0; return; }
+  awk -v s="$(date -d "$start" +%s.%N)" -v f="$(date -d "$finish" +%s.%N)" 'BEGIN { printf "%.1f\n", f - s }'
+}
+
+# measure <dir> <out.tsv>: runs ./build.sh Test in <dir>; writes "name<TAB>seconds" lines, the wall time first.
+# Returns the build's exit code, after writing what it could measure.
+measure() {
+  local dir="$1" out="$2" log start end code=0
+  log="$work/$(basename "$2" .tsv).log"
+  note "./build.sh Test ${extra[*]} in $dir (log: $log)"
+  start=$(date +%s%N)
+  (cd "$dir" && ./build.sh Test "${extra[@]}") >"$log" 2>&1 || code=$?
+  end=$(date +%s%N)
+  awk -v ms="$(((end - start) / 1000000))" 'BEGIN { printf "./build.sh Test (wall)\t%.1f\n", ms / 1000 }' >"$out"
+  if [[ -f "$dir/artifacts/test-times.tsv" && "$dir/artifacts/test-times.tsv" -nt "$log" ]]; then
+    awk -F'\t' 'NR > 1 { name = ($1 == "total") ? "test projects (wall)" : $1; print name "\t" $2 }' "$dir/artifacts/test-times.tsv" >>"$out"
+  else
+    local trx
+    for trx in "$dir"/artifacts/test-results/*.trx; do
+      [[ -f "$trx" ]] || continue
+      printf '%s\t%s\n' "$(basename "$trx" .trx)" "$(trx_seconds "$trx")" >>"$out"
+    done
+  fi
+  if [[ $code -ne 0 ]]; then
+    note "./build.sh Test failed in $dir (exit $code); last lines:"
+    tail -5 "$log" >&2
+  fi
+  grep -E '^Tests: ' "$log" | tail -1 | sed 's/^/  /' >&2 || true
+  return $code
+}
+
+# compare <before.tsv> <after.tsv> <before label> <after label>
+compare() {
+  awk -F'\t' -v bl="$3" -v al="$4" '
+    FNR == NR { before[$1] = $2; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } next }
+    { after[$1] = $2; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
+    END {
+      printf "%-34s %12s %12s %8s\n", "", bl, al, "ratio"
+      for (i = 1; i <= n; i++) {
+        k = order[i]; b = (k in before) ? before[k] : ""; a = (k in after) ? after[k] : ""
+        r = (b != "" && a != "" && b > 0) ? sprintf("%.2f", a / b) : "-"
+        printf "%-34s %12s %12s %8s\n", k, (b == "" ? "-" : b " s"), (a == "" ? "-" : a " s"), r
+      }
+    }' "$1" "$2"
+}
+
+failed=0
+if [[ -n "$rev" ]]; then
+  commit=$(git -C "$ROOT" rev-parse --verify "$rev^{commit}")
+  git clone -q "$ROOT" "$work/before"
+  git -C "$work/before" checkout -q "$commit"
+  measure "$work/before" "$work/before.tsv" || failed=1
+  measure "$ROOT" "$work/after.tsv" || failed=1
+  compare "$work/before.tsv" "$work/after.tsv" "${rev:0:12}" "work tree"
+else
+  last="$ROOT/artifacts/bench/test-time.tsv"
+  measure "$ROOT" "$work/after.tsv" || failed=1
+  if [[ -f "$last" ]]; then
+    compare "$last" "$work/after.tsv" "last run" "this run"
+  else
+    note "no earlier run in ${last#"$ROOT"/}; this run's figures:"
+    compare /dev/null "$work/after.tsv" "" "this run"
+  fi
+  mkdir -p "$(dirname "$last")"
+  cp "$work/after.tsv" "$last"
+fi
+exit $failed
