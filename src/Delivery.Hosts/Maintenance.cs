@@ -73,7 +73,7 @@ public sealed record MaintenanceStatus(string Environment, bool On, string? Sinc
         {
             using var doc = System.Text.Json.JsonDocument.Parse(line);
             var e = doc.RootElement;
-            if (!e.TryGetProperty("kind", out var kind) || kind.GetString() != "maintenance") continue;
+            if (!e.TryGetProperty("kind", out var kind) || HostDataKinds.Parse(kind.GetString()) != HostDataKind.Maintenance) continue;
             string? Text(string name) => e.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
             return new MaintenanceStatus(environment, e.GetProperty("on").GetBoolean(), Text("since"), Text("by"),
                 e.TryGetProperty("retry_after", out var r) && r.TryGetInt32(out var seconds) ? seconds : null, Text("message"));
