@@ -27,7 +27,8 @@ public sealed class FleetOperationsTests(CloneFixture clone, FleetFixture fleet)
     /// <summary>Short timeouts the tests set themselves, so a failure path never waits for a default.</summary>
     Task<BuildRun> BuildAsync(Dictionary<string, string?>? environment, params string[] arguments) =>
         Clone.BuildAsync(environment ?? fleet.AwsEnvironment(),
-            [.. arguments, .. arguments.Contains("--bake-seconds") ? Array.Empty<string>() : ["--bake-seconds", "0"], "--delivery-timeout", "60s"]);
+            // The fleet's images are pushed by the fixture, without provenance.
+            [.. arguments, .. arguments.Contains("--bake-seconds") ? Array.Empty<string>() : ["--bake-seconds", "0"], "--delivery-timeout", "60s", "--allow-unattested"]);
 
     Task<BuildRun> BuildAsync(params string[] arguments) => BuildAsync(null, arguments);
 
