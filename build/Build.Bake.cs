@@ -6,23 +6,25 @@ using Delivery.Hosts.Bake;
 /// <summary>The bake: after the switch a deploy watches the new release and rolls back by itself on a breach.</summary>
 partial class Build
 {
-    [Parameter("Seconds a deploy watches the new release after the switch; the previous one waits, running, until then (default 30 on staging, 120 on production; 0 turns the bake off)")]
-    readonly int? BakeSeconds;
+    static readonly BakeSettings BakeDefaults = new();
 
-    [Parameter("Seconds between two samples of the new release's /metrics during the bake")]
-    readonly double BakeInterval = 3;
+    [Parameter("How long a deploy watches the new release after the switch (30, 90s, 2m); the previous one waits, running, until then. Default: each environment's own (staging 30s, production 2m); 0 turns the bake off")]
+    readonly TimeSpan? BakeSeconds;
+
+    [Parameter("Time between two samples of the new release's /metrics during the bake")]
+    readonly TimeSpan BakeInterval = BakeDefaults.Interval;
 
     [Parameter("Bake rule: the largest share of 5xx responses (0 to 1) the new release may serve over the bake")]
-    readonly double BakeMaxErrorRate = 0.01;
+    readonly double BakeMaxErrorRate = BakeDefaults.MaxErrorRate;
 
     [Parameter("Bake rule: the new release's p99 latency may be at most this multiple of the previous release's p99")]
-    readonly double BakeLatencyRatio = 2;
+    readonly double BakeLatencyRatio = BakeDefaults.MaxLatencyRatio;
 
-    [Parameter("Bake rule: seconds the p99 limit never goes below, however fast the previous release was")]
-    readonly double BakeLatencyFloor = 0.25;
+    [Parameter("Bake rule: the p99 limit never goes below this, however fast the previous release was")]
+    readonly TimeSpan BakeLatencyFloor = BakeDefaults.LatencyFloor;
 
     [Parameter("Synthetic requests the bake sends the new release per interval, cycling over --bake-probe-paths (0: none)")]
-    readonly int BakeProbes = 10;
+    readonly int BakeProbes = BakeDefaults.ProbesPerInterval;
 
     [Parameter("Paths the bake's probes request (default: /, /cloud, /best-practices, /version)")]
     readonly string[]? BakeProbePaths;
@@ -40,16 +42,15 @@ partial class Build
 
     BakeSettings BakeFor(DeployEnvironment environment)
     {
-        var seconds = BakeSeconds ?? (environment.Name == DeployEnvironment.Production.Name ? 120 : 30);
-        if (seconds < 0) throw new DeliveryException($"--bake-seconds must be 0 (off) or more, not {seconds}");
-        if (seconds == 0) return BakeSettings.Off;
+        var duration = BakeSeconds ?? environment.BakeTime;
+        if (duration == TimeSpan.Zero) return BakeSettings.Off;
         var bake = new BakeSettings
         {
-            Duration = TimeSpan.FromSeconds(seconds),
-            Interval = TimeSpan.FromSeconds(BakeInterval),
+            Duration = duration,
+            Interval = BakeInterval,
             MaxErrorRate = BakeMaxErrorRate,
             MaxLatencyRatio = BakeLatencyRatio,
-            LatencyFloor = TimeSpan.FromSeconds(BakeLatencyFloor),
+            LatencyFloor = BakeLatencyFloor,
             ProbesPerInterval = BakeProbes,
         };
         if (BakeProbePaths is { Length: > 0 } paths) bake = bake with { ProbePaths = paths };
@@ -57,27 +58,31 @@ partial class Build
         return bake;
     }
 
-    /// <summary>Deploys with the bake, and on CI leaves a deploy report in the job summary whether it passed or not.</summary>
+    DeployOptions DeployOptionsFor(DeployEnvironment environment) => DeployOptions with { Bake = BakeFor(environment) };
+
+    /// <summary>Deploys with the bake on the environment's site, and leaves the per-host table and, on CI, a deploy
+    /// report in the job summary whether it passed or not.</summary>
     async Task<DeployOutcome> DeployAndReport(DeployEnvironment environment, Release release)
     {
-        var options = DeployOptions with { Bake = BakeFor(environment) };
+        var deployer = DeployerOf(environment);
         try
         {
-            var outcome = await Deployer.DeployAsync(Metered(environment), release, options, CancellationToken);
-            AddStepSummary(DeployReportOf(environment, release, outcome.Bake, outcome.Release.Time,
+            var outcome = await Reported($"Deploy of {release.Version} to {environment.Name}",
+                () => deployer.DeployAsync(Metered(environment), release, DeployOptionsFor(environment), CancellationToken));
+            AddStepSummary(DeployReportOf(environment, release, outcome.Hosts, outcome.Bake, outcome.Release.Time,
                 outcome.Timings.TryGetValue("switch", out var s) ? s : null, release.Version).ToMarkdown());
             if (outcome.Bake.Verdict == BakeVerdict.Pass) Log.Information($"bake {outcome.Bake}");
             return outcome;
         }
         catch (BakeFailedException failed)
         {
-            AddStepSummary(DeployReportOf(environment, release, failed.Report, failed.SwitchedAt, failed.SwitchDuration, failed.Report.RolledBackTo).ToMarkdown());
+            AddStepSummary(DeployReportOf(environment, release, failed.Table.Select(r => r.Host).ToList(), failed.Report, failed.SwitchedAt, failed.SwitchDuration, failed.Report.RolledBackTo).ToMarkdown());
             throw;
         }
     }
 
-    DeployReport DeployReportOf(DeployEnvironment environment, Release release, BakeReport bake, string? switchedAt, TimeSpan? switchTime, string? serving) =>
-        new(environment.Name, release.Version, release.Digest, release.Commit, [Deployer.Host.Name], switchedAt, switchTime, bake, serving);
+    static DeployReport DeployReportOf(DeployEnvironment environment, Release release, IReadOnlyList<string> hosts, BakeReport bake, string? switchedAt, TimeSpan? switchTime, string? serving) =>
+        new(environment.Name, release.Version, release.Digest, release.Commit, hosts, switchedAt, switchTime, bake, serving);
 
     /// <summary>The host's progress lines; the bake's samples are one live line on a terminal.</summary>
     static void DeployLog(string line)

@@ -23,7 +23,7 @@ partial class Build
     [Parameter("Registry password"), Secret]
     readonly string? RegistryPassword;
 
-    [Parameter("Base image for the Dockerfile; 'offline' builds one from this machine's .NET runtime")]
+    [Parameter("Base image of the app image; 'offline' builds one from this machine's .NET runtime")]
     readonly string BaseImage = DefaultBaseImage;
 
     [Parameter("Folder for local state: the local registry and the local deploy host")]
@@ -48,7 +48,7 @@ partial class Build
         });
 
     Target BaseImageOffline => _ => _
-        .Description("Creates a base image from this machine's .NET runtime (tar | docker import), for air-gapped builds")
+        .Description("Creates a base image from this machine's .NET runtime (a reproducible tar loaded through the Engine API), for air-gapped builds")
         .DependsOn(Prerequisites)
         .Executes(async () =>
         {
@@ -57,33 +57,41 @@ partial class Build
         });
 
     Target DockerBuild => _ => _
-        .Description("Builds the image from artifacts/publish/WebApp through the Docker Engine API, tagged from the version")
+        .Description("Assembles the image from artifacts/publish/WebApp (reproducible: one commit, one image id) and loads it through the Docker Engine API, tagged from the version")
         .DependsOn(Publish, Prerequisites)
         .Executes(async () =>
         {
             var v = await CurrentVersion;
             var tags = ImageTags.Compute(v.SemVer, v.ShortSha, v.IsRelease, v.BranchName);
             var baseImage = await ResolveBaseImage();
-            using var context = BuildContext.FromDirectory(PublishDirectory, RootDirectory / "Dockerfile");
-            // The image names the SBOM Publish wrote: from a deployed digest, its label finds the SBOM by sha256.
+            var created = DateTimeOffset.Parse(await CommitTime(), System.Globalization.CultureInfo.InvariantCulture);
+            // The SBOM Publish wrote, completed with the base image, its runtime and OS packages; the image names it by
+            // sha256 in a label, and Push attaches it to the digest.
+            var baseContents = await BaseImageContents.ReadAsync(Docker, baseImage, CancellationToken);
+            await File.WriteAllBytesAsync(SbomFile, ImageSbom.Complete(await File.ReadAllBytesAsync(SbomFile, CancellationToken), baseContents), CancellationToken);
             var sbom = await Delivery.Docker.SbomFile.ReadAsync(SbomFile, CancellationToken);
-            var imageId = await Docker.BuildImageAsync(context, new ImageBuildParameters
+            Log.Information($"SBOM: {sbom.Components} components (base {baseContents.Digest[..19]}, {string.Join(", ", baseContents.Frameworks.Select(f => $"{f.Key} {f.Value}"))}, {baseContents.Packages.Count} OS packages)");
+            var result = await AppImage.BuildAsync(Docker, new AppImageSpec
             {
-                Tags = ImageTags.References(ImageRepository, tags).ToList(),
-                BuildArgs = new Dictionary<string, string>
+                BaseImage = baseImage,
+                AppDirectory = PublishDirectory,
+                Created = created,
+                Environment = new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = "8080", ["DOTNET_RUNNING_IN_CONTAINER"] = "true" },
+                ExposedPorts = [8080],
+                Labels = new Dictionary<string, string>
                 {
-                    ["BASE_IMAGE"] = baseImage,
-                    ["VERSION"] = v.SemVer,
-                    ["REVISION"] = v.Sha,
-                    // The commit time, not now: an unchanged commit rebuilds to the same image from the layer cache.
-                    ["CREATED"] = await CommitTime(),
-                    ["SOURCE"] = await SourceUrl(),
-                    ["TITLE"] = "WebApp",
+                    ["org.opencontainers.image.version"] = v.SemVer,
+                    ["org.opencontainers.image.revision"] = v.Sha,
+                    ["org.opencontainers.image.created"] = ImageLayout.Time(created),
+                    ["org.opencontainers.image.source"] = await SourceUrl(),
+                    ["org.opencontainers.image.title"] = "WebApp",
+                    [Delivery.Docker.SbomFile.ImageLabel] = sbom.Sha256,
                 },
-                Labels = new Dictionary<string, string> { [Delivery.Docker.SbomFile.ImageLabel] = sbom.Sha256 },
-            }, Log.Output, CancellationToken);
+                Tags = ImageTags.References(ImageRepository, tags).ToList(),
+            }, CancellationToken);
+            var imageId = result.ImageId;
             var image = await Docker.InspectImageAsync(imageId, CancellationToken);
-            var built = new BuiltImage(ImageRepository, tags, imageId, v.SemVer, v.Sha, sbom.Sha256);
+            var built = new BuiltImage(ImageRepository, tags, imageId, v.SemVer, v.Sha, sbom.Sha256, baseContents.Reference, baseContents.Digest);
             Directory.CreateDirectory(ArtifactsDirectory);
             await File.WriteAllTextAsync(BuiltImageFile, JsonSerializer.Serialize(built, BuiltImage.Json));
             Log.Information($"Built {imageId[..19]} ({image?.Size / 1_000_000} MB) as {string.Join(", ", tags)}");
@@ -103,7 +111,7 @@ partial class Build
         });
 
     Target Push => _ => _
-        .Description("Pushes every tag to --registry (starting the local one when it is the default) and writes artifacts/image.json")
+        .Description("Pushes every tag to --registry (starting the local one when it is the default), attaches signed provenance and the SBOM to the digest, and writes artifacts/image.json")
         .DependsOn(SmokeTest)
         .Executes(async () =>
         {
@@ -123,6 +131,7 @@ partial class Build
             var manifest = new ImageManifest(ImageRepository, built.Tags, digest, built.Version, built.Commit, DateTimeOffset.UtcNow, built.Sbom);
             await manifest.WriteAsync(ImageManifestFile, CancellationToken);
             Log.Information($"Pushed {manifest.Reference}");
+            await AttestPushed(manifest, built);
             ReportSummary($"{digest[..19]}…, {built.Tags.Count} tags");
         });
 
@@ -175,7 +184,8 @@ partial class Build
     }
 
     /// <summary>What DockerBuild produced, for SmokeTest and Push (possibly in a later run, with --skip).</summary>
-    sealed record BuiltImage(string Repository, IReadOnlyList<string> Tags, string ImageId, string Version, string Commit, string? Sbom = null)
+    sealed record BuiltImage(string Repository, IReadOnlyList<string> Tags, string ImageId, string Version, string Commit, string? Sbom = null,
+        string? BaseImage = null, string? BaseImageDigest = null)
     {
         public static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
     }

@@ -84,20 +84,47 @@ partial class Build
         Log.Information($"Tagged {release.Repository}@{release.Digest} as {string.Join(", ", tags)} (digest unchanged)");
     }
 
-    /// <summary>A deploy whose pull the registry refused says how to give the host credentials.</summary>
-    async Task DeployPulling(DeployEnvironment environment, Release release, Delivery.Aws.SsmTargets? targets = null)
+    /// <summary>A deploy whose pull the registry refused says how to give the hosts credentials.</summary>
+    async Task<T> DeployPulling<T>(DeployEnvironment environment, Release release, Func<Task<T>> deploy)
     {
+        await VerifyProvenance(environment, release);
         try
         {
-            await Deploy(environment, release, targets);
+            return await deploy();
         }
         catch (DeliveryException e) when (e.Message.Contains("cannot pull", StringComparison.Ordinal) && IsMissingCredentials(e.Message))
         {
             var (registry, _) = SplitRepository(release.Repository);
             var fix = EcrRegistry.TryParse(registry) is not null
-                ? $"./build.sh ConfigureHost --registry {registry} (an ECR token from the AWS credential chain) or --registry-credential-helper ecr-login"
+                ? $"./build.sh ConfigureHost --registry {registry} (an ECR token from the AWS credential chain; on EC2 the credential helper and the instance role)"
                 : $"./build.sh ConfigureHost --registry {registry} --registry-username <user> with REGISTRY_PASSWORD set, or --registry-credential-helper <name>";
-            throw new DeliveryException($"{environment.Name}: the {Deployer.Host.Name} host has no credentials for registry {registry}, so it cannot pull {release.Version}; give it some with {fix} (nothing was changed)");
+            throw new DeliveryException($"{environment.Name}: {DeployerOf(environment).Site.Name} has no credentials for registry {registry}, so it cannot pull {release.Version}; give it some with {fix} (nothing was changed)");
+        }
+    }
+
+    /// <summary>What the playbook needs to know of --registry: an ECR registry gets the credential helper (instance role).</summary>
+    IReadOnlyDictionary<string, string> RegistryPlaybookVariables() =>
+        EcrRegistry.TryParse(Registry) is not null && !UsesLocalRegistry
+            ? new Dictionary<string, string> { ["webapp_ecr_registry"] = ImageReference.RegistryOf(Registry + "/x") }
+            : new Dictionary<string, string>();
+
+    /// <summary>ConfigureHost on the SSM instances of --environment (or of every environment that runs on a fleet).</summary>
+    async Task ConfigureFleets()
+    {
+        var environments = (TargetEnvironment is null ? DeployEnvironment.All : [SelectedEnvironment])
+            .Where(e => EnvironmentSites.RunsOnFleet(SettingsOf(e))).ToList();
+        foreach (var group in environments.GroupBy(e => SettingsOf(e).Targets))
+        {
+            var variables = new Dictionary<string, string>(RegistryPlaybookVariables())
+            {
+                ["webapp_state_root"] = HostSettings.DefaultStateRoot,
+                ["webapp_app"] = HostSettings.AppName,
+                ["webapp_staging_port"] = DeployEnvironment.Staging.PublicPort.ToString(),
+                ["webapp_production_port"] = DeployEnvironment.Production.PublicPort.ToString(),
+            };
+            var script = HostProvisioning.ConfigureScript(RootDirectory / "ansible", CheckIdempotence, variables);
+            var runs = await DeployerOf(group.First()).RollAsync(script, $"ConfigureHost on {string.Join(" and ", group.Select(e => e.Name))}", "nothing was configured", CancellationToken);
+            ReportSummary($"{runs.Count} host(s) configured{(CheckIdempotence ? ", second run changed=0" : "")}");
         }
     }
 
@@ -107,9 +134,11 @@ partial class Build
 
     /// <summary>ConfigureHost: logs the host's docker in to --registry (password on stdin only), or points it at a
     /// credential helper. Credentials the build found in the host's own docker config need nothing.</summary>
-    async Task LogHostInToRegistry()
+    async Task LogHostsInToRegistry()
     {
-        if (UsesLocalRegistry) return;
+        // SSM instances pull from ECR with the instance role (the playbook's credential helper); a password never goes
+        // into an SSM command.
+        if (UsesLocalRegistry || AnyFleet) return;
         if (RegistryCredentialHelper is { Length: > 0 } helper)
         {
             await HostRegistryLogin.UseCredentialHelperAsync(Registry, helper, cancellationToken: CancellationToken);

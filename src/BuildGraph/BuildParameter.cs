@@ -162,8 +162,8 @@ internal sealed partial class BuildParameter
             var n = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
             value = m.Groups[2].Value switch
             {
+                "" or "s" => TimeSpan.FromSeconds(n), // a bare number is seconds, never TimeSpan.Parse's days
                 "ms" => TimeSpan.FromMilliseconds(n),
-                "s" => TimeSpan.FromSeconds(n),
                 "m" => TimeSpan.FromMinutes(n),
                 _ => TimeSpan.FromHours(n),
             };
@@ -172,7 +172,14 @@ internal sealed partial class BuildParameter
         return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value);
     }
 
-    [GeneratedRegex(@"^(\d+(?:\.\d+)?)(ms|s|m|h)$")]
+    /// <summary>A duration as the command line takes it back: 90s, 2m, 1h, 250ms.</summary>
+    public static string Duration(TimeSpan t) =>
+        t.TotalMilliseconds % 1000 != 0 ? $"{t.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms"
+        : t.TotalSeconds % 3600 == 0 && t.TotalSeconds > 0 ? $"{t.TotalHours.ToString(CultureInfo.InvariantCulture)}h"
+        : t.TotalSeconds % 60 == 0 && t.TotalSeconds > 0 ? $"{t.TotalMinutes.ToString(CultureInfo.InvariantCulture)}m"
+        : $"{t.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s";
+
+    [GeneratedRegex(@"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")]
     private static partial Regex ShortDuration();
 
     /// <summary>The value as shown in help (<c>--help</c> shows defaults; never for secrets).</summary>
@@ -182,6 +189,7 @@ internal sealed partial class BuildParameter
         string s => s.Length == 0 ? null : s,
         bool b => b ? "true" : null,
         Array a => a.Length == 0 ? null : string.Join(" ", a.Cast<object?>().Select(x => Display(x) ?? "")),
+        TimeSpan t => Duration(t),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString(),
     };

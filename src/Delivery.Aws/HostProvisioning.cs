@@ -10,8 +10,8 @@ namespace Delivery.Aws;
 /// ConfigureHost on EC2 through SSM: the repository's ansible/ folder travels inline in an AWS-RunShellScript command
 /// (a base64 tar.gz, a few KB) and runs there with <c>ansible-playbook -c local</c>. Chosen over
 /// AWS-ApplyAnsiblePlaybooks, whose inline form takes one playbook file (no roles folder) and whose other forms need
-/// the playbook in S3 or GitHub first. The command carries no secret: pulls use the ECR credential helper and the
-/// instance role, which the playbook installs.
+/// the playbook in S3 or GitHub first. The command carries no secret: pulls from an ECR registry use the credential
+/// helper and the instance role (the playbook installs it for that registry only, given as webapp_ecr_registry).
 /// </summary>
 public static class HostProvisioning
 {
@@ -20,7 +20,7 @@ public static class HostProvisioning
     {
         var archive = Archive(ansibleDirectory);
         var extra = string.Join(" ", variables.Select(v => "-e " + Quote($"{v.Key}={v.Value}")));
-        var play = $"ansible-playbook -c local -i localhost, \"$dir/configure-host.yml\" -e webapp_ecr_credential_helper=true -e webapp_host_config=true {extra}";
+        var play = $"ansible-playbook -c local -i localhost, \"$dir/configure-host.yml\" -e webapp_host_config=true {extra}";
         return $$"""
             #!/usr/bin/env bash
             # ConfigureHost through SSM (rendered by Delivery.Aws)

@@ -38,6 +38,10 @@ public sealed class ReleaseParameters(SsmClient ssm, string app)
             .Select(p => (p.Version, p.Release!))
             .ToList();
 
+    /// <summary>Deletes the record and its history (teardown); false when there was none.</summary>
+    public Task<bool> RemoveAsync(DeployEnvironment environment, CancellationToken cancellationToken = default) =>
+        ssm.DeleteParameterAsync(Name(environment), cancellationToken);
+
     static FleetRelease? Parse(string json)
     {
         try { return JsonSerializer.Deserialize<FleetRelease>(json); }

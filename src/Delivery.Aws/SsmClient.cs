@@ -47,16 +47,27 @@ public sealed record SsmCommand
 /// <param name="ResponseCode">The script's exit code; -1 while it has not run (or never ran).</param>
 /// <param name="StandardOutputContent">The first 24,000 characters of stdout; empty until the command ends.</param>
 /// <param name="StandardErrorContent">The first 8,000 characters of stderr.</param>
+/// <param name="ExecutionStarted">The script started on the instance (GetCommandInvocation's ExecutionStartDateTime is
+/// set, or the agent reported an exit code); false when the instance never took the command.</param>
 public sealed record SsmInvocation(
     string CommandId, string InstanceId, string Status, string StatusDetails, int ResponseCode,
-    string StandardOutputContent, string StandardErrorContent)
+    string StandardOutputContent, string StandardErrorContent, bool ExecutionStarted = false)
 {
+    /// <summary>The command expired before this invocation finished (send + TimeoutSeconds + executionTimeout).</summary>
+    public bool DeliveryTimedOut => Status == "TimedOut" && StatusDetails.Replace(" ", "").Equals("DeliveryTimedOut", StringComparison.OrdinalIgnoreCase);
+
     public static readonly IReadOnlySet<string> TerminalStatuses = new HashSet<string>(StringComparer.Ordinal)
     {
         "Success", "Cancelled", "TimedOut", "Failed",
     };
 
     public bool IsTerminal => TerminalStatuses.Contains(Status);
+}
+
+/// <summary>One instance as DescribeInstanceInformation reports it: PingStatus Online, ConnectionLost or Inactive.</summary>
+public sealed record SsmInstanceInformation(string InstanceId, string PingStatus, DateTimeOffset? LastPing, string PlatformName, string PlatformVersion)
+{
+    public bool IsOnline => PingStatus == "Online";
 }
 
 /// <summary>A Parameter Store entry (or one version of it, from the history).</summary>
@@ -162,7 +173,28 @@ public sealed class SsmClient : IDisposable
         var r = await Call("GetCommandInvocation", t => client.GetCommandInvocationAsync(
             new GetCommandInvocationRequest { CommandId = commandId, InstanceId = instanceId }, t), cancellationToken);
         return new SsmInvocation(r.CommandId ?? commandId, r.InstanceId ?? instanceId, r.Status?.Value ?? "", r.StatusDetails ?? "",
-            r.ResponseCode ?? -1, r.StandardOutputContent ?? "", r.StandardErrorContent ?? "");
+            r.ResponseCode ?? -1, r.StandardOutputContent ?? "", r.StandardErrorContent ?? "",
+            !string.IsNullOrEmpty(r.ExecutionStartDateTime) || r.ResponseCode >= 0);
+    }
+
+    /// <summary>The SSM-managed instances among <paramref name="targets"/> with their PingStatus, across pages. An
+    /// instance id that is not listed has no registered agent (not managed).</summary>
+    public async Task<IReadOnlyList<SsmInstanceInformation>> DescribeInstanceInformationAsync(SsmTargets targets, CancellationToken cancellationToken = default)
+    {
+        var list = new List<SsmInstanceInformation>();
+        var filter = targets.InstanceIds is { Count: > 0 } ids
+            ? new InstanceInformationStringFilter { Key = "InstanceIds", Values = [.. ids] }
+            : new InstanceInformationStringFilter { Key = $"tag:{targets.TagKey}", Values = [.. targets.TagValues!] };
+        string? next = null;
+        do
+        {
+            var request = new DescribeInstanceInformationRequest { Filters = [filter], MaxResults = 50, NextToken = next };
+            var r = await Call("DescribeInstanceInformation", t => client.DescribeInstanceInformationAsync(request, t), cancellationToken);
+            list.AddRange((r.InstanceInformationList ?? []).Select(i => new SsmInstanceInformation(
+                i.InstanceId, i.PingStatus?.Value ?? "", Time(i.LastPingDateTime), i.PlatformName ?? "", i.PlatformVersion ?? "")));
+            next = r.NextToken;
+        } while (!string.IsNullOrEmpty(next));
+        return list;
     }
 
     /// <summary>Every instance the command was sent to (so far), with its status and exit code, across pages.</summary>
@@ -178,7 +210,7 @@ public sealed class SsmClient : IDisposable
             {
                 var plugin = i.CommandPlugins?.FirstOrDefault();
                 list.Add(new SsmInvocation(i.CommandId ?? commandId, i.InstanceId ?? "", i.Status?.Value ?? "", i.StatusDetails ?? "",
-                    plugin?.ResponseCode ?? -1, plugin?.Output ?? "", ""));
+                    plugin?.ResponseCode ?? -1, plugin?.Output ?? "", "", plugin?.ResponseStartDateTime is not null || plugin?.ResponseCode >= 0));
             }
             next = r.NextToken;
         } while (!string.IsNullOrEmpty(next));
@@ -224,6 +256,20 @@ public sealed class SsmClient : IDisposable
         catch (AwsException ex) when (ex.ErrorCode == "ParameterNotFound")
         {
             return null;
+        }
+    }
+
+    /// <summary>Deletes the parameter and its history; false when it did not exist.</summary>
+    public async Task<bool> DeleteParameterAsync(string name, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await Call("DeleteParameter", t => client.DeleteParameterAsync(new DeleteParameterRequest { Name = name }, t), cancellationToken);
+            return true;
+        }
+        catch (AwsException ex) when (ex.ErrorCode == "ParameterNotFound")
+        {
+            return false;
         }
     }
 

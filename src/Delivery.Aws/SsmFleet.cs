@@ -25,9 +25,26 @@ public sealed record FleetOptions
     public string? CloudWatchLogGroupName { get; init; }
     public string Comment { get; init; } = "WebApp delivery";
 
-    /// <summary>The build's own deadline for the whole command, past SSM's two timeouts.</summary>
+    /// <summary>What one instance's script needs (health + bake + margin, see <see cref="FleetLifetimes.PerInstance"/>).
+    /// When set, the command's TimeoutSeconds, executionTimeout and the build's deadline are sized to the fleet
+    /// (<see cref="FleetLifetimes.For(int, string, TimeSpan, TimeSpan?)"/>) instead of the two fixed timeouts above.</summary>
+    public TimeSpan? PerInstanceBudget { get; init; }
+
+    /// <summary>The roll must end within this (a CI job's timeout-minutes, less its other steps); checked before sending.</summary>
+    public TimeSpan? MustFinishWithin { get; init; }
+
+    /// <summary>Check every target with DescribeInstanceInformation before sending: an offline or unmanaged
+    /// instance stops the command before anything runs.</summary>
+    public bool Preflight { get; init; } = true;
+
+    /// <summary>With <see cref="Preflight"/>: send to the online instances only and name the skipped ones.</summary>
+    public bool SkipOffline { get; init; }
+
+    /// <summary>The build's own deadline for the whole command: SSM expires it at send + TimeoutSeconds +
+    /// executionTimeout (every unfinished invocation becomes Delivery Timed Out), whatever the number of instances;
+    /// the build waits a minute longer for the last results.</summary>
     public TimeSpan WaitDeadline(int instances) =>
-        TimeSpan.FromSeconds(DeliveryTimeoutSeconds + (long)ExecutionTimeoutSeconds * Math.Max(1, instances) + 60);
+        TimeSpan.FromSeconds(DeliveryTimeoutSeconds + (long)ExecutionTimeoutSeconds + FleetLifetimes.ResultMarginSeconds);
 
     public void Validate()
     {
@@ -35,36 +52,61 @@ public sealed record FleetOptions
             throw new DeliveryException($"Max concurrency '{MaxConcurrency}' must be a number of instances (1, 2, …) or a percentage (25%)");
         if (!System.Text.RegularExpressions.Regex.IsMatch(MaxErrors, "^([0-9]{1,6}|([0-9]{1,2}|100)%)$"))
             throw new DeliveryException($"Max errors '{MaxErrors}' must be a number of instances (0, 1, …) or a percentage (10%)");
-        if (ExecutionTimeoutSeconds is < 1 or > 172_800)
-            throw new DeliveryException($"The execution timeout must be 1 to 172800 seconds, not {ExecutionTimeoutSeconds}");
+        // The agent runs any other value with its default of 3600 s (pluginutil.ValidateExecutionTimeout).
+        if (ExecutionTimeoutSeconds is < FleetLifetimes.MinExecutionTimeoutSeconds or > FleetLifetimes.MaxExecutionTimeoutSeconds)
+            throw new DeliveryException($"The execution timeout must be {FleetLifetimes.MinExecutionTimeoutSeconds} to {FleetLifetimes.MaxExecutionTimeoutSeconds} seconds, not {ExecutionTimeoutSeconds}");
         if (DeliveryTimeoutSeconds is < 30 or > 2_592_000)
             throw new DeliveryException($"The delivery timeout (SendCommand TimeoutSeconds) must be 30 to 2592000 seconds, not {DeliveryTimeoutSeconds}");
     }
 }
 
 /// <summary>One instance's part of a fleet command.</summary>
-public sealed record InstanceRun(string InstanceId, string Status, string StatusDetails, int ExitCode, IReadOnlyList<string> Lines, HostSummary? Summary, TimeSpan Elapsed)
+/// <param name="ExecutionStarted">The script started on the instance (the agent took the command).</param>
+public sealed record InstanceRun(string InstanceId, string Status, string StatusDetails, int ExitCode, IReadOnlyList<string> Lines, HostSummary? Summary, TimeSpan Elapsed, bool ExecutionStarted = false)
 {
     public bool Succeeded => Status == "Success" && ExitCode == 0;
 
-    /// <summary>False when SSM never ran the script there (the roll stopped first, or it was cancelled while pending).</summary>
-    public bool Reached => !(Status == "Cancelled" && ExitCode < 0 && Lines.Count == 0);
+    /// <summary>The command expired (send + TimeoutSeconds + executionTimeout) before this instance finished.</summary>
+    public bool DeliveryTimedOut => Status == "TimedOut" && StatusDetails.Replace(" ", "").Contains("DeliveryTimedOut", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>False when SSM never ran the script there (the roll stopped first, it was cancelled while pending, or
+    /// the command expired before the instance took it).</summary>
+    public bool Reached => ExecutionStarted || ExitCode >= 0 || Lines.Count > 0 || !(Status == "Cancelled" || DeliveryTimedOut);
+
+    /// <summary>The timeouts the command was sent with, when they were sized to the fleet.</summary>
+    public FleetLifetimes? Lifetimes { get; init; }
 
     public HostResult Result => new(Succeeded ? 0 : Math.Max(1, ExitCode), Lines);
 
-    /// <summary>Why it failed, in a few words: the script's own reason, or SSM's status.</summary>
-    public string Reason(FleetOptions options) => Status switch
+    /// <summary>Why it failed, in a few words: the script's own reason, or which of SSM's timeouts expired and
+    /// whether the script was running then.</summary>
+    public string Reason(FleetOptions options)
     {
-        "Success" when ExitCode == 0 => "ok",
-        "TimedOut" when StatusDetails.Contains("Delivery", StringComparison.OrdinalIgnoreCase) =>
-            $"delivery timeout (SendCommand TimeoutSeconds {options.DeliveryTimeoutSeconds} s): the instance never took the command",
-        "TimedOut" => $"execution timeout (executionTimeout {options.ExecutionTimeoutSeconds} s) reached" +
-                      (Summary is { Error.Length: > 0 } s ? $"; summary: {s.Error}" : Result.Tail(2) is { Length: > 0 } t ? $"; last output: {t}" : ""),
-        "Cancelled" => Reached ? "cancelled while running" : "not reached",
-        _ when Summary is { Error.Length: > 0 } s => s.Error,
-        _ when ExitCode < 0 => $"SSM status {Status} ({StatusDetails}) before the script ran",
-        _ => $"exit code {ExitCode}: {Result.Tail(3)}",
-    };
+        var delivery = Lifetimes?.DeliveryTimeoutSeconds ?? options.DeliveryTimeoutSeconds;
+        var execution = Lifetimes?.ExecutionTimeoutSeconds ?? options.ExecutionTimeoutSeconds;
+        var expiry = $"the command expired {delivery + execution} s after it was sent (TimeoutSeconds {delivery} s + executionTimeout {execution} s)";
+        return Status switch
+        {
+            "Success" when ExitCode == 0 => "ok",
+            "TimedOut" when DeliveryTimedOut && Reached =>
+                $"{expiry} while the script was running on the instance; its result no longer counts",
+            "TimedOut" when DeliveryTimedOut =>
+                $"{expiry} before the instance took it: never reached (offline, or the roll got to it too late)",
+            "TimedOut" => $"execution timeout (executionTimeout {execution} s) reached; the agent killed the script while it ran" +
+                          (Summary is { Error.Length: > 0 } s ? $"; summary: {s.Error}" : Result.Tail(2) is { Length: > 0 } t ? $"; last output: {t}" : ""),
+            "Cancelled" => Reached ? "cancelled; the agent killed the script while it ran" : "not reached",
+            _ when Summary is { Error.Length: > 0 } s => s.Error,
+            _ when ExitCode < 0 => $"SSM status {Status} ({StatusDetails}) before the script ran",
+            _ => $"exit code {ExitCode}: {Result.Tail(3)}",
+        };
+    }
+}
+
+/// <summary>What the pre-flight found: the instances that can take a command, and the others with their PingStatus
+/// ("not managed" when no SSM agent is registered for the id).</summary>
+public sealed record FleetPreflight(IReadOnlyList<string> Online, IReadOnlyList<(string InstanceId, string PingStatus)> Unavailable)
+{
+    public string UnavailableText => string.Join(", ", Unavailable.Select(u => $"{u.InstanceId} ({u.PingStatus})"));
 }
 
 /// <summary>
@@ -74,35 +116,90 @@ public sealed record InstanceRun(string InstanceId, string Status, string Status
 /// </summary>
 public sealed class SsmFleet(SsmClient ssm, SsmTargets targets, FleetOptions options, Action<string>? log = null)
 {
+    IReadOnlyList<SsmInvocation> lastListed = [];
+
     public SsmTargets Targets => targets;
+
+    /// <summary>After <see cref="RunAsync"/>: the instances the pre-flight left out (with --skip-offline).</summary>
+    public IReadOnlyList<(string InstanceId, string PingStatus)> Skipped { get; private set; } = [];
+
+    /// <summary>After <see cref="RunAsync"/>: the timeouts sized to the fleet, when the options gave a per-instance budget.</summary>
+    public FleetLifetimes? Lifetimes { get; private set; }
+
+    /// <summary>DescribeInstanceInformation for the targets: which can take a command now.</summary>
+    public async Task<FleetPreflight> PreflightAsync(CancellationToken cancellationToken = default)
+    {
+        var known = await ssm.DescribeInstanceInformationAsync(targets, cancellationToken);
+        var byId = known.ToDictionary(i => i.InstanceId, StringComparer.Ordinal);
+        var ids = targets.InstanceIds ?? known.Select(i => i.InstanceId).OrderBy(i => i, StringComparer.Ordinal).ToList();
+        var online = ids.Where(id => byId.TryGetValue(id, out var i) && i.IsOnline).ToList();
+        var unavailable = ids.Where(id => !online.Contains(id))
+            .Select(id => (id, byId.TryGetValue(id, out var i) ? i.PingStatus : "not managed: no SSM agent registered")).ToList();
+        return new FleetPreflight(online, unavailable);
+    }
 
     public async Task<IReadOnlyList<InstanceRun>> RunAsync(string script, string what, CancellationToken cancellationToken = default)
     {
         options.Validate();
+        string[] commands = [HostCommand.Wrap(script)];
+        SsmLimits.CheckCommandSize(commands); // local checks before any request
+        var sendTo = targets;
+        int? count = targets.InstanceIds?.Count;
+        if (options.Preflight)
+        {
+            var preflight = await PreflightAsync(cancellationToken);
+            if (preflight.Online.Count == 0 && preflight.Unavailable.Count == 0) return [];
+            if (preflight.Unavailable.Count > 0)
+            {
+                if (!options.SkipOffline)
+                    throw new DeliveryException($"{what}: nothing was sent; {preflight.Unavailable.Count} of {preflight.Online.Count + preflight.Unavailable.Count} instance(s) cannot take a command: {preflight.UnavailableText} (bring them back, or pass --skip-offline to roll the others)");
+                if (preflight.Online.Count == 0)
+                    throw new DeliveryException($"{what}: nothing was sent; no targeted instance is online: {preflight.UnavailableText}");
+                Skipped = preflight.Unavailable;
+                sendTo = SsmTargets.Instances([.. preflight.Online]);
+                log?.Invoke($"{what}: skipping offline instance(s) {preflight.UnavailableText}");
+            }
+            count = preflight.Online.Count;
+        }
+
+        var (delivery, execution, deadline) = (options.DeliveryTimeoutSeconds, options.ExecutionTimeoutSeconds, options.WaitDeadline(count ?? 10));
+        if (options.PerInstanceBudget is { } budget)
+        {
+            Lifetimes = FleetLifetimes.For(count ?? 10, options.MaxConcurrency, budget, options.MustFinishWithin);
+            (delivery, execution, deadline) = (Lifetimes.DeliveryTimeoutSeconds, Lifetimes.ExecutionTimeoutSeconds, Lifetimes.BuildDeadline);
+            log?.Invoke($"{what}: {Lifetimes}");
+        }
+
         var commandId = await ssm.SendCommandAsync(new SsmCommand
         {
-            Targets = targets,
-            Commands = [HostCommand.Wrap(script)],
-            ExecutionTimeoutSeconds = options.ExecutionTimeoutSeconds,
-            DeliveryTimeoutSeconds = options.DeliveryTimeoutSeconds,
+            Targets = sendTo,
+            Commands = commands,
+            ExecutionTimeoutSeconds = execution,
+            DeliveryTimeoutSeconds = delivery,
             MaxConcurrency = options.MaxConcurrency,
             MaxErrors = options.MaxErrors,
             OutputS3BucketName = options.OutputS3BucketName,
             CloudWatchLogGroupName = options.CloudWatchLogGroupName,
             Comment = $"{options.Comment}: {what}",
         }, cancellationToken);
-        log?.Invoke($"{what}: SSM command {commandId} to {targets} (max concurrency {options.MaxConcurrency}, max errors {options.MaxErrors})");
+        log?.Invoke($"{what}: SSM command {commandId} to {sendTo} (max concurrency {options.MaxConcurrency}, max errors {options.MaxErrors})");
 
-        using var deadline = new CancellationTokenSource(options.WaitDeadline(targets.InstanceIds?.Count ?? 10));
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        using var deadlineToken = new CancellationTokenSource(deadline);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineToken.Token);
         try
         {
-            return await FollowAsync(commandId, linked.Token);
+            var runs = await FollowAsync(commandId, sendTo.InstanceIds?.Count, linked.Token);
+            return Lifetimes is null ? runs : runs.Select(r => r with { Lifetimes = Lifetimes }).ToList();
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && deadline.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && deadlineToken.IsCancellationRequested)
         {
+            var running = lastListed.Where(i => !i.IsTerminal && (i.ExecutionStarted || i.Status is "InProgress" or "Cancelling")).Select(i => i.InstanceId).ToList();
+            var waiting = lastListed.Where(i => !i.IsTerminal).Select(i => i.InstanceId).Except(running).ToList();
             await CancelAsync(commandId);
-            throw new DeliveryException($"{what}: SSM command {commandId} gave no result within the build's wait deadline of {options.WaitDeadline(targets.InstanceIds?.Count ?? 10).TotalSeconds:0} s (delivery timeout + execution timeout); it was cancelled");
+            throw new DeliveryException($"{what}: SSM command {commandId} gave no result within the build's wait deadline of {deadline.TotalSeconds:0} s " +
+                                        $"(TimeoutSeconds {delivery} s + executionTimeout {execution} s + {FleetLifetimes.ResultMarginSeconds} s); it was cancelled" +
+                                        (running.Count > 0 ? $"; still running on {string.Join(", ", running)}" : "") +
+                                        (waiting.Count > 0 ? $"; never reached {string.Join(", ", waiting)}" : ""));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -112,13 +209,14 @@ public sealed class SsmFleet(SsmClient ssm, SsmTargets targets, FleetOptions opt
         }
     }
 
-    async Task<IReadOnlyList<InstanceRun>> FollowAsync(string commandId, CancellationToken cancellationToken)
+    async Task<IReadOnlyList<InstanceRun>> FollowAsync(string commandId, int? expected, CancellationToken cancellationToken)
     {
         var done = new Dictionary<string, InstanceRun>(StringComparer.Ordinal);
         var started = Stopwatch.StartNew();
         while (true)
         {
             var invocations = await ssm.ListCommandInvocationsAsync(commandId, cancellationToken);
+            lastListed = invocations;
             foreach (var invocation in invocations.Where(i => i.IsTerminal && !done.ContainsKey(i.InstanceId)))
             {
                 var run = await CollectAsync(commandId, invocation, started.Elapsed, cancellationToken);
@@ -128,7 +226,6 @@ public sealed class SsmFleet(SsmClient ssm, SsmTargets targets, FleetOptions opt
                     foreach (var line in run.Lines.Where(l => !l.StartsWith(Delivery.Hosts.Scripts.ScriptLibrary.DataMarker, StringComparison.Ordinal)).TakeLast(25))
                         log?.Invoke($"    {run.InstanceId} | {line}");
             }
-            var expected = targets.InstanceIds?.Count;
             var status = await ssm.GetCommandStatusAsync(commandId, cancellationToken);
             var complete = SsmInvocation.TerminalStatuses.Contains(status) && invocations.All(i => i.IsTerminal)
                            && (expected is null || invocations.Count >= expected);
@@ -142,7 +239,7 @@ public sealed class SsmFleet(SsmClient ssm, SsmTargets targets, FleetOptions opt
     {
         // ListCommandInvocations carries only 2,500 characters of output; GetCommandInvocation has the 24,000 that
         // end with the summary.
-        var full = listed.Status == "Cancelled" && listed.ResponseCode < 0 ? listed : null;
+        var full = (listed.Status == "Cancelled" || listed.DeliveryTimedOut) && listed.ResponseCode < 0 && !listed.ExecutionStarted ? listed : null;
         for (var attempt = 1; full is null; attempt++)
         {
             try
@@ -159,7 +256,8 @@ public sealed class SsmFleet(SsmClient ssm, SsmTargets targets, FleetOptions opt
         var summary = HostSummary.Find(lines);
         lines.RemoveAll(l => l.StartsWith(HostCommand.SummaryMarker, StringComparison.Ordinal));
         var exit = full.ResponseCode >= 0 ? full.ResponseCode : summary?.Exit ?? -1;
-        return new InstanceRun(listed.InstanceId, full.Status, full.StatusDetails, exit, lines, summary, elapsed);
+        return new InstanceRun(listed.InstanceId, full.Status, full.StatusDetails, exit, lines, summary, elapsed,
+            full.ExecutionStarted || listed.ExecutionStarted);
     }
 
     async Task CancelAsync(string commandId)

@@ -31,12 +31,14 @@ public sealed partial record DeployEnvironment
     public string Cpus { get; init; } = "1.0";
     /// <summary>Releases kept on the host per environment, the serving one included; the others are rollback targets.</summary>
     public int KeepReleases { get; init; } = 3;
+    /// <summary>How long a deploy watches the new release after the switch, unless told otherwise (zero: no bake).</summary>
+    public TimeSpan BakeTime { get; init; } = TimeSpan.FromSeconds(30);
 
     public static DeployEnvironment Staging { get; } =
         new() { Name = "staging", PublicPort = 8081, AspNetCoreEnvironment = "Staging" };
 
     public static DeployEnvironment Production { get; } =
-        new() { Name = "production", PublicPort = 8080, AspNetCoreEnvironment = "Production" };
+        new() { Name = "production", PublicPort = 8080, AspNetCoreEnvironment = "Production", BakeTime = TimeSpan.FromSeconds(120) };
 
     public static IReadOnlyList<DeployEnvironment> All { get; } = [Staging, Production];
 

@@ -59,6 +59,12 @@ public sealed record DeployOutcome(
 {
     /// <summary>How the new release's bake ended; <see cref="BakeReport.Off"/> without one.</summary>
     public Bake.BakeReport Bake { get; init; } = Delivery.Hosts.Bake.BakeReport.Off;
+
+    /// <summary>Every host's line: what it did and what it serves now.</summary>
+    public IReadOnlyList<HostRow> Table { get; init; } = [];
+
+    /// <summary>The hosts the operation ran on.</summary>
+    public IReadOnlyList<string> Hosts { get; init; } = [];
 }
 
 /// <summary>Whether a digest may be promoted from an environment: what it runs, and whether the digest ever passed

@@ -36,6 +36,13 @@ public sealed partial record WorkflowDefinition
     /// <summary>The engine's option naming the release to deploy; production passes the pushed tag.</summary>
     public string ReleaseOption { get; init; } = "--release";
 
+    /// <summary>The engine's option for how long a deploy waits for another run's lock on the environment.</summary>
+    public string LockWaitOption { get; init; } = "--lock-wait";
+
+    /// <summary>Seconds a deploy job waits for a deploy still running on the same hosts (jobs are never cancelled
+    /// mid-deploy, so the other one finishes).</summary>
+    public int DeployLockWaitSeconds { get; init; } = 600;
+
     /// <summary>Build parameters imported from GitHub secrets/variables into every step that runs the build script.</summary>
     public IReadOnlyList<WorkflowParameter> Parameters { get; init; } = [];
 
@@ -98,6 +105,9 @@ public sealed partial record WorkflowDefinition
             Require(target, TargetName(), "target", "a target name such as 'DockerBuild'");
         Require(SkipDependenciesOption, Option(), "SkipDependenciesOption", "an option such as '--skip'");
         Require(ReleaseOption, Option(), "ReleaseOption", "an option such as '--release'");
+        Require(LockWaitOption, Option(), "LockWaitOption", "an option such as '--lock-wait'");
+        if (DeployLockWaitSeconds < 0)
+            throw new DeliveryException($"Workflow DeployLockWaitSeconds must be 0 or more, not {DeployLockWaitSeconds}.");
         Require(AwsRoleVariable, GitHubName(), "AwsRoleVariable", "a GitHub variable name such as 'AWS_ROLE_ARN'");
         Require(AwsRegionVariable, GitHubName(), "AwsRegionVariable", "a GitHub variable name such as 'AWS_REGION'");
         Require(RunsOn, RunnerLabel(), "RunsOn", "a runner label such as 'ubuntu-latest'");

@@ -165,8 +165,7 @@ public static class WorkflowGenerator
         needs: [PushJob],
         environment: "staging",
         url: d.StagingUrl,
-        cancelQueued: true,
-        run: RunBuild(d, $"Deploy the built image to staging ({d.StagingTarget})", [d.StagingTarget, d.SkipDependenciesOption], deploy: true));
+        run: RunBuild(d, $"Deploy the built image to staging ({d.StagingTarget})", [d.StagingTarget, d.SkipDependenciesOption, .. LockWait(d)], deploy: true));
 
     // The tag filter on the push trigger already limits tags to release versions; expressions have no regex test.
     static YamlMap DeployProduction(WorkflowDefinition d) => Deploy(
@@ -176,12 +175,13 @@ public static class WorkflowGenerator
         needs: [PushJob, StagingJob],
         environment: "production",
         url: d.ProductionUrl,
-        cancelQueued: false,
         // Deploys the image the build job pushed (hence the skip), under the pushed tag's name. The tag reaches the
         // script through GitHub's own GITHUB_REF_NAME variable rather than an expression pasted into the script.
-        run: RunBuild(d, $"Deploy the release to production ({d.ProductionTarget})", [d.ProductionTarget, d.SkipDependenciesOption, d.ReleaseOption, "\"$GITHUB_REF_NAME\""], deploy: true));
+        run: RunBuild(d, $"Deploy the release to production ({d.ProductionTarget})", [d.ProductionTarget, d.SkipDependenciesOption, d.ReleaseOption, "\"$GITHUB_REF_NAME\"", .. LockWait(d)], deploy: true));
 
-    static YamlMap Deploy(WorkflowDefinition d, string title, string condition, string[] needs, string environment, string? url, bool cancelQueued, YamlMap run)
+    static string[] LockWait(WorkflowDefinition d) => [d.LockWaitOption, d.DeployLockWaitSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+
+    static YamlMap Deploy(WorkflowDefinition d, string title, string condition, string[] needs, string environment, string? url, YamlMap run)
     {
         var steps = new YamlList();
         foreach (var step in PrepareSteps(d)) steps.Add(step);
@@ -199,11 +199,14 @@ public static class WorkflowGenerator
             { "permissions", DeployPermissions() },
             // The environment is the approval gate: required reviewers are configured on it in GitHub.
             { "environment", url is null ? environment : new YamlMap { { "name", environment }, { "url", url } } },
+            // A deploy in progress is never cancelled: cancelling would SIGKILL the scripts on the hosts mid-switch.
+            // GitHub still replaces a *pending* job of the group with a newer one, and the build waits for the
+            // hosts' lock (LockWait) should another run hold it.
             {
                 "concurrency", new YamlMap
                 {
                     { "group", $"deploy-{environment}" },
-                    { "cancel-in-progress", cancelQueued },
+                    { "cancel-in-progress", false },
                 }
             },
             { "steps", steps },
@@ -282,7 +285,9 @@ public static class WorkflowGenerator
         {
             { "name", title },
             { "if", condition },
-            { "run", $"{d.BuildScript} {string.Join(" ", arguments)}" },
+            // exec: the step's shell becomes the build, so the runner's SIGINT on cancel or timeout reaches dotnet
+            // (it signals only the step's own process) and the build can cancel its SSM commands and switch back.
+            { "run", $"exec {d.BuildScript} {string.Join(" ", arguments)}" },
             // On the step, not the job: the values reach the build script and no other action.
             { "env", environment },
         };

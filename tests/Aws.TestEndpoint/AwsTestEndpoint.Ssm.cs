@@ -51,6 +51,18 @@ public sealed partial class AwsTestEndpoint
         commands.Values.OrderBy(c => c.Requested).SelectMany(c => c.Invocations)
             .Select(i => { lock (i.Gate) return (i.CommandId, i.InstanceId, i.Status); }).ToList();
 
+    /// <summary>The PATH the agent's commands get (a systemd service's default); a test that puts a tool in front
+    /// of it sets PATH in <see cref="FakeInstance.Environment"/>.</summary>
+    public static string AgentPath => RunCommandInvocation.AgentEnvironment["PATH"];
+
+    /// <summary>What CancelCommand does (as an operator would from the console): pending invocations end Cancelled,
+    /// running ones are SIGKILLed with their process group.</summary>
+    public void CancelCommand(string commandId)
+    {
+        if (commands.TryGetValue(commandId, out var command))
+            foreach (var invocation in command.Invocations) invocation.Cancel();
+    }
+
     /// <summary>The most invocations of one command that ran at the same time.</summary>
     public int MaxParallelInvocations(string commandId) => commands.TryGetValue(commandId, out var c) ? c.MaxParallelSeen : 0;
 
@@ -61,10 +73,12 @@ public sealed partial class AwsTestEndpoint
         "ListCommandInvocations" => ListCommandInvocations(request),
         "ListCommands" => ListCommands(request),
         "CancelCommand" => CancelCommand(request),
+        "DescribeInstanceInformation" => DescribeInstanceInformation(request),
         "PutParameter" => PutParameter(request),
         "GetParameter" => GetParameter(request),
         "GetParameterHistory" => GetParameterHistory(request),
         "GetParametersByPath" => GetParametersByPath(request),
+        "DeleteParameter" => DeleteParameter(request),
         _ => throw new AwsError("UnknownOperationException", $"Unknown operation 'AmazonSSM.{operation}'."),
     };
 
@@ -81,7 +95,8 @@ public sealed partial class AwsTestEndpoint
         foreach (var line in lines) commandTexts.Enqueue(line);
 
         var targeted = Targeted(request);
-        var executionTimeout = Strings(parameters, "executionTimeout") is [var t] && int.TryParse(t, out var seconds) ? seconds : 3600;
+        // The agent takes executionTimeout 5..172800 and runs anything else with its default, 3600 (pluginutil.ValidateExecutionTimeout).
+        var executionTimeout = Strings(parameters, "executionTimeout") is [var t] && int.TryParse(t, out var seconds) && seconds is >= 5 and <= 172_800 ? seconds : 3600;
         var commandId = Guid.NewGuid().ToString();
         var comment = Text(request, "Comment") ?? "";
         var invocations = targeted
@@ -90,20 +105,26 @@ public sealed partial class AwsTestEndpoint
         var rawConcurrency = Text(request, "MaxConcurrency") ?? "50";
         var rawErrors = Text(request, "MaxErrors") ?? "0";
         var timeoutSeconds = request.TryGetProperty("TimeoutSeconds", out var ts) && ts.ValueKind == JsonValueKind.Number ? ts.GetInt32() : 3600;
+        if (timeoutSeconds is < 30 or > 2_592_000)
+            throw new AwsError("ValidationException", $"1 validation error detected: Value '{timeoutSeconds}' at 'timeoutSeconds' failed to satisfy constraint: Member must have value between 30 and 2592000");
         var command = new RunCommand(commandId, invocations,
             Math.Max(1, RunCommand.Parse(rawConcurrency, invocations.Count, 50)), RunCommand.Parse(rawErrors, invocations.Count, 0))
         {
-            RawMaxConcurrency = rawConcurrency, RawMaxErrors = rawErrors, TimeoutSeconds = timeoutSeconds,
+            RawMaxConcurrency = rawConcurrency, RawMaxErrors = rawErrors, TimeoutSeconds = timeoutSeconds, ExecutionTimeoutSeconds = executionTimeout,
         };
         commands[commandId] = command;
-        command.Start(lines, executionTimeout, invocation =>
+        command.Start(lines, invocation => instances[invocation.InstanceId].Online, invocation =>
         {
-            var environment = new Dictionary<string, string>(instances[invocation.InstanceId].Environment)
+            var instance = instances[invocation.InstanceId];
+            // executers.prepareEnvironment: the agent's own environment, the plugin's, then the AWS_SSM_ variables.
+            return new Dictionary<string, string>(instance.Environment)
             {
+                ["SSM_COMMAND_ID"] = commandId,
                 ["AWS_SSM_INSTANCE_ID"] = invocation.InstanceId,
                 ["AWS_SSM_REGION_NAME"] = Region,
+                ["AWS_SSM_PLATFORM_NAME"] = instance.PlatformName,
+                ["AWS_SSM_PLATFORM_VERSION"] = instance.PlatformVersion,
             };
-            return environment;
         });
 
         return new JsonObject { ["Command"] = CommandJson(command, document!, comment) };
@@ -149,6 +170,8 @@ public sealed partial class AwsTestEndpoint
         ["TargetCount"] = command.Invocations.Count,
         ["CompletedCount"] = command.Invocations.Count(i => i.IsTerminal),
         ["ErrorCount"] = command.ErrorCount,
+        ["DeliveryTimedOutCount"] = command.DeliveryTimedOutCount,
+        ["ExpiresAfter"] = command.ExpiresAfter.ToUnixTimeMilliseconds() / 1000.0,
     };
 
     RunCommandInvocation Find(JsonElement request)
@@ -218,6 +241,8 @@ public sealed partial class AwsTestEndpoint
                         ["ResponseCode"] = invocation.ResponseCode,
                         ["Output"] = invocation.IsTerminal ? Cut(invocation.StandardOutput, ListOutputLimit) : "",
                     });
+                if (details && invocation.Started is { } started)
+                    ((JsonObject)item["CommandPlugins"]![0]!)["ResponseStartDateTime"] = started.ToUnixTimeMilliseconds() / 1000.0;
                 list.Add(item);
             }
         return new JsonObject { ["CommandInvocations"] = list };
@@ -238,6 +263,58 @@ public sealed partial class AwsTestEndpoint
         foreach (var invocation in command.Invocations.Where(i => instanceIds.Count == 0 || instanceIds.Contains(i.InstanceId)))
             invocation.Cancel();
         return [];
+    }
+
+    /// <summary>The managed instances (unmanaged ones are not registered, so not listed), filtered by Filters
+    /// (InstanceIds, PingStatus, PlatformTypes, tag:Key, tag-key) or InstanceInformationFilterList (instanceIds),
+    /// paged by MaxResults (5 to 50) and NextToken.</summary>
+    JsonObject DescribeInstanceInformation(JsonElement request)
+    {
+        IEnumerable<FakeInstance> matching = instances.Values.Where(i => i.Managed).OrderBy(i => i.Id, StringComparer.Ordinal);
+        foreach (var (list, keyName, valuesName) in new[] { ("Filters", "Key", "Values"), ("InstanceInformationFilterList", "key", "valueSet") })
+        {
+            if (!request.TryGetProperty(list, out var filters) || filters.ValueKind != JsonValueKind.Array) continue;
+            foreach (var filter in filters.EnumerateArray())
+            {
+                var key = Text(filter, keyName) ?? "";
+                var values = Strings(filter, valuesName);
+                if (values.Count == 0) throw new AwsError("InvalidFilterValue", $"The filter {key} has no values.");
+                matching = key switch
+                {
+                    "InstanceIds" or "instanceIds" => matching.Where(i => values.Contains(i.Id)),
+                    "PingStatus" => matching.Where(i => values.Contains(i.PingStatus)),
+                    "PlatformTypes" => matching.Where(_ => values.Contains("Linux")),
+                    "tag-key" => matching.Where(i => values.Any(i.Tags.ContainsKey)),
+                    _ when key.StartsWith("tag:", StringComparison.Ordinal) => matching.Where(i => i.Tags.TryGetValue(key[4..], out var v) && values.Contains(v)),
+                    _ => throw new AwsError("InvalidFilterKey", $"The filter key {key} is not valid."),
+                };
+            }
+        }
+        var max = request.TryGetProperty("MaxResults", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetInt32() : 50;
+        if (max is < 5 or > 50)
+            throw new AwsError("ValidationException", $"1 validation error detected: Value '{max}' at 'maxResults' failed to satisfy constraint: Member must have value between 5 and 50");
+        var start = int.TryParse(Text(request, "NextToken"), out var token) ? token : 0;
+        var all = matching.ToList();
+        var page = all.Skip(start).Take(max).ToList();
+        var answer = new JsonObject
+        {
+            ["InstanceInformationList"] = new JsonArray(page.Select(i => (JsonNode?)new JsonObject
+            {
+                ["InstanceId"] = i.Id,
+                ["PingStatus"] = i.PingStatus,
+                ["LastPingDateTime"] = i.LastPing.ToUnixTimeMilliseconds() / 1000.0,
+                ["AgentVersion"] = "3.3.1142.0",
+                ["IsLatestVersion"] = true,
+                ["PlatformType"] = "Linux",
+                ["PlatformName"] = i.PlatformName,
+                ["PlatformVersion"] = i.PlatformVersion,
+                ["ResourceType"] = "EC2Instance",
+                ["ComputerName"] = $"ip-10-0-0-{Math.Abs(i.Id.GetHashCode() % 250)}.{Region}.compute.internal",
+                ["IPAddress"] = "10.0.0.1",
+            }).ToArray()),
+        };
+        if (start + page.Count < all.Count) answer["NextToken"] = (start + page.Count).ToString();
+        return answer;
     }
 
     JsonObject PutParameter(JsonElement request)
@@ -275,6 +352,14 @@ public sealed partial class AwsTestEndpoint
             return parameters.TryGetValue(name, out var versions)
                 ? new JsonObject { ["Parameter"] = ParameterJson(versions[^1]) }
                 : throw new AwsError("ParameterNotFound", "");
+    }
+
+    /// <summary>As AWS: the parameter and every version of it are gone; a missing one is ParameterNotFound.</summary>
+    JsonObject DeleteParameter(JsonElement request)
+    {
+        var name = Text(request, "Name") ?? throw new AwsError("ValidationException", "Name is required.");
+        lock (parameters)
+            return parameters.Remove(name) ? new JsonObject() : throw new AwsError("ParameterNotFound", "");
     }
 
     JsonObject GetParameterHistory(JsonElement request)

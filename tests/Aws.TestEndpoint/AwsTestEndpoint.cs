@@ -16,7 +16,7 @@ namespace Aws.TestEndpoint;
 
 /// <summary>
 /// An AWS-compatible endpoint for tests: real Kestrel on 127.0.0.1 and a free port, the AWS JSON 1.1 protocol, SigV4
-/// checked on every request. SSM Run Command runs the commands with bash on this machine; Parameter Store is in
+/// checked on every request. SSM Run Command runs the commands on this machine as amazon-ssm-agent does (README.md); Parameter Store is in
 /// memory; ECR hands out a login with a configurable password. Serves SSM and ECR on the same port.
 /// </summary>
 public sealed partial class AwsTestEndpoint : IAsyncDisposable
@@ -191,7 +191,7 @@ public sealed partial class AwsTestEndpoint : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var invocation in commands.Values.SelectMany(c => c.Invocations)) invocation.Cancel();
+        foreach (var invocation in commands.Values.SelectMany(c => c.Invocations)) invocation.Kill();
         await app.StopAsync();
         await app.DisposeAsync();
     }

@@ -3,7 +3,8 @@ namespace Aws.TestEndpoint;
 /// <summary>
 /// A managed instance as the test endpoint knows it: its id, its tags, and the environment the agent gives its
 /// commands. A fake instance is a host as far as a deploy can tell through its own host configuration file
-/// (WEBAPP_HOST_CONFIG: its own state root, app prefix and public ports); the commands really run with bash here.
+/// (WEBAPP_HOST_CONFIG: its own state root, app prefix and public ports); the commands really run on this machine
+/// as the agent runs them (see README.md).
 /// </summary>
 public sealed class FakeInstance(string id)
 {
@@ -13,6 +14,18 @@ public sealed class FakeInstance(string id)
     /// <summary>Extra environment of every command on this instance (the agent adds AWS_SSM_INSTANCE_ID and AWS_SSM_REGION_NAME).</summary>
     public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>An instance that exists but is not SSM-managed (no agent or no instance profile) refuses commands.</summary>
+    /// <summary>An instance that exists but is not SSM-managed (no agent or no instance profile) refuses commands and
+    /// is not listed by DescribeInstanceInformation.</summary>
     public bool Managed { get; set; } = true;
+
+    /// <summary>False: the instance is stopped or its agent lost its connection. DescribeInstanceInformation says
+    /// ConnectionLost and commands to it stay Pending until they are Delivery Timed Out.</summary>
+    public bool Online { get; set; } = true;
+
+    public string PingStatus => Online ? "Online" : "ConnectionLost";
+
+    public DateTimeOffset LastPing { get; set; } = DateTimeOffset.UtcNow;
+
+    public string PlatformName { get; set; } = "Ubuntu";
+    public string PlatformVersion { get; set; } = "24.04";
 }

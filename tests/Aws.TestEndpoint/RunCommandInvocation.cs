@@ -1,20 +1,35 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace Aws.TestEndpoint;
 
 /// <summary>
-/// One command on one "instance", run for real with bash on this machine, going through the statuses SSM reports:
-/// Pending, InProgress, then Success, Failed, TimedOut or Cancelled. Output is captured and cut like SSM cuts it.
+/// One command on one "instance", run for real on this machine the way amazon-ssm-agent's runShellScript plugin runs
+/// it on Linux (see README.md for the agent source of each rule): the commands go to <c>_script.sh</c> (mode 0700) in
+/// a fresh orchestration folder and run as <c>sh -c _script.sh</c>, as root, in their own process group, with the
+/// agent's bare environment. Cancel and the execution timeout SIGKILL the process group, with no TERM first. Statuses
+/// as SSM reports them: Pending, InProgress, then Success, Failed, TimedOut (ExecutionTimedOut or DeliveryTimedOut)
+/// or Cancelled. Output is captured and cut like SSM cuts it.
 /// </summary>
 sealed class RunCommandInvocation
 {
     public const int StandardOutputLimit = 24_000;
     public const int StandardErrorLimit = 8_000;
 
+    /// <summary>The agent's exit code for a command it killed (appconfig CommandStoppedPreemptivelyExitCode: 128 + SIGKILL).</summary>
+    public const int StoppedPreemptivelyExitCode = 137;
+
+    /// <summary>What a systemd service without Environment= or User= gets: PATH and nothing else of a login
+    /// (no HOME, USER, LOGNAME, SHELL or TERM).</summary>
+    public static readonly IReadOnlyDictionary<string, string> AgentEnvironment = new Dictionary<string, string>
+    {
+        ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        ["LANG"] = "C.UTF-8",
+    };
+
     readonly object gate = new();
     readonly CancellationTokenSource cancel = new();
     Process? process;
+    int processGroup;
 
     public RunCommandInvocation(string commandId, string instanceId, string comment)
     {
@@ -34,10 +49,18 @@ sealed class RunCommandInvocation
     public DateTimeOffset? Started { get; private set; }
     public DateTimeOffset? Ended { get; private set; }
 
+    /// <summary>The folder the agent wrote <c>_script.sh</c> to (kept after the run, as the agent keeps its orchestration folder until it cleans up).</summary>
+    public string? ScriptPath { get; private set; }
+
     /// <summary>How many more GetCommandInvocation calls answer InvocationDoesNotExist, as SSM does right after sending.</summary>
     public int NotYetVisible { get; set; }
 
     public bool IsTerminal => Status is "Success" or "Failed" or "TimedOut" or "Cancelled";
+
+    /// <summary>Counts against MaxErrors: Failed and Execution Timed Out (not Delivery Timed Out, not Cancelled).</summary>
+    public bool IsError => Status == "Failed" || (Status == "TimedOut" && StatusDetails == "ExecutionTimedOut");
+
+    public bool IsDeliveryTimedOut => Status == "TimedOut" && StatusDetails == "DeliveryTimedOut";
 
     public object Gate => gate;
 
@@ -52,31 +75,58 @@ sealed class RunCommandInvocation
         }
     }
 
+    /// <summary>The command expired (send + TimeoutSeconds + executionTimeout): an unfinished invocation becomes
+    /// Delivery Timed Out. A script still running on the instance is not stopped by that: the agent stops it at its
+    /// own execution timeout, and its result no longer counts.</summary>
+    public void Expire()
+    {
+        lock (gate)
+        {
+            if (IsTerminal) return;
+            (Status, StatusDetails, ResponseCode) = ("TimedOut", "DeliveryTimedOut", -1);
+            Ended = DateTimeOffset.UtcNow;
+        }
+    }
+
     public async Task RunAsync(IReadOnlyList<string> commands, int executionTimeoutSeconds, IReadOnlyDictionary<string, string> environment)
     {
-        var directory = Directory.CreateTempSubdirectory("aws-test-endpoint-");
+        // The agent: orchestration/<command id>/awsrunShellScript/0.awsrunShellScript/_script.sh, 0700, lines joined by "\n".
+        var orchestration = Directory.CreateTempSubdirectory("ssm-orchestration-");
         try
         {
-            var script = Path.Combine(directory.FullName, "_script.sh");
-            await File.WriteAllTextAsync(script, string.Join("\n", commands) + "\n");
-            // Its own session, so a cancel can signal the whole process group, as the agent stops a command.
-            var psi = new ProcessStartInfo("setsid")
+            var folder = Directory.CreateDirectory(Path.Combine(orchestration.FullName, CommandId, "awsrunShellScript", "0.awsrunShellScript"));
+            var script = Path.Combine(folder.FullName, "_script.sh");
+            if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("the agent's Linux runShellScript needs sh");
+            await using (var file = new FileStream(script, new FileStreamOptions
+                         {
+                             Mode = FileMode.CreateNew, Access = FileAccess.Write,
+                             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute,
+                         }))
+            await using (var writer = new StreamWriter(file))
+                await writer.WriteAsync(string.Join("\n", commands) + "\n");
+            ScriptPath = script;
+            // setsid(1) execs sh in place (same pid) as the leader of a new process group: the agent's Setpgid.
+            var psi = new ProcessStartInfo("/usr/bin/setsid")
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 RedirectStandardInput = true,
                 UseShellExecute = false,
-                WorkingDirectory = directory.FullName,
+                WorkingDirectory = folder.FullName,
             };
-            psi.ArgumentList.Add("bash");
+            psi.ArgumentList.Add("sh");
+            psi.ArgumentList.Add("-c");
             psi.ArgumentList.Add(script);
+            psi.Environment.Clear();
+            foreach (var (name, value) in AgentEnvironment) psi.Environment[name] = value;
             foreach (var (name, value) in environment) psi.Environment[name] = value;
             var p = new Process { StartInfo = psi };
             lock (gate)
             {
-                if (IsTerminal) return; // cancelled while pending
+                if (IsTerminal) return; // cancelled or expired while pending
                 p.Start();
                 process = p;
+                processGroup = p.Id;
                 Status = StatusDetails = "InProgress";
                 Started = DateTimeOffset.UtcNow;
             }
@@ -91,24 +141,25 @@ sealed class RunCommandInvocation
                 catch (OperationCanceledException)
                 {
                     timedOut = !cancel.IsCancellationRequested;
-                    await StopAsync(p);
+                    KillGroup();
+                    await p.WaitForExitAsync();
                 }
             }
+            // A child that kept the pipes open outlives the shell only until the group kill; after a normal exit
+            // the agent, too, waits for the pipes.
             var output = await stdout;
             var error = await stderr;
             lock (gate)
             {
+                Ended ??= DateTimeOffset.UtcNow;
+                if (IsDeliveryTimedOut) { p.Dispose(); return; } // expired meanwhile: the result no longer counts
                 StandardOutput = Cut(output, StandardOutputLimit);
                 StandardError = Cut(error, StandardErrorLimit);
                 Ended = DateTimeOffset.UtcNow;
                 if (cancel.IsCancellationRequested && !timedOut)
-                {
-                    (Status, StatusDetails, ResponseCode) = ("Cancelled", "Cancelled", -1);
-                }
+                    (Status, StatusDetails, ResponseCode) = ("Cancelled", "Cancelled", StoppedPreemptivelyExitCode);
                 else if (timedOut)
-                {
-                    (Status, StatusDetails, ResponseCode) = ("TimedOut", "ExecutionTimedOut", -1);
-                }
+                    (Status, StatusDetails, ResponseCode) = ("TimedOut", "ExecutionTimedOut", StoppedPreemptivelyExitCode);
                 else
                 {
                     ResponseCode = p.ExitCode;
@@ -127,11 +178,11 @@ sealed class RunCommandInvocation
         }
         finally
         {
-            directory.Delete(recursive: true);
+            try { orchestration.Delete(recursive: true); } catch (IOException) { }
         }
     }
 
-    /// <summary>Stops the command: its whole process tree, like the agent does.</summary>
+    /// <summary>CancelCommand: a pending invocation ends Cancelled without running; a running one is killed.</summary>
     public void Cancel()
     {
         lock (gate)
@@ -147,19 +198,18 @@ sealed class RunCommandInvocation
         cancel.Cancel();
     }
 
-    /// <summary>SIGTERM to the command's process group, so its traps run (a deploy releases its lock), then SIGKILL
-    /// to whatever is left after a grace period.</summary>
-    static async Task StopAsync(Process p)
+    /// <summary>The endpoint is going away: whatever still runs is killed (an expired script included).</summary>
+    public void Kill()
     {
-        try
-        {
-            _ = kill(-p.Id, 15);
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            try { await p.WaitForExitAsync(grace.Token); }
-            catch (OperationCanceledException) { p.Kill(entireProcessTree: true); await p.WaitForExitAsync(); }
-            _ = kill(-p.Id, 9);
-        }
-        catch (InvalidOperationException) { }
+        Cancel();
+        KillGroup();
+    }
+
+    /// <summary>The agent's killProcess: syscall.Kill(-pid, SIGKILL), the whole process group, no TERM first, so no
+    /// trap of the script runs.</summary>
+    void KillGroup()
+    {
+        if (processGroup > 0) _ = kill(-processGroup, 9);
     }
 
     [System.Runtime.InteropServices.DllImport("libc")]

@@ -65,11 +65,11 @@ public sealed class FleetTests(EndpointFixture fixture) : IClassFixture<Endpoint
     public async Task A_tag_that_matches_nothing_deploys_nowhere_and_says_so()
     {
         using var ssm = new SsmClient(fixture.Settings());
-        var deployer = new FleetDeployer(ssm, new HostSettings(), Rolling);
+        var deployer = new Deployer(new SsmFleetSite(ssm, SsmTargets.Parse("tag:Role=nobody", "targets"), Rolling, "webapp"), new HostSettings());
         var release = new Release("1.0.0", "127.0.0.1:5000/webapp", "sha256:" + new string('a', 64), "abcdef0");
 
         var error = await Assert.ThrowsAsync<DeliveryException>(() =>
-            deployer.DeployAsync(SsmTargets.Parse("tag:Role=nobody", "targets"), DeployEnvironment.Staging, release, new DeployOptions { DeployedBy = "t" }));
+            deployer.DeployAsync(DeployEnvironment.Staging, release, new DeployOptions { DeployedBy = "t" }));
 
         Assert.Equal("tag:Role=nobody matches no SSM-managed instance; nothing was deployed to staging", error.Message);
     }

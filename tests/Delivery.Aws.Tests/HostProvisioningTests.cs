@@ -43,7 +43,7 @@ public sealed class HostProvisioningTests
         var once = HostProvisioning.ConfigureScript(Ansible, checkIdempotence: false, Variables);
         var twice = HostProvisioning.ConfigureScript(Ansible, checkIdempotence: true, Variables);
 
-        const string play = "ansible-playbook -c local -i localhost, \"$dir/configure-host.yml\" -e webapp_ecr_credential_helper=true -e webapp_host_config=true -e 'webapp_state_root=/var/lib/webapp-deploy' -e 'webapp_app=webapp'";
+        const string play = "ansible-playbook -c local -i localhost, \"$dir/configure-host.yml\" -e webapp_host_config=true -e 'webapp_state_root=/var/lib/webapp-deploy' -e 'webapp_app=webapp'";
         Assert.Single(Regex.Matches(once, Regex.Escape(play)));
         Assert.Equal(3, Regex.Matches(twice, Regex.Escape(play)).Count);
         Assert.Contains(play + " --syntax-check >/dev/null", twice);

@@ -100,7 +100,7 @@ public sealed class SsmHostTests(EndpointFixture fixture) : IClassFixture<Endpoi
     public async Task A_script_over_its_execution_timeout_fails_naming_the_instance_and_command()
     {
         using var ssm = new SsmClient(fixture.Settings());
-        var timed = new SsmHost(ssm, EndpointFixture.Instance) { PollInterval = TimeSpan.FromMilliseconds(100), ExecutionTimeoutSeconds = 1 };
+        var timed = new SsmHost(ssm, EndpointFixture.Instance) { PollInterval = TimeSpan.FromMilliseconds(100), ExecutionTimeoutSeconds = 5 };
 
         var earlier = fixture.Endpoint.Invocations.Select(i => i.CommandId).ToHashSet();
 

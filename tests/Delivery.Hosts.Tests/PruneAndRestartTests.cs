@@ -117,7 +117,7 @@ public sealed class PruneAndRestartTests(HostFixture fixture, ITestOutputHelper 
         var history = await bed.Deployer.HistoryAsync(bed.Staging);
         Assert.Equal(["1.0.0", "2.0.0"], history.Select(h => h.Version));
 
-        var logs = await bed.Deployer.LogsAsync(bed.Staging, 5);
+        var logs = (await bed.Deployer.LogsAsync(bed.Staging, 5)).Select(l => l.Line).ToList();
         Assert.Contains("listening on 8080", logs);
     }
 }

@@ -108,7 +108,7 @@ public class WorkflowStructureTests
         Assert.Contains("hashFiles('**/*.csproj', 'Directory.Packages.props', 'global.json')", cacheKey);
 
         var runs = Steps("build").Where(s => s.Children.ContainsKey("run")).Select(s => Scalar(s, "run")).ToList();
-        Assert.Equal(["./build.sh Test Publish DockerBuild SmokeTest ExportImage"], runs);
+        Assert.Equal(["exec ./build.sh Test Publish DockerBuild SmokeTest ExportImage"], runs);
     }
 
     [Fact]
@@ -126,7 +126,7 @@ public class WorkflowStructureTests
         var download = Step("push", "actions/download-artifact@v4");
         Assert.Equal(("built-image", "artifacts"), (Scalar(download, "with", "name"), Scalar(download, "with", "path")));
         var run = steps.Single(s => s.Children.ContainsKey("run"));
-        Assert.Equal("./build.sh ImportImage Push --skip", Scalar(run, "run"));
+        Assert.Equal("exec ./build.sh ImportImage Push --skip", Scalar(run, "run"));
         Assert.True(steps.IndexOf(download) < steps.IndexOf(run));
     }
 
@@ -157,14 +157,14 @@ public class WorkflowStructureTests
             .ToList();
 
         Assert.Equal([
-            ("push", "./build.sh ImportImage Push --skip"),
-            ("deploy-staging", "./build.sh DeployStaging --skip"),
-            ("deploy-production", "./build.sh DeployProduction --skip --release \"$GITHUB_REF_NAME\""),
+            ("push", "exec ./build.sh ImportImage Push --skip"),
+            ("deploy-staging", "exec ./build.sh DeployStaging --skip --lock-wait 600"),
+            ("deploy-production", "exec ./build.sh DeployProduction --skip --release \"$GITHUB_REF_NAME\" --lock-wait 600"),
         ], stepsWithSecrets);
     }
 
     [Fact]
-    public void Staging_needs_push_deploys_the_downloaded_manifest_and_a_newer_deploy_cancels_a_queued_one()
+    public void Staging_needs_push_deploys_the_downloaded_manifest_and_is_never_cancelled_mid_deploy()
     {
         var job = Map(Root, "jobs", "deploy-staging");
 
@@ -173,9 +173,10 @@ public class WorkflowStructureTests
         Assert.Equal(Publishing, Scalar(job, "if"));
         Assert.Equal("staging", Scalar(job, "environment", "name"));
         Assert.Equal("${{ vars.STAGING_URL }}", Scalar(job, "environment", "url"));
-        Assert.Equal(("deploy-staging", "true"), (Scalar(job, "concurrency", "group"), Scalar(job, "concurrency", "cancel-in-progress")));
+        // Never cancelled mid-deploy (that would SIGKILL the host scripts); a second deploy waits for the hosts' lock.
+        Assert.Equal(("deploy-staging", "false"), (Scalar(job, "concurrency", "group"), Scalar(job, "concurrency", "cancel-in-progress")));
         Assert.Equal(("image", "artifacts"), (Scalar(Step("deploy-staging", "actions/download-artifact@v4"), "with", "name"), Scalar(Step("deploy-staging", "actions/download-artifact@v4"), "with", "path")));
-        Assert.Equal("./build.sh DeployStaging --skip", Scalar(Steps("deploy-staging").Last(), "run"));
+        Assert.Equal("exec ./build.sh DeployStaging --skip --lock-wait 600", Scalar(Steps("deploy-staging").Last(), "run"));
     }
 
     [Fact]
@@ -187,7 +188,7 @@ public class WorkflowStructureTests
         Assert.Equal("startsWith(github.ref, 'refs/tags/')", Scalar(job, "if"));
         Assert.Equal("production", Scalar(job, "environment"));
         Assert.Equal(("deploy-production", "false"), (Scalar(job, "concurrency", "group"), Scalar(job, "concurrency", "cancel-in-progress")));
-        Assert.Equal("./build.sh DeployProduction --skip --release \"$GITHUB_REF_NAME\"", Scalar(Steps("deploy-production").Last(), "run"));
+        Assert.Equal("exec ./build.sh DeployProduction --skip --release \"$GITHUB_REF_NAME\" --lock-wait 600", Scalar(Steps("deploy-production").Last(), "run"));
     }
 
     [Fact]
@@ -197,7 +198,7 @@ public class WorkflowStructureTests
         Assert.Contains("\n          AWS_ROLE_ARN: ${{ vars.AWS_ROLE_ARN }}\n", Text);
         Assert.Contains("\n          REGISTRY: ${{ vars.REGISTRY }}\n", Text);
 
-        var scriptSteps = Root.AllNodes.OfType<YamlMappingNode>().Where(m => m.Children.ContainsKey("run") && Scalar(m, "run").StartsWith("./build.sh")).ToList();
+        var scriptSteps = Root.AllNodes.OfType<YamlMappingNode>().Where(m => m.Children.ContainsKey("run") && Scalar(m, "run").StartsWith("exec ./build.sh")).ToList();
         Assert.Equal(4, scriptSteps.Count);
         Assert.Equal(["AWS_ROLE_ARN", "REGISTRY"], Map(scriptSteps[0], "env").Children.Keys.Select(k => k.ToString()));
         Assert.All(scriptSteps.Skip(1), s => Assert.Equal(3, Map(s, "env").Children.Count));

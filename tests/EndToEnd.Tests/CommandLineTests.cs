@@ -127,7 +127,7 @@ public sealed partial class CommandLineTests
         var run = await BuildScript.RunAsync(Root, ["Version"], new Dictionary<string, string?> { ["LOCK_WAIT"] = "soon" });
 
         var line = BuildAssert.UsageError(run);
-        Assert.Equal("Parameter --lock-wait: 'soon' is not a valid int (from environment variable LOCK_WAIT)", line);
+        Assert.Equal("Parameter --lock-wait: 'soon' is not a valid timespan (e.g. 90s, 5m, 1h, 00:05:00) (from environment variable LOCK_WAIT)", line);
     }
 
     [Theory]

@@ -2,7 +2,7 @@ using EndToEnd.Tests.Infrastructure;
 
 namespace EndToEnd.Tests;
 
-/// <summary>Environment names are checked before the host is touched. Runs in the clone, away from the real deploy.</summary>
+/// <summary>Environment names are parsed at the command line, before any target runs. Runs in the clone, away from the real deploy.</summary>
 [Collection(CloneCollection.Name)]
 public sealed class EnvironmentNameTests(CloneFixture clone) : CloneTests(clone)
 {
@@ -11,8 +11,7 @@ public sealed class EnvironmentNameTests(CloneFixture clone) : CloneTests(clone)
     {
         var run = await Clone.BuildAsync("Logs", "--environment", "qa");
 
-        var message = BuildAssert.TargetFailure(run, "Logs");
-        Assert.Equal("Unknown environment 'qa'. Valid environments: staging, production.", message);
+        Assert.Equal("Parameter --environment: 'qa' is not a valid EnvironmentName (Staging, Production)", BuildAssert.UsageError(run));
     }
 
     [Fact]
@@ -20,7 +19,6 @@ public sealed class EnvironmentNameTests(CloneFixture clone) : CloneTests(clone)
     {
         var run = await Clone.BuildAsync(new Dictionary<string, string?> { ["ENVIRONMENT"] = "qa" }, "Logs");
 
-        var message = BuildAssert.TargetFailure(run, "Logs");
-        Assert.Equal("Unknown environment 'qa'. Valid environments: staging, production.", message);
+        Assert.Equal("Parameter --environment: 'qa' is not a valid EnvironmentName (Staging, Production) (from environment variable ENVIRONMENT)", BuildAssert.UsageError(run));
     }
 }

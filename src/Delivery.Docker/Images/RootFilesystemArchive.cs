@@ -20,6 +20,10 @@ public sealed class RootFilesystemArchive
 
     public int Count => entries.Count;
 
+    /// <summary>Every entry's modification time: a fixed time (the commit's, or the epoch), never the clock, so the
+    /// same files give the same tar bytes and layer digest.</summary>
+    public DateTimeOffset ModificationTime { get; init; } = DateTimeOffset.UnixEpoch;
+
     /// <summary>The sum of the regular files' sizes.</summary>
     public long ContentBytes => entries.Values.Sum(e => e.Content?.LongLength ?? (e.HostPath is null ? 0 : new FileInfo(e.HostPath).Length));
 
@@ -119,21 +123,44 @@ public sealed class RootFilesystemArchive
         }
     }
 
+    /// <summary>
+    /// Adds a host directory's files under <paramref name="imageDirectory"/> with fixed owners and modes: directories
+    /// 0755, files 0755 when the owner may execute them and 0644 otherwise, symlinks as they are. Host times, owners
+    /// and umask never reach the tar.
+    /// </summary>
+    public void AddTree(string hostDirectory, string imageDirectory, int uid = 0, int gid = 0)
+    {
+        if (!Directory.Exists(hostDirectory)) throw new DeliveryException($"{hostDirectory} does not exist");
+        AddDirectory(imageDirectory, DirectoryMode, uid, gid);
+        foreach (var path in Directory.EnumerateFileSystemEntries(hostDirectory))
+        {
+            var info = new FileInfo(path);
+            var target = imageDirectory.TrimEnd('/') + "/" + info.Name;
+            if (info.LinkTarget is { } link) entries[Key(target)] = new Entry(TarEntryType.SymbolicLink, (UnixFileMode)0b111_111_111, uid, gid, LinkTarget: link);
+            else if (info.Attributes.HasFlag(FileAttributes.Directory)) AddTree(path, target, uid, gid);
+            else entries[Key(target)] = new Entry(TarEntryType.RegularFile,
+                HostMode(path).HasFlag(UnixFileMode.UserExecute) ? DirectoryMode : FileMode644, uid, gid, HostPath: path);
+        }
+    }
+
     /// <summary>Writes the tar (parents before children). Returns the number of entries.</summary>
     public int WriteTo(Stream stream) => WriteToAsync(stream).GetAwaiter().GetResult();
 
     public async Task<int> WriteToAsync(Stream stream, CancellationToken cancellationToken = default)
     {
-        await using var writer = new TarWriter(stream, TarEntryFormat.Pax, leaveOpen: true);
-        var modified = DateTimeOffset.UtcNow;
+        // GNU, not PAX: .NET names each PAX header "PaxHeaders.<process id>", which would differ from run to run.
+        await using var writer = new TarWriter(stream, TarEntryFormat.Gnu, leaveOpen: true);
+        var modified = ModificationTime;
         foreach (var (path, entry) in entries)
         {
-            var tarEntry = new PaxTarEntry(entry.Type, entry.Type == TarEntryType.Directory ? path + "/" : path)
+            var tarEntry = new GnuTarEntry(entry.Type, entry.Type == TarEntryType.Directory ? path + "/" : path)
             {
                 Mode = entry.Mode,
                 Uid = entry.Uid,
                 Gid = entry.Gid,
                 ModificationTime = modified,
+                AccessTime = modified,
+                ChangeTime = modified,
             };
             if (entry.LinkTarget is not null) tarEntry.LinkName = entry.LinkTarget;
             Stream? data = null;

@@ -51,24 +51,60 @@ public static partial class RuntimeBaseImage
         }
 
         var archive = await CollectAsync(options with { RuntimeVersion = version }, log, cancellationToken);
-        log?.Invoke($"Importing {archive.Count} entries ({archive.ContentBytes / (1024 * 1024)} MiB) as {reference}");
-        // Streamed straight into the request: no 150 MB temp file.
-        var id = await docker.ImportImageAsync(archive.WriteToAsync, options.Repository, tag, Changes(options, version), cancellationToken);
+        log?.Invoke($"Loading {archive.Count} entries ({archive.ContentBytes / (1024 * 1024)} MiB) as {reference}");
+        // Loaded, not imported: import stamps the clock into the config; this config has only fixed times.
+        using var layer = await LayerFile.WriteAsync(archive, cancellationToken);
+        var id = await ImageLayout.LoadAsync(docker, Config(options, version, layer.DiffId), [layer], [reference], cancellationToken);
         var image = await docker.InspectImageAsync(reference, cancellationToken)
-                    ?? throw new DeliveryException($"Base image {reference} was imported but the engine does not list it");
+                    ?? throw new DeliveryException($"Base image {reference} was loaded but the engine does not list it");
         log?.Invoke($"Created {reference} ({image.Size / (1000 * 1000)} MB) in {watch.Elapsed.TotalSeconds:0.0} s");
         return new RuntimeBaseImageResult(reference, id, image.Size, version, Created: true, watch.Elapsed);
     }
 
-    /// <summary>The image's configuration, as Dockerfile instructions applied on import.</summary>
-    public static IReadOnlyList<string> Changes(RuntimeBaseImageOptions options, string runtimeVersion) =>
+    /// <summary>The image's config: environment and labels, one layer, and the epoch for every time (the files carry
+    /// the epoch too), so the same host files always give the same image id.</summary>
+    public static byte[] Config(RuntimeBaseImageOptions options, string runtimeVersion, string layerDiffId)
+    {
+        var created = ImageLayout.Time(DateTimeOffset.UnixEpoch);
+        var config = new System.Text.Json.Nodes.JsonObject
+        {
+            ["architecture"] = System.Runtime.InteropServices.RuntimeInformation.OSArchitecture switch
+            {
+                System.Runtime.InteropServices.Architecture.Arm64 => "arm64",
+                _ => "amd64",
+            },
+            ["config"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["Env"] = new System.Text.Json.Nodes.JsonArray(ImageEnvironment(options).Select(e => (System.Text.Json.Nodes.JsonNode?)e).ToArray()),
+                ["Labels"] = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["org.opencontainers.image.title"] = options.Repository,
+                    ["org.opencontainers.image.version"] = $"{runtimeVersion}-offline",
+                },
+            },
+            ["created"] = created,
+            ["history"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject
+            {
+                ["created"] = created,
+                ["created_by"] = $"root filesystem from this machine's .NET {runtimeVersion} runtime",
+            }),
+            ["os"] = "linux",
+            ["rootfs"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["type"] = "layers",
+                ["diff_ids"] = new System.Text.Json.Nodes.JsonArray(layerDiffId),
+            },
+        };
+        return System.Text.Encoding.UTF8.GetBytes(config.ToJsonString());
+    }
+
+    static IReadOnlyList<string> ImageEnvironment(RuntimeBaseImageOptions options) =>
     [
-        $"ENV PATH={SystemPath}:{options.DotnetRoot}",
-        $"ENV DOTNET_ROOT={options.DotnetRoot}",
-        "ENV DOTNET_RUNNING_IN_CONTAINER=true",
-        "ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt",
-        $"ENV APP_UID={options.AppUid}",
-        $"LABEL org.opencontainers.image.title={options.Repository} org.opencontainers.image.version={runtimeVersion}-offline",
+        $"PATH={SystemPath}:{options.DotnetRoot}",
+        $"DOTNET_ROOT={options.DotnetRoot}",
+        "DOTNET_RUNNING_IN_CONTAINER=true",
+        "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt",
+        $"APP_UID={options.AppUid}",
     ];
 
     /// <summary>The newest version present in both shared/Microsoft.NETCore.App and shared/Microsoft.AspNetCore.App.</summary>

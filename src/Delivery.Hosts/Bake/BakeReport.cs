@@ -60,7 +60,7 @@ public sealed record BakeReport(
 }
 
 /// <summary>A deploy whose new release failed its bake and was rolled back automatically.</summary>
-public sealed class BakeFailedException(string message, BakeReport report, string? switchedAt, TimeSpan? switchDuration) : DeliveryException(message)
+public sealed class BakeFailedException(string message, BakeReport report, string? switchedAt, TimeSpan? switchDuration) : SiteOperationException(message, [])
 {
     public BakeReport Report { get; } = report;
     /// <summary>When the failed release took the traffic, as the host recorded it.</summary>

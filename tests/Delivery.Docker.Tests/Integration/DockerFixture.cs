@@ -205,25 +205,31 @@ public sealed class DockerFixture : IAsyncLifetime
         return output;
     }
 
-    /// <summary>The repository's Dockerfile built on the offline base with the fixture app as context.</summary>
+    /// <summary>The app image as the build assembles it (<see cref="AppImage"/>), on the offline base, from the fixture app.</summary>
     public Task<string> AppImageAsync() => appImage.Value;
+
+    public static readonly DateTimeOffset CommitTime = new(2025, 1, 2, 3, 4, 5, TimeSpan.Zero);
+
+    public AppImageSpec AppSpec(string baseImage, string appDirectory, params string[] tags) => new()
+    {
+        BaseImage = baseImage,
+        AppDirectory = appDirectory,
+        Created = CommitTime,
+        Environment = new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = "8080", ["DOTNET_RUNNING_IN_CONTAINER"] = "true" },
+        ExposedPorts = [8080],
+        Labels = new Dictionary<string, string>
+        {
+            ["org.opencontainers.image.version"] = AppVersion, ["org.opencontainers.image.revision"] = "0123456789abcdef",
+            ["org.opencontainers.image.created"] = ImageLayout.Time(CommitTime), ["org.opencontainers.image.source"] = "https://example.invalid/webapp",
+            ["org.opencontainers.image.title"] = "WebApp", [RunLabel] = Prefix,
+        },
+        Tags = tags,
+    };
 
     async Task<string> CreateAppImageAsync()
     {
-        var baseRef = await BaseImageAsync();
-        var publish = await PublishedAppAsync();
         var reference = Name("app") + ":" + AppVersion;
-        using var context = BuildContext.FromDirectory(publish, Path.Combine(RepositoryRoot, "Dockerfile"));
-        await Docker.BuildImageAsync(context, new ImageBuildParameters
-        {
-            Tags = [reference],
-            BuildArgs = new Dictionary<string, string>
-            {
-                ["BASE_IMAGE"] = baseRef, ["VERSION"] = AppVersion, ["REVISION"] = "0123456789abcdef", ["CREATED"] = "2025-01-02T03:04:05Z",
-                ["SOURCE"] = "https://example.invalid/webapp", ["TITLE"] = "WebApp",
-            },
-            Labels = Labels.ToDictionary(),
-        });
+        await AppImage.BuildAsync(Docker, AppSpec(await BaseImageAsync(), await PublishedAppAsync(), reference));
         Track(reference);
         return reference;
     }

@@ -46,7 +46,7 @@ public sealed class RuntimeImageTests(DockerFixture fixture, ITestOutputHelper o
     }
 
     [Fact]
-    public async Task The_repository_Dockerfile_builds_on_it_with_OCI_labels_and_a_numeric_non_root_user()
+    public async Task The_assembled_app_image_builds_on_it_with_OCI_labels_and_a_numeric_non_root_user()
     {
         var reference = await fixture.AppImageAsync();
 

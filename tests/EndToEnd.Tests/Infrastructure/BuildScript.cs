@@ -45,17 +45,14 @@ public sealed record BuildRun(IReadOnlyList<string> Arguments, int ExitCode, str
 /// </summary>
 public static class BuildScript
 {
-    /// <summary>The build's parameters (as <c>--help</c> lists them). A variable whose letters and digits match one,
-    /// ignoring case, sets it, so none may leak in from the test runner's environment.</summary>
-    static readonly string[] ParameterNames =
-    [
-        "All", "AllowUnverified", "BakeInterval", "BakeLatencyFloor", "BakeLatencyRatio", "BakeMaxErrorRate", "BakeProbePaths",
-        "BakeProbes", "BakeSeconds", "BaseImage", "CheckIdempotence", "Configuration", "Environment", "ForceUnlock",
-        "ImageName", "Lines", "LockWait", "Push", "Registry", "RegistryPassword", "RegistryUsername", "Release",
-        "ReleaseVersion", "StateDirectory", "TestFilter", "To", "VersionOverride", "Yes", "Target", "Skip",
-        "StagingTargets", "ProductionTargets", "AwsRegion", "StagingRegion", "ProductionRegion", "AwsEndpointUrl",
-        "MaxConcurrency", "MaxErrors", "ExecutionTimeout", "DeliveryTimeout", "SsmOutputBucket", "SsmLogGroup",
-    ];
+    /// <summary>The build's parameters, as the build itself writes them into .nuke/build.schema.json on every run (so
+    /// a new parameter is covered without a hand-kept list), plus the engine's own. A variable whose letters and digits
+    /// match one, ignoring case, sets it, so none may leak in from the test runner's environment.</summary>
+    static readonly Lazy<string[]> ParameterNames = new(() =>
+    {
+        using var schema = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, ".nuke", "build.schema.json")));
+        return [.. schema.RootElement.GetProperty("properties").EnumerateObject().Select(p => p.Name).Where(n => !n.StartsWith('$')), "Target", "Skip"];
+    });
 
     static readonly string[] RemovedVariables =
     [
@@ -72,7 +69,7 @@ public static class BuildScript
     /// <summary>The variables to remove from (null) or set in the inherited environment.</summary>
     public static Dictionary<string, string?> CleanEnvironment(IReadOnlyDictionary<string, string?>? overrides = null)
     {
-        var parameterKeys = ParameterNames.Select(Key).ToHashSet();
+        var parameterKeys = ParameterNames.Value.Select(Key).ToHashSet();
         var removed = RemovedVariables.ToHashSet(StringComparer.OrdinalIgnoreCase);
         var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var name in System.Environment.GetEnvironmentVariables().Keys.Cast<string>())

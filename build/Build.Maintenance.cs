@@ -1,0 +1,36 @@
+using BuildGraph;
+using Delivery.Core;
+using Delivery.Hosts;
+
+/// <summary>Maintenance mode: the proxy answers an environment's app routes with a 503 page until it is turned off.</summary>
+partial class Build
+{
+    [Parameter("Maintenance: turn maintenance mode on for --environment", Name = "On")]
+    readonly bool MaintenanceOn;
+
+    [Parameter("Maintenance: turn maintenance mode off for --environment", Name = "Off")]
+    readonly bool MaintenanceOff;
+
+    [Parameter("Maintenance: the one-line message on the 503 page (default: This site is down for maintenance.)", Name = "Message")]
+    readonly string? MaintenanceMessage;
+
+    [Parameter("Maintenance: seconds the 503 page's Retry-After header asks clients to wait", Name = "RetryAfter")]
+    readonly int MaintenanceRetryAfter = 300;
+
+    Target Maintenance => _ => _
+        .Description("Turns maintenance mode of --environment --on [--message \"...\"] or --off; without either, shows it")
+        .Requires(() => TargetEnvironment)
+        .Executes(async () =>
+        {
+            if (MaintenanceOn && MaintenanceOff) throw new DeliveryException("Maintenance takes --on or --off, not both.");
+            var mode = new MaintenanceMode(new LocalHost(), HostSettings, DeployLog);
+            if (MaintenanceOn)
+                await mode.OnAsync(SelectedEnvironment, new MaintenanceSettings
+                    { Message = MaintenanceMessage ?? MaintenanceSettings.DefaultMessage, RetryAfter = TimeSpan.FromSeconds(MaintenanceRetryAfter) },
+                    DeployOptions, CancellationToken);
+            else if (MaintenanceOff)
+                await mode.OffAsync(SelectedEnvironment, DeployOptions, CancellationToken);
+            var status = await mode.StatusAsync(SelectedEnvironment, CancellationToken);
+            ReportSummary(status.On ? $"{status.Environment} in maintenance since {status.Since}: {status.Message}" : $"{status.Environment} serves traffic (maintenance off)");
+        });
+}

@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Text;
+using Delivery.Core;
+using Delivery.Hosts.Scripts;
+using static Delivery.Hosts.ShellQuote;
+
+namespace Delivery.Hosts;
+
+/// <summary>What the maintenance page says: one line of text (HTML-escaped on the host) and the Retry-After it sends.</summary>
+public sealed record MaintenanceSettings
+{
+    public const string DefaultMessage = "This site is down for maintenance.";
+
+    public string Message { get; init; } = DefaultMessage;
+    public TimeSpan RetryAfter { get; init; } = TimeSpan.FromMinutes(5);
+
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Message) || Message.Length > 500 || Message.Any(char.IsControl))
+            throw new DeliveryException("The maintenance message must be one line of 1 to 500 characters, without control characters.");
+        if (RetryAfter < TimeSpan.FromSeconds(1) || RetryAfter > TimeSpan.FromDays(1))
+            throw new DeliveryException($"Retry-After must be between 1 s and 1 day, not {RetryAfter.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s.");
+    }
+}
+
+/// <summary>
+/// Plans that turn an environment's maintenance mode on or off (Scripts/maintenance.sh, embedded). Both hold the
+/// environment's lock, so they never interleave with a deploy, and the proxy's lock around the proxy change.
+/// </summary>
+public static class MaintenancePlans
+{
+    public static string Functions { get; } = Bake.PairedJudge.ReadScript("maintenance.sh");
+
+    public static string On(HostSettings host, DeployEnvironment env, MaintenanceSettings settings, DeployOptions options)
+    {
+        settings.Validate();
+        return Plan(host, env, options, $"maintenance of {env.Name} on",
+            $"maintenance_message={Quote(settings.Message)}\n" +
+            $"maintenance_retry_after={(long)Math.Ceiling(settings.RetryAfter.TotalSeconds)}\n" +
+            "maintenance_enable \"$maintenance_message\" \"$maintenance_retry_after\"\n");
+    }
+
+    public static string Off(HostSettings host, DeployEnvironment env, DeployOptions options) =>
+        Plan(host, env, options, $"maintenance of {env.Name} off", "maintenance_disable\n");
+
+    /// <summary>Reads only: whether the environment is in maintenance, since when, by whom and with which message.</summary>
+    public static string Status(HostSettings host, DeployEnvironment env)
+    {
+        host.Validate();
+        env.Validate();
+        return ScriptLibrary.Header($"maintenance status of {env.Name}") +
+               ScriptContext.Host(host, DeployOptions.DefaultDeployer()) +
+               ScriptContext.Environment(host, env) +
+               ScriptLibrary.All + Functions + "maintenance_report\n";
+    }
+
+    static string Plan(HostSettings host, DeployEnvironment env, DeployOptions options, string title, string body)
+    {
+        host.Validate();
+        env.Validate();
+        var wait = ((int)Math.Ceiling(Math.Max(0, options.LockWait.TotalSeconds))).ToString(CultureInfo.InvariantCulture);
+        return new StringBuilder()
+            .Append(ScriptLibrary.Header(title))
+            .Append(ScriptContext.Host(host, options.DeployedByOrDefault()))
+            .Append(ScriptContext.Environment(host, env))
+            .Append(ScriptLibrary.All)
+            .Append(LockActions.All)
+            .Append(ProxyActions.All)
+            .Append(Functions)
+            .Append(HostScripts.Trap(""))
+            .Append($"acquire_lock \"$lock_dir\" \"$env_name\" {Quote(title)} {wait}\n")
+            .Append($"acquire_lock \"$proxy_lock_dir\" 'the proxy' {Quote(title)} 60\n")
+            .Append(body)
+            .ToString();
+    }
+}
+
+/// <summary>An environment's maintenance mode as its host reports it.</summary>
+public sealed record MaintenanceStatus(string Environment, bool On, string? Since = null, string? By = null, int? RetryAfterSeconds = null, string? Message = null)
+{
+    internal static MaintenanceStatus Parse(string environment, IEnumerable<string> dataLines)
+    {
+        foreach (var line in dataLines)
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(line);
+            var e = doc.RootElement;
+            if (!e.TryGetProperty("kind", out var kind) || kind.GetString() != "maintenance") continue;
+            string? Text(string name) => e.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
+            return new MaintenanceStatus(environment, e.GetProperty("on").GetBoolean(), Text("since"), Text("by"),
+                e.TryGetProperty("retry_after", out var r) && r.TryGetInt32(out var seconds) ? seconds : null, Text("message"));
+        }
+        throw new DeliveryException($"The host did not report the maintenance mode of {environment}.");
+    }
+}
+
+/// <summary>Runs the maintenance plans on a host: progress to <c>log</c>, a failure as the script's one-line reason.</summary>
+public sealed class MaintenanceMode(IDeployHost host, HostSettings settings, Action<string>? log = null)
+{
+    public async Task OnAsync(DeployEnvironment environment, MaintenanceSettings maintenance, DeployOptions options, CancellationToken cancellationToken = default) =>
+        await Run(MaintenancePlans.On(settings, environment, maintenance, options), $"Maintenance of {environment.Name}", cancellationToken);
+
+    public async Task OffAsync(DeployEnvironment environment, DeployOptions options, CancellationToken cancellationToken = default) =>
+        await Run(MaintenancePlans.Off(settings, environment, options), $"Ending maintenance of {environment.Name}", cancellationToken);
+
+    public async Task<MaintenanceStatus> StatusAsync(DeployEnvironment environment, CancellationToken cancellationToken = default) =>
+        MaintenanceStatus.Parse(environment.Name, (await Run(MaintenancePlans.Status(settings, environment), $"Maintenance status of {environment.Name}", cancellationToken, quiet: true)).Data);
+
+    async Task<HostResult> Run(string script, string what, CancellationToken cancellationToken, bool quiet = false)
+    {
+        var result = await host.RunAsync(script, quiet ? null : Show, cancellationToken);
+        if (!result.Succeeded)
+            throw new DeliveryException(result.Error is { } reason
+                ? $"{what} failed on {host.Name}: {reason}"
+                : $"{what} failed on {host.Name} (exit code {result.ExitCode}): {result.Tail()}");
+        return result;
+    }
+
+    void Show(string line)
+    {
+        if (log is null || line.StartsWith(ScriptLibrary.DataMarker, StringComparison.Ordinal)) return;
+        log(line.StartsWith(ScriptLibrary.Marker, StringComparison.Ordinal) ? line[ScriptLibrary.Marker.Length..] : line);
+    }
+}

@@ -1,0 +1,115 @@
+using Delivery.Core;
+
+namespace Delivery.Hosts.Sites;
+
+/// <summary>
+/// Where an environment runs: this machine (<see cref="ThisMachine"/>) or a fleet of EC2 instances through SSM
+/// (Delivery.Aws). One machine is a fleet of one: every operation (<see cref="Deployer"/>) is written once against
+/// this class and never asks which kind of site it has.
+/// </summary>
+public abstract class Site
+{
+    /// <summary>Shown in messages: "this machine", "tag:Role=webapp", "i-0abc…,i-0def…".</summary>
+    public abstract string Name { get; }
+
+    /// <summary>What a confirmation question names, e.g. "this machine" or "3 instances (tag:Role=webapp)".</summary>
+    public abstract Task<string> DescribeHostsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>How scripts address state on the site's hosts (a fleet's hosts read their own host configuration).</summary>
+    public abstract HostSettings ScriptSettings(HostSettings settings);
+
+    /// <summary>Where the environment's release record is kept besides each host's own history.</summary>
+    public abstract ReleaseLedger Ledger(HostSettings settings);
+
+    /// <summary>Runs a script on each host with the site's rolling rules: a failure stops the roll; hosts the roll never
+    /// reached come back with <see cref="HostRun.Reached"/> false. <paramref name="live"/> gets progress as it comes.</summary>
+    public abstract Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken);
+
+    /// <summary>Runs a read-only script on every host at once and returns every host's result.</summary>
+    public abstract Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken);
+
+    /// <summary>Runs a script on the named hosts one at a time, every one attempted whatever the others did (switching back).</summary>
+    public abstract Task<IReadOnlyList<HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken);
+
+    /// <summary>The longest a script may run on one host, when the transport stops it (SSM's execution timeout), and the
+    /// parameter that sets it.</summary>
+    public virtual (TimeSpan Limit, string Parameter)? ScriptTimeLimit => null;
+}
+
+/// <summary>One host's part of an operation.</summary>
+public sealed record HostRun(string Host, HostResult Result, bool Reached, string Reason)
+{
+    public bool Succeeded => Reached && Result.Succeeded;
+    public HostOutput Output => new(Result);
+}
+
+/// <summary>What an environment was last given, kept beside the hosts' own history: on a fleet, Parameter Store.</summary>
+public abstract class ReleaseLedger
+{
+    /// <summary>The words that say nothing is recorded, e.g. "No staging release record in Parameter Store (/webapp/staging/release)".</summary>
+    public abstract string NothingRecorded(DeployEnvironment environment);
+
+    public abstract Task<RecordedRelease?> GetAsync(DeployEnvironment environment, CancellationToken cancellationToken = default);
+
+    /// <summary>Records what every host now serves; returns a line for the log, or null when there is nothing to say.</summary>
+    public abstract Task<string?> RecordAsync(DeployEnvironment environment, RecordedRelease release, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the record (teardown); returns a line for the log, or null.</summary>
+    public abstract Task<string?> RemoveAsync(DeployEnvironment environment, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A release as the ledger records it: what, by whom, when, on which hosts, and the record's own version.</summary>
+public sealed record RecordedRelease(Release Release, string DeployedBy, string Time, IReadOnlyList<string> Hosts, long Version = 0, string? Where = null);
+
+/// <summary>This machine: one host, the local bash. Its ledger is the host's own history.</summary>
+public sealed class ThisMachine(IDeployHost host) : Site
+{
+    public IDeployHost Host => host;
+
+    public override string Name => host.Name == "local" ? "this machine" : host.Name;
+
+    public override Task<string> DescribeHostsAsync(CancellationToken cancellationToken = default) => Task.FromResult($"the {host.Name} host");
+
+    public override HostSettings ScriptSettings(HostSettings settings) => settings;
+
+    public override ReleaseLedger Ledger(HostSettings settings) => new HostHistoryLedger(host, settings);
+
+    public override async Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken) =>
+        [Run(await host.RunAsync(script, live, cancellationToken))];
+
+    public override async Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken) =>
+        [Run(await host.RunAsync(script, null, cancellationToken))];
+
+    public override async Task<IReadOnlyList<HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken) =>
+        hosts.Contains(host.Name) ? [Run(await host.RunAsync(script, live, cancellationToken))] : [];
+
+    HostRun Run(HostResult result) => new(host.Name, result, true,
+        result.Succeeded ? "ok" : result.Error ?? $"exit code {result.ExitCode}: {result.Tail()}");
+
+    /// <summary>The host keeps its history and current release itself: the record is what the host says it serves.</summary>
+    sealed class HostHistoryLedger(IDeployHost host, HostSettings settings) : ReleaseLedger
+    {
+        public override string NothingRecorded(DeployEnvironment environment) =>
+            $"{Naming(environment)} runs nothing on the {host.Name} host";
+
+        public override async Task<RecordedRelease?> GetAsync(DeployEnvironment environment, CancellationToken cancellationToken = default)
+        {
+            var result = await host.RunAsync(Scripts.HostScripts.Status(settings, environment), null, cancellationToken);
+            if (!result.Succeeded)
+                throw new DeliveryException($"Status of {environment.Name} failed on {host.Name}: {result.Error ?? result.Tail()}");
+            var status = new HostOutput(result).Status(environment);
+            if (!status.Deployed || status.Digest is null || status.Image is null) return null;
+            var release = new Release(status.Version ?? "unknown", status.Image.Split('@')[0], status.Digest, status.Commit);
+            return new RecordedRelease(release, "", status.Since ?? "", [host.Name]);
+        }
+
+        public override Task<string?> RecordAsync(DeployEnvironment environment, RecordedRelease release, CancellationToken cancellationToken = default) =>
+            Task.FromResult<string?>(null);
+
+        public override Task<string?> RemoveAsync(DeployEnvironment environment, CancellationToken cancellationToken = default) =>
+            Task.FromResult<string?>(null);
+
+        static string Naming(DeployEnvironment environment) =>
+            char.ToUpperInvariant(environment.Name[0]) + environment.Name[1..];
+    }
+}

@@ -1,0 +1,50 @@
+using Delivery.Core;
+
+namespace Delivery.Aws.Tests;
+
+public sealed class FleetLifetimesTests
+{
+    [Theory]
+    // instances, concurrency, budget s → TimeoutSeconds (last wave starts before it), executionTimeout
+    [InlineData(1, 1, 240, 60, 240)]
+    [InlineData(6, 1, 240, 5 * 240 + 60, 240)]
+    [InlineData(6, 2, 240, 2 * 240 + 60, 240)]
+    [InlineData(6, 50, 240, 60, 240)]
+    [InlineData(3, 1, 3, 2 * 5 + 60, 5)]
+    public void Lifetimes_cover_every_wave_of_the_roll(int instances, int concurrency, int budget, int delivery, int execution)
+    {
+        var l = FleetLifetimes.For(instances, concurrency, TimeSpan.FromSeconds(budget));
+
+        Assert.Equal((delivery, execution), (l.DeliveryTimeoutSeconds, l.ExecutionTimeoutSeconds));
+        // The last wave starts by (waves - 1) × budget and must still be allowed to start, and to finish before expiry.
+        var lastStart = (l.Waves - 1) * l.ExecutionTimeoutSeconds;
+        Assert.True(lastStart < l.DeliveryTimeoutSeconds);
+        Assert.True(lastStart + l.ExecutionTimeoutSeconds <= l.CommandLifetime.TotalSeconds);
+        Assert.Equal(l.CommandLifetime + TimeSpan.FromSeconds(FleetLifetimes.ResultMarginSeconds), l.BuildDeadline);
+    }
+
+    [Fact]
+    public void A_percentage_resolves_against_the_instances_as_SSM_does()
+    {
+        Assert.Equal(2, FleetLifetimes.For(8, "25%", TimeSpan.FromMinutes(4)).Concurrency);
+        Assert.Equal(1, FleetLifetimes.For(3, "10%", TimeSpan.FromMinutes(4)).Concurrency);
+    }
+
+    [Fact]
+    public void A_roll_that_cannot_finish_in_time_fails_in_one_line_naming_a_concurrency_that_fits()
+    {
+        var error = Assert.Throws<DeliveryException>(() => FleetLifetimes.For(12, 1, TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30)));
+
+        var fits = Enumerable.Range(1, 12).First(c => FleetLifetimes.For(12, c, TimeSpan.FromMinutes(5)).BuildDeadline <= TimeSpan.FromMinutes(30));
+        Assert.Equal($"A roll of 12 instance(s), 1 at a time (12 wave(s) of 300 s) may take {FleetLifetimes.For(12, 1, TimeSpan.FromMinutes(5)).BuildDeadline.TotalMinutes:0.#} min, " +
+                     $"over the 30 min it must finish within; --max-concurrency {fits} fits; nothing was sent", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void A_budget_over_the_agent_s_execution_limit_fails_before_sending()
+    {
+        var error = Assert.Throws<DeliveryException>(() => FleetLifetimes.For(1, 1, TimeSpan.FromDays(3)));
+        Assert.Equal($"One instance needs {3 * 86400} s (health + bake + margin), over the agent's 172800 s executionTimeout limit; nothing was sent", error.Message);
+    }
+}

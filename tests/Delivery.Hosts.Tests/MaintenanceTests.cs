@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using Delivery.Hosts.Scripts;
+using Delivery.Hosts.Tests.Infrastructure;
+
+namespace Delivery.Hosts.Tests;
+
+/// <summary>
+/// Maintenance mode through a real HAProxy: two environments of one proxy, each served by a busybox httpd standing in
+/// for its serving container (its own page, /healthz, /readyz and the app's stylesheet), with a temp state root.
+/// </summary>
+public sealed class MaintenanceTests : IAsyncLifetime
+{
+    readonly string _root = Directory.CreateTempSubdirectory("hdt-mnt-").FullName;
+    readonly List<Process> _servers = [];
+    HostSettings _host = null!;
+    DeployEnvironment _staging = null!;
+    DeployEnvironment _production = null!;
+    readonly DeployOptions _options = new() { LockWait = TimeSpan.FromSeconds(10) };
+
+    public async Task InitializeAsync()
+    {
+        Tools.Require("haproxy", "haproxy");
+        Tools.Require("socat", "socat");
+        _host = new HostSettings { StateRoot = Path.Combine(_root, "state"), AppName = "mnt" + Tools.NewRunId() };
+        _staging = DeployEnvironment.Staging with { PublicPort = Tools.FreePort() };
+        _production = DeployEnvironment.Production with { PublicPort = Tools.FreePort() };
+        foreach (var env in new[] { _staging, _production })
+        {
+            var port = await Serve(env.Name);
+            var envDir = Path.Combine(_host.StateRoot, "envs", env.Name);
+            Directory.CreateDirectory(envDir);
+            File.WriteAllText(Path.Combine(envDir, "current"), $"version=1.0.0-{env.Name}\nslot=blue\nport={port}\ncontainer=stand-in\n");
+            var started = await Run(env, "point_proxy_at_current\nload_proxy\n");
+            Assert.True(started.Succeeded, started.Tail());
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Run(_staging, "stop_proxy\n");
+        foreach (var server in _servers) { server.Kill(); await server.WaitForExitAsync(); }
+        Directory.Delete(_root, recursive: true);
+    }
+
+    /// <summary>A busybox httpd on a free loopback port: "/" names the environment, plus /healthz, /readyz and /css/site.css.</summary>
+    async Task<int> Serve(string name)
+    {
+        var www = Directory.CreateDirectory(Path.Combine(_root, "www-" + name)).FullName;
+        File.WriteAllText(Path.Combine(www, "index.html"), $"app {name}\n");
+        File.WriteAllText(Path.Combine(www, "healthz"), "Healthy\n");
+        File.WriteAllText(Path.Combine(www, "readyz"), "Healthy\n");
+        Directory.CreateDirectory(Path.Combine(www, "css"));
+        File.WriteAllText(Path.Combine(www, "css", "site.css"), "body { color: #1f2937; }\n");
+        var port = Tools.FreePort();
+        var busybox = Tools.Require("busybox", "busybox-static");
+        _servers.Add(Process.Start(new ProcessStartInfo(busybox, ["httpd", "-f", "-p", $"127.0.0.1:{port}", "-h", www]) { RedirectStandardOutput = true, RedirectStandardError = true })!);
+        for (var i = 0; i < 50 && (await Tools.Get($"http://127.0.0.1:{port}/")).Status != 200; i++) await Task.Delay(100);
+        return port;
+    }
+
+    /// <summary>Runs proxy and maintenance functions for one environment of the test host.</summary>
+    Task<HostResult> Run(DeployEnvironment env, string body) =>
+        new LocalHost().RunAsync(ScriptLibrary.Header("test") + ScriptContext.Host(_host, "tester") + ScriptContext.Environment(_host, env) +
+            ScriptLibrary.All + LockActions.All + ProxyActions.All + MaintenancePlans.Functions + body);
+
+    static async Task<(int Status, string Body, string? RetryAfter)> Get(int port, string path)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        using var response = await http.GetAsync($"http://127.0.0.1:{port}{path}");
+        var retry = response.Headers.TryGetValues("Retry-After", out var values) ? values.Single() : null;
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(), retry);
+    }
+
+    [Fact]
+    public async Task On_answers_every_app_route_with_the_page_and_Retry_After_while_health_and_the_other_environment_stay_reachable()
+    {
+        var on = await new LocalHost().RunAsync(MaintenancePlans.On(_host, _staging,
+            new() { Message = "Database upgrade: back at 18:00 <UTC> & later", RetryAfter = TimeSpan.FromMinutes(2) }, _options));
+        Assert.True(on.Succeeded, on.Tail(10));
+
+        foreach (var path in new[] { "/", "/cloud", "/metrics", "/version" })
+        {
+            var (status, body, retry) = await Get(_staging.PublicPort, path);
+            Assert.Equal(503, status);
+            Assert.Equal("120", retry);
+            Assert.Contains("<p class=\"lead mb-0\" data-testid=\"maintenance-message\">Database upgrade: back at 18:00 &lt;UTC&gt; &amp; later</p>", body);
+            Assert.Contains("<link rel=\"stylesheet\" href=\"/css/site.css\" />", body);
+        }
+        Assert.Equal((200, "Healthy"), (await Get(_staging.PublicPort, "/healthz")) is var h ? (h.Status, h.Body.Trim()) : default);
+        Assert.Equal(200, (await Get(_staging.PublicPort, "/readyz")).Status);
+        Assert.Equal(200, (await Get(_staging.PublicPort, "/css/site.css")).Status);
+        Assert.Equal((200, "app production"), (await Get(_production.PublicPort, "/")) is var p ? (p.Status, p.Body.Trim()) : default);
+
+        var report = await Run(_staging, "maintenance_report\n");
+        Assert.Matches("^\\{\"kind\":\"maintenance\",\"on\":true,\"since\":\"[0-9T:-]+Z\",\"by\":\"[^\"]+\",\"retry_after\":120,\"message\":\"Database upgrade: back at 18:00 <UTC> & later\"\\}$", report.Data.Single());
+        Assert.Equal("{\"kind\":\"maintenance\",\"on\":false}", (await Run(_production, "maintenance_report\n")).Data.Single());
+    }
+
+    [Fact]
+    public async Task A_new_message_while_on_needs_no_reload_and_maintenance_survives_a_proxy_restart()
+    {
+        Assert.True((await new LocalHost().RunAsync(MaintenancePlans.On(_host, _staging, new(), _options))).Succeeded);
+        var pid = File.ReadAllText(Path.Combine(_host.StateRoot, "proxy", "haproxy.pid")).Trim();
+        var again = await new LocalHost().RunAsync(MaintenancePlans.On(_host, _staging, new() { Message = "Still working; sorry!" }, _options));
+        Assert.True(again.Succeeded, again.Tail());
+        Assert.Equal(pid, File.ReadAllText(Path.Combine(_host.StateRoot, "proxy", "haproxy.pid")).Trim());
+        Assert.Contains("Still working; sorry!", (await Get(_staging.PublicPort, "/")).Body);
+
+        var restarted = await Run(_staging, "stop_proxy\nload_proxy\n");
+        Assert.True(restarted.Succeeded, restarted.Tail());
+        var (status, body, retry) = await Get(_staging.PublicPort, "/");
+        Assert.Equal((503, "300"), (status, retry));
+        Assert.Contains("Still working; sorry!", body);
+        Assert.Equal(200, (await Get(_production.PublicPort, "/")).Status);
+    }
+
+    [Fact]
+    public async Task Off_under_load_fails_no_request_and_the_other_environment_sees_no_error()
+    {
+        Assert.True((await new LocalHost().RunAsync(MaintenancePlans.On(_host, _staging, new(), _options))).Succeeded);
+        var staging = Wrk.Start(_staging.PublicPort, TimeSpan.FromSeconds(4), "/");
+        var production = Wrk.Start(_production.PublicPort, TimeSpan.FromSeconds(4), "/");
+        await Task.Delay(1500);
+        var off = await new LocalHost().RunAsync(MaintenancePlans.Off(_host, _staging, _options));
+        Assert.True(off.Succeeded, off.Tail());
+        Assert.Contains("webapp-deploy: staging left maintenance: traffic reaches 1.0.0-staging again", off.Lines);
+        var stagingLoad = await staging.Result();
+        var productionLoad = await production.Result();
+
+        Assert.Equal(0, stagingLoad.SocketErrors);
+        Assert.InRange(stagingLoad.Non2xx3xx, 1, stagingLoad.Requests - 1);
+        Assert.Equal(0, productionLoad.FailedRequests);
+        Assert.Equal((200, "app staging"), (await Get(_staging.PublicPort, "/")) is var s ? (s.Status, s.Body.Trim()) : default);
+        Assert.False(File.Exists(Path.Combine(_host.StateRoot, "envs", "staging", "maintenance")));
+    }
+
+    [Fact]
+    public void Bad_settings_fail_in_one_line()
+    {
+        var error = Assert.Throws<Delivery.Core.DeliveryException>(() => MaintenancePlans.On(_host, _staging, new() { Message = "two\nlines" }, _options));
+        Assert.Equal("The maintenance message must be one line of 1 to 500 characters, without control characters.", error.Message);
+        error = Assert.Throws<Delivery.Core.DeliveryException>(() => MaintenancePlans.On(_host, _staging, new() { RetryAfter = TimeSpan.Zero }, _options));
+        Assert.Equal("Retry-After must be between 1 s and 1 day, not 0 s.", error.Message);
+    }
+}
