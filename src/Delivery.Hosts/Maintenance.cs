@@ -29,49 +29,38 @@ public sealed record MaintenanceSettings
 /// </summary>
 public static class MaintenancePlans
 {
-    public static string Functions { get; } = Bake.PairedJudge.ReadScript("maintenance.sh");
 
     public static string On(HostSettings host, DeployEnvironment env, MaintenanceSettings settings, DeployOptions options)
     {
         settings.Validate();
-        return Plan(host, env, options, $"maintenance of {env.Name} on",
-            $"maintenance_message={Quote(settings.Message)}\n" +
-            $"maintenance_retry_after={(long)Math.Ceiling(settings.RetryAfter.TotalSeconds)}\n" +
+        return Plan(host, env, options, $"maintenance of {env.Name} on", values => values
+                .Add("maintenance_message", settings.Message)
+                .Add("maintenance_retry_after", (long)Math.Ceiling(settings.RetryAfter.TotalSeconds)),
             "maintenance_enable \"$maintenance_message\" \"$maintenance_retry_after\"\n");
     }
 
     public static string Off(HostSettings host, DeployEnvironment env, DeployOptions options) =>
-        Plan(host, env, options, $"maintenance of {env.Name} off", "maintenance_disable\n");
+        Plan(host, env, options, $"maintenance of {env.Name} off", values => values, "maintenance_disable\n");
 
     /// <summary>Reads only: whether the environment is in maintenance, since when, by whom and with which message.</summary>
     public static string Status(HostSettings host, DeployEnvironment env)
     {
         host.Validate();
         env.Validate();
-        return ScriptLibrary.Header($"maintenance status of {env.Name}") +
-               ScriptContext.Host(host, DeployOptions.DefaultDeployer()) +
-               ScriptContext.Environment(host, env) +
-               ScriptLibrary.All + Functions + "maintenance_report\n";
+        return HostScripts.Render($"maintenance status of {env.Name}", PlanValues.Of(host, DeployOptions.DefaultDeployer(), env),
+            ["maintenance.sh"], HostScripts.EnvironmentContext + "maintenance_report\n");
     }
 
-    static string Plan(HostSettings host, DeployEnvironment env, DeployOptions options, string title, string body)
+    static string Plan(HostSettings host, DeployEnvironment env, DeployOptions options, string title, Func<ScriptValues, ScriptValues> add, string body)
     {
         host.Validate();
         env.Validate();
-        var wait = ((int)Math.Ceiling(Math.Max(0, options.LockWait.TotalSeconds))).ToString(CultureInfo.InvariantCulture);
-        return new StringBuilder()
-            .Append(ScriptLibrary.Header(title))
-            .Append(ScriptContext.Host(host, options.DeployedByOrDefault()))
-            .Append(ScriptContext.Environment(host, env))
-            .Append(ScriptLibrary.All)
-            .Append(LockActions.All)
-            .Append(ProxyActions.All)
-            .Append(Functions)
-            .Append(HostScripts.Trap(""))
-            .Append($"acquire_lock \"$lock_dir\" \"$env_name\" {Quote(title)} {wait}\n")
-            .Append($"acquire_lock \"$proxy_lock_dir\" 'the proxy' {Quote(title)} 60\n")
-            .Append(body)
-            .ToString();
+        var values = add(PlanValues.Of(host, options.DeployedByOrDefault(), env)
+            .Add("lock_wait", HostScripts.LockWaitSeconds(options))
+            .Add("plan_title", title));
+        return HostScripts.Render(title, values, ["maintenance.sh"], HostScripts.EnvironmentContext +
+            "acquire_lock \"$lock_dir\" \"$env_name\" \"$plan_title\" \"$lock_wait\"\n" +
+            "acquire_lock \"$proxy_lock_dir\" 'the proxy' \"$plan_title\" 60\n" + body);
     }
 }
 
@@ -93,31 +82,29 @@ public sealed record MaintenanceStatus(string Environment, bool On, string? Sinc
     }
 }
 
-/// <summary>Runs the maintenance plans on a host: progress to <c>log</c>, a failure as the script's one-line reason.</summary>
-public sealed class MaintenanceMode(IDeployHost host, HostSettings settings, Action<string>? log = null)
+/// <summary>
+/// Maintenance mode on an environment's site: on and off roll over every host with the site's rolling rules (a
+/// failure stops the roll and names the host), the status is asked of every host at once.
+/// </summary>
+public sealed class MaintenanceMode(Deployer deployer)
 {
-    public async Task OnAsync(DeployEnvironment environment, MaintenanceSettings maintenance, DeployOptions options, CancellationToken cancellationToken = default) =>
-        await Run(MaintenancePlans.On(settings, environment, maintenance, options), $"Maintenance of {environment.Name}", cancellationToken);
+    HostSettings Scripts => deployer.Site.ScriptSettings(deployer.Settings);
 
-    public async Task OffAsync(DeployEnvironment environment, DeployOptions options, CancellationToken cancellationToken = default) =>
-        await Run(MaintenancePlans.Off(settings, environment, options), $"Ending maintenance of {environment.Name}", cancellationToken);
+    public Task OnAsync(DeployEnvironment environment, MaintenanceSettings maintenance, DeployOptions options, CancellationToken cancellationToken = default) =>
+        deployer.RollAsync(MaintenancePlans.On(Scripts, environment, maintenance, options), $"Maintenance of {environment.Name}",
+            $"{environment.Name} was not put in maintenance", cancellationToken);
 
-    public async Task<MaintenanceStatus> StatusAsync(DeployEnvironment environment, CancellationToken cancellationToken = default) =>
-        MaintenanceStatus.Parse(environment.Name, (await Run(MaintenancePlans.Status(settings, environment), $"Maintenance status of {environment.Name}", cancellationToken, quiet: true)).Data);
+    public Task OffAsync(DeployEnvironment environment, DeployOptions options, CancellationToken cancellationToken = default) =>
+        deployer.RollAsync(MaintenancePlans.Off(Scripts, environment, options), $"Ending maintenance of {environment.Name}",
+            $"{environment.Name} stays in maintenance", cancellationToken);
 
-    async Task<HostResult> Run(string script, string what, CancellationToken cancellationToken, bool quiet = false)
+    /// <summary>Each host's maintenance mode of the environment.</summary>
+    public async Task<IReadOnlyList<(string Host, MaintenanceStatus Status)>> StatusAsync(DeployEnvironment environment, CancellationToken cancellationToken = default)
     {
-        var result = await host.RunAsync(script, quiet ? null : Show, cancellationToken);
-        if (!result.Succeeded)
-            throw new DeliveryException(result.Error is { } reason
-                ? $"{what} failed on {host.Name}: {reason}"
-                : $"{what} failed on {host.Name} (exit code {result.ExitCode}): {result.Tail()}");
-        return result;
-    }
-
-    void Show(string line)
-    {
-        if (log is null || line.StartsWith(ScriptLibrary.DataMarker, StringComparison.Ordinal)) return;
-        log(line.StartsWith(ScriptLibrary.Marker, StringComparison.Ordinal) ? line[ScriptLibrary.Marker.Length..] : line);
+        var what = $"Maintenance status of {environment.Name}";
+        var runs = await deployer.Site.QueryAsync(MaintenancePlans.Status(Scripts, environment), what, cancellationToken);
+        if (runs.FirstOrDefault(r => !r.Succeeded) is { } failed)
+            throw new DeliveryException($"{what} failed on {failed.Host}: {failed.Reason}");
+        return runs.Select(r => (r.Host, MaintenanceStatus.Parse(environment.Name, r.Result.Data))).ToList();
     }
 }
