@@ -23,6 +23,8 @@ public enum HostDataKind
     Release,
     /// <summary>How long one step took.</summary>
     Timing,
+    /// <summary>Whether an environment is in maintenance mode, since when and with which message.</summary>
+    Maintenance,
 }
 
 public static class HostDataKinds

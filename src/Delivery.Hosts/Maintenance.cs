@@ -76,22 +76,7 @@ public static class MaintenancePlans
 }
 
 /// <summary>An environment's maintenance mode as its host reports it.</summary>
-public sealed record MaintenanceStatus(string Environment, bool On, string? Since = null, string? By = null, int? RetryAfterSeconds = null, string? Message = null)
-{
-    internal static MaintenanceStatus Parse(string environment, IEnumerable<string> dataLines)
-    {
-        foreach (var line in dataLines)
-        {
-            using var doc = System.Text.Json.JsonDocument.Parse(line);
-            var e = doc.RootElement;
-            if (!e.TryGetProperty("kind", out var kind) || kind.GetString() != "maintenance") continue;
-            string? Text(string name) => e.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
-            return new MaintenanceStatus(environment, e.GetProperty("on").GetBoolean(), Text("since"), Text("by"),
-                e.TryGetProperty("retry_after", out var r) && r.TryGetInt32(out var seconds) ? seconds : null, Text("message"));
-        }
-        throw new DeliveryException($"The host did not report the maintenance mode of {environment}.");
-    }
-}
+public sealed record MaintenanceStatus(string Environment, bool On, string? Since = null, string? By = null, int? RetryAfterSeconds = null, string? Message = null);
 
 /// <summary>
 /// Maintenance mode on an environment's site: on and off roll over every host with the site's rolling rules (a
@@ -116,6 +101,7 @@ public sealed class MaintenanceMode(Deployer deployer)
         var runs = await deployer.Site.QueryAsync(MaintenancePlans.Status(Scripts, environment), what, cancellationToken);
         if (runs.FirstOrDefault(r => !r.Succeeded) is { } failed)
             throw new DeliveryException($"{what} failed on {failed.Host}: {failed.Reason}");
-        return runs.Select(r => (r.Host, MaintenanceStatus.Parse(environment.Name, r.Result.Data))).ToList();
+        return runs.Select(r => (r.Host, r.Output.Maintenance(environment)
+            ?? throw new DeliveryException($"{what}: {r.Host} did not report it"))).ToList();
     }
 }

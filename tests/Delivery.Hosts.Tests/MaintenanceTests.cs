@@ -94,6 +94,13 @@ public sealed class MaintenanceTests : IAsyncLifetime
         var report = await Run(_staging, "maintenance_report\n");
         Assert.Matches("^\\{\"kind\":\"maintenance\",\"on\":true,\"since\":\"[0-9T:-]+Z\",\"by\":\"[^\"]+\",\"retry_after\":120,\"message\":\"Database upgrade: back at 18:00 <UTC> & later\"\\}$", report.Data.Single());
         Assert.Equal("{\"kind\":\"maintenance\",\"on\":false}", (await Run(_production, "maintenance_report\n")).Data.Single());
+
+        // The site path reads the same lines through the one reader, per host.
+        var mode = new MaintenanceMode(new Deployer(new LocalHost(), _host));
+        var staging = (await mode.StatusAsync(_staging)).Single();
+        Assert.Equal(("local", true, 120, "Database upgrade: back at 18:00 <UTC> & later"),
+            (staging.Host, staging.Status.On, staging.Status.RetryAfterSeconds, staging.Status.Message));
+        Assert.False((await mode.StatusAsync(_production)).Single().Status.On);
     }
 
     [Fact]
