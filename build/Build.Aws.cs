@@ -80,7 +80,17 @@ partial class Build
     /// <summary>Every operation on an environment, on its site.</summary>
     Deployer DeployerOf(DeployEnvironment environment) =>
         deployers.TryGetValue(environment.Name, out var d) ? d
-        : deployers[environment.Name] = new Deployer(Sites.SiteOf(SettingsOf(environment), explicitOnly: IsServerBuild), HostSettings, DeployLog);
+        : deployers[environment.Name] = new Deployer(Sites.SiteOf(SettingsOf(environment)), HostSettings, DeployLog);
+
+    /// <summary>The environment's deployer, once the checks that need no host passed (CI targets, bake against the
+    /// site's script time limit).</summary>
+    Deployer ReadyToDeploy(DeployEnvironment environment)
+    {
+        EnvironmentSites.CheckDeployable(SettingsOf(environment), IsServerBuild);
+        var deployer = DeployerOf(environment);
+        deployer.CheckFits(environment, DeployOptionsFor(environment));
+        return deployer;
+    }
 
     bool AnyFleet => DeployEnvironment.All.Any(e => EnvironmentSites.RunsOnFleet(SettingsOf(e)));
 

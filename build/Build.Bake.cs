@@ -26,8 +26,8 @@ partial class Build
     [Parameter("Synthetic requests the bake sends the new release per interval, cycling over --bake-probe-paths (0: none)")]
     readonly int BakeProbes = BakeDefaults.ProbesPerInterval;
 
-    [Parameter("Paths the bake's probes request (default: /, /cloud, /best-practices, /version)")]
-    readonly string[]? BakeProbePaths;
+    [Parameter("Paths the bake's probes request")]
+    readonly string[] BakeProbePaths = [.. BakeDefaults.ProbePaths];
 
     [Parameter("Where the app serves Prometheus text; the bake reads it from the new release's container port")]
     readonly string BakeMetricsPath = "/metrics";
@@ -53,7 +53,7 @@ partial class Build
             LatencyFloor = BakeLatencyFloor,
             ProbesPerInterval = BakeProbes,
         };
-        if (BakeProbePaths is { Length: > 0 } paths) bake = bake with { ProbePaths = paths };
+        if (BakeProbePaths.Length > 0) bake = bake with { ProbePaths = BakeProbePaths };
         bake.Validate();
         return bake;
     }

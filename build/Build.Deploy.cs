@@ -48,12 +48,7 @@ partial class Build
     Target ConfigureHost => _ => _
         .Description("Provisions the environments' hosts with ansible/configure-host.yml (Docker, HAProxy, state root, registry access): this machine, or every SSM instance")
         .OnlyWhenDynamic(() => HostNeedsConfiguring)
-        .Executes(async () =>
-        {
-            await ConfigureFleets();
-            if (!AnyFleet) await ConfigureThisMachine();
-            await LogHostsInToRegistry();
-        });
+        .Executes(ConfigureSites);
 
     Target DeployStaging => _ => _
         .Description("Deploys the image in artifacts/image.json to staging (:8081) on its site: health gate, zero-downtime switch, bake, history")
@@ -71,7 +66,7 @@ partial class Build
         .DependsOn(ConfigureHost)
         .Executes(async () =>
         {
-            DeployerOf(DeployEnvironment.Production).CheckFits(DeployEnvironment.Production, DeployOptionsFor(DeployEnvironment.Production));
+            ReadyToDeploy(DeployEnvironment.Production);
             var release = await DeployerOf(DeployEnvironment.Staging).PromotableAsync(DeployEnvironment.Staging,
                 PromoteRelease is null ? null : await TaggedRelease(PromoteRelease), AllowUnverified, CancellationToken);
             await Deploy(DeployEnvironment.Production, release);
@@ -151,7 +146,7 @@ partial class Build
 
     async Task Deploy(DeployEnvironment environment, Release release)
     {
-        var deployer = DeployerOf(environment);
+        var deployer = ReadyToDeploy(environment);
         if (ForceUnlock) await deployer.ForceUnlockAsync(environment, DeployOptions, CancellationToken);
         var outcome = await DeployPulling(environment, release, () => DeployAndReport(environment, release));
         var timings = string.Join(", ", outcome.Timings.Select(t => $"{t.Key} {t.Value.TotalMilliseconds:0} ms"));
@@ -175,6 +170,17 @@ partial class Build
             PrintTable(failure.Table, title);
             AddStepSummary(TableReport(title, failure.Table));
             throw;
+        }
+    }
+
+    /// <summary>Every site the environments run on: the SSM fleets through SSM, this machine when no environment has targets.</summary>
+    async Task ConfigureSites()
+    {
+        await ConfigureFleets();
+        if (!AnyFleet)
+        {
+            await ConfigureThisMachine();
+            await LogHostInToRegistry();
         }
     }
 

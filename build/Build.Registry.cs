@@ -134,11 +134,9 @@ partial class Build
 
     /// <summary>ConfigureHost: logs the host's docker in to --registry (password on stdin only), or points it at a
     /// credential helper. Credentials the build found in the host's own docker config need nothing.</summary>
-    async Task LogHostsInToRegistry()
+    async Task LogHostInToRegistry()
     {
-        // SSM instances pull from ECR with the instance role (the playbook's credential helper); a password never goes
-        // into an SSM command.
-        if (UsesLocalRegistry || AnyFleet) return;
+        if (UsesLocalRegistry) return;
         if (RegistryCredentialHelper is { Length: > 0 } helper)
         {
             await HostRegistryLogin.UseCredentialHelperAsync(Registry, helper, cancellationToken: CancellationToken);

@@ -53,8 +53,8 @@ var fleetOptions = new FleetOptions { PollInterval = TimeSpan.FromMilliseconds(2
 var running = new int[ids.Count]; // which of the two versions each instance serves
 
 Task Fleet(IEnumerable<int> instances, string k, int version) =>
-    new FleetDeployer(ssm, new HostSettings(), fleetOptions with { MaxConcurrency = k }).DeployAsync(
-        SsmTargets.Instances([.. instances.Select(i => ids[i])]), staging, versions[version], options);
+    new Deployer(new SsmFleetSite(ssm, SsmTargets.Instances([.. instances.Select(i => ids[i])]), fleetOptions with { MaxConcurrency = k }, "webapp"),
+        new HostSettings()).DeployAsync(staging, versions[version], options);
 
 // A timed fleet deploy of N instances, every one of which switches: first (untimed) the ones already on the target
 // version move off it.

@@ -41,18 +41,17 @@ public sealed class EnvironmentSites(FleetOptions fleet, string app, Func<string
 {
     readonly Dictionary<(string Region, string? Endpoint), SsmClient> clients = new();
 
-    /// <summary>The site of <paramref name="settings"/>. <paramref name="explicitOnly"/> (a CI build): no targets fails
-    /// instead of meaning this machine, since a runner is thrown away when the job ends.</summary>
-    public Site SiteOf(EnvironmentSettings settings, bool explicitOnly = false)
+    /// <summary>The site of <paramref name="settings"/>: this machine without SSM targets, else the fleet.</summary>
+    public Site SiteOf(EnvironmentSettings settings) =>
+        settings.SsmTargets is { } targets ? new SsmFleetSite(ClientFor(settings), targets, fleet, app, log) : new ThisMachine(new LocalHost());
+
+    /// <summary>A CI build deploys to its own machine only when told so ('local'): a runner is thrown away when the
+    /// job ends, so a forgotten setting must fail rather than deploy there.</summary>
+    public static void CheckDeployable(EnvironmentSettings settings, bool onCi)
     {
-        if (settings.SsmTargets is not { } targets)
-        {
-            if (explicitOnly && !settings.SaysThisMachine)
-                throw new DeliveryException($"No SSM targets for {settings.Environment.Name}: set {settings.TargetsOption} to instance ids or tag:Key=Value " +
-                                            $"(or '{EnvironmentSettings.ThisMachine}' for this machine); a CI build never deploys to its runner unless told so");
-            return new ThisMachine(new LocalHost());
-        }
-        return new SsmFleetSite(ClientFor(settings), targets, fleet, app, log);
+        if (onCi && settings.SsmTargets is null && !settings.SaysThisMachine)
+            throw new DeliveryException($"No SSM targets for {settings.Environment.Name}: set {settings.TargetsOption} to instance ids or tag:Key=Value " +
+                                        $"(or '{EnvironmentSettings.ThisMachine}' for this machine); a CI build never deploys to its runner unless told so");
     }
 
     /// <summary>True when the environment runs on an SSM fleet (ConfigureHost then provisions the fleet, not this machine).</summary>

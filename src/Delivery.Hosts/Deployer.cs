@@ -99,6 +99,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
             }
         }
         rows.AddRange(unreached.Select(id => new HostRow(id, "not reached", "-", "untouched")));
+        if (switchBack is null) rows = await WithServingAsync(environment, rows);
 
         var message = failed.Count > 0
             ? $"{what} failed on {string.Join("; ", failed.Select(f => $"{f.Host}: {f.Reason}"))}"
@@ -117,6 +118,24 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
             throw new BakeFailedException(message, report, bakeFailure.Run.Output.SwitchedAt, switchMs) { Table = rows };
         }
         throw new SiteOperationException(message, rows);
+    }
+
+    /// <summary>Where a stopped roll left each host: what its status says it serves now (a rollback's hosts are each on
+    /// a working release, the old or the rolled-back one).</summary>
+    async Task<List<HostRow>> WithServingAsync(DeployEnvironment environment, List<HostRow> rows)
+    {
+        try
+        {
+            var runs = await site.QueryAsync(HostScripts.Status(Scripts, environment), $"Status of {environment.Name}", CancellationToken.None);
+            var serving = runs.Where(r => r.Succeeded).ToDictionary(r => r.Host, r => r.Output.Status(environment).Version);
+            return rows.Select(r => serving.TryGetValue(r.Host, out var v) && v is not null && r.Serves != v
+                ? r with { Serves = r.Serves.Length > 0 && r.Serves != "?" ? $"{v} ({r.Serves.Split(' ')[0]})" : v }
+                : r).ToList();
+        }
+        catch (DeliveryException)
+        {
+            return rows;
+        }
     }
 
     static string Did(string what, BakeReport? bake)

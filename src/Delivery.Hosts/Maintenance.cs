@@ -1,8 +1,6 @@
 using System.Globalization;
-using System.Text;
 using Delivery.Core;
 using Delivery.Hosts.Scripts;
-using static Delivery.Hosts.ShellQuote;
 
 namespace Delivery.Hosts;
 
@@ -23,58 +21,6 @@ public sealed record MaintenanceSettings
     }
 }
 
-/// <summary>
-/// Plans that turn an environment's maintenance mode on or off (Scripts/maintenance.sh, embedded). Both hold the
-/// environment's lock, so they never interleave with a deploy, and the proxy's lock around the proxy change.
-/// </summary>
-public static class MaintenancePlans
-{
-    public static string Functions { get; } = Bake.PairedJudge.ReadScript("maintenance.sh");
-
-    public static string On(HostSettings host, DeployEnvironment env, MaintenanceSettings settings, DeployOptions options)
-    {
-        settings.Validate();
-        return Plan(host, env, options, $"maintenance of {env.Name} on",
-            $"maintenance_message={Quote(settings.Message)}\n" +
-            $"maintenance_retry_after={(long)Math.Ceiling(settings.RetryAfter.TotalSeconds)}\n" +
-            "maintenance_enable \"$maintenance_message\" \"$maintenance_retry_after\"\n");
-    }
-
-    public static string Off(HostSettings host, DeployEnvironment env, DeployOptions options) =>
-        Plan(host, env, options, $"maintenance of {env.Name} off", "maintenance_disable\n");
-
-    /// <summary>Reads only: whether the environment is in maintenance, since when, by whom and with which message.</summary>
-    public static string Status(HostSettings host, DeployEnvironment env)
-    {
-        host.Validate();
-        env.Validate();
-        return ScriptLibrary.Header($"maintenance status of {env.Name}") +
-               ScriptContext.Host(host, DeployOptions.DefaultDeployer()) +
-               ScriptContext.Environment(host, env) +
-               ScriptLibrary.All + Functions + "maintenance_report\n";
-    }
-
-    static string Plan(HostSettings host, DeployEnvironment env, DeployOptions options, string title, string body)
-    {
-        host.Validate();
-        env.Validate();
-        var wait = ((int)Math.Ceiling(Math.Max(0, options.LockWait.TotalSeconds))).ToString(CultureInfo.InvariantCulture);
-        return new StringBuilder()
-            .Append(ScriptLibrary.Header(title))
-            .Append(ScriptContext.Host(host, options.DeployedByOrDefault()))
-            .Append(ScriptContext.Environment(host, env))
-            .Append(ScriptLibrary.All)
-            .Append(LockActions.All)
-            .Append(ProxyActions.All)
-            .Append(Functions)
-            .Append(HostScripts.Trap(""))
-            .Append($"acquire_lock \"$lock_dir\" \"$env_name\" {Quote(title)} {wait}\n")
-            .Append($"acquire_lock \"$proxy_lock_dir\" 'the proxy' {Quote(title)} 60\n")
-            .Append(body)
-            .ToString();
-    }
-}
-
 /// <summary>An environment's maintenance mode as its host reports it.</summary>
 public sealed record MaintenanceStatus(string Environment, bool On, string? Since = null, string? By = null, int? RetryAfterSeconds = null, string? Message = null);
 
@@ -87,18 +33,18 @@ public sealed class MaintenanceMode(Deployer deployer)
     HostSettings Scripts => deployer.Site.ScriptSettings(deployer.Settings);
 
     public Task OnAsync(DeployEnvironment environment, MaintenanceSettings maintenance, DeployOptions options, CancellationToken cancellationToken = default) =>
-        deployer.RollAsync(MaintenancePlans.On(Scripts, environment, maintenance, options), $"Maintenance of {environment.Name}",
+        deployer.RollAsync(HostScripts.MaintenanceOn(Scripts, environment, maintenance, options), $"Maintenance of {environment.Name}",
             $"{environment.Name} was not put in maintenance", cancellationToken);
 
     public Task OffAsync(DeployEnvironment environment, DeployOptions options, CancellationToken cancellationToken = default) =>
-        deployer.RollAsync(MaintenancePlans.Off(Scripts, environment, options), $"Ending maintenance of {environment.Name}",
+        deployer.RollAsync(HostScripts.MaintenanceOff(Scripts, environment, options), $"Ending maintenance of {environment.Name}",
             $"{environment.Name} stays in maintenance", cancellationToken);
 
     /// <summary>Each host's maintenance mode of the environment.</summary>
     public async Task<IReadOnlyList<(string Host, MaintenanceStatus Status)>> StatusAsync(DeployEnvironment environment, CancellationToken cancellationToken = default)
     {
         var what = $"Maintenance status of {environment.Name}";
-        var runs = await deployer.Site.QueryAsync(MaintenancePlans.Status(Scripts, environment), what, cancellationToken);
+        var runs = await deployer.Site.QueryAsync(HostScripts.MaintenanceStatus(Scripts, environment), what, cancellationToken);
         if (runs.FirstOrDefault(r => !r.Succeeded) is { } failed)
             throw new DeliveryException($"{what} failed on {failed.Host}: {failed.Reason}");
         return runs.Select(r => (r.Host, r.Output.Maintenance(environment)

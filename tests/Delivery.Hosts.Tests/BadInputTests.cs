@@ -38,7 +38,7 @@ public sealed class BadInputTests(HostFixture fixture)
         await using var bed = fixture.NewBed();
         var deployer = bed.WithSettings(bed.Settings with { Haproxy = "/nonexistent/sbin/haproxy" });
 
-        var error = await Assert.ThrowsAsync<DeliveryException>(() => deployer.DeployAsync(bed.Staging, fixture.V1));
+        var error = await Assert.ThrowsAnyAsync<DeliveryException>(() => deployer.DeployAsync(bed.Staging, fixture.V1));
 
         Assert.Equal("Deploy of 1.0.0 to staging failed on local: haproxy is not installed on this host (/nonexistent/sbin/haproxy not found); run ./build.sh ConfigureHost", error.Message);
         AssertNothingDeployed(bed, await bed.Containers(bed.Staging));
@@ -83,13 +83,13 @@ public sealed class BadInputTests(HostFixture fixture)
     public async Task Rolling_back_an_environment_with_nothing_deployed_or_nothing_retained_is_refused()
     {
         await using var bed = fixture.NewBed();
-        var nothing = await Assert.ThrowsAsync<DeliveryException>(() => bed.Deployer.RollbackAsync(bed.Staging));
+        var nothing = await Assert.ThrowsAnyAsync<DeliveryException>(() => bed.Deployer.RollbackAsync(bed.Staging));
         Assert.Equal("Rollback of staging failed on local: nothing is deployed on staging, so there is nothing to roll back", nothing.Message);
 
         await bed.Deploy(bed.Staging, fixture.V1);
-        var alone = await Assert.ThrowsAsync<DeliveryException>(() => bed.Deployer.RollbackAsync(bed.Staging));
+        var alone = await Assert.ThrowsAnyAsync<DeliveryException>(() => bed.Deployer.RollbackAsync(bed.Staging));
         Assert.Equal("Rollback of staging failed on local: an earlier release is not retained on staging; available: none", alone.Message);
-        var same = await Assert.ThrowsAsync<DeliveryException>(() => bed.Deployer.RollbackAsync(bed.Staging, "1.0.0"));
+        var same = await Assert.ThrowsAnyAsync<DeliveryException>(() => bed.Deployer.RollbackAsync(bed.Staging, "1.0.0"));
         Assert.Equal("Rollback of staging failed on local: 1.0.0 is already serving on staging", same.Message);
         Assert.Equal("1.0.0", await bed.Version(bed.Staging));
         Assert.Single(bed.History(bed.Staging));

@@ -110,7 +110,7 @@ public sealed class ZeroDowntimeTests(HostFixture fixture, ITestOutputHelper out
         var historyBefore = bed.History(staging);
         var currentBefore = bed.StateFile(staging, "current");
 
-        var error = await Assert.ThrowsAsync<Delivery.Core.DeliveryException>(
+        var error = await Assert.ThrowsAnyAsync<Delivery.Core.DeliveryException>(
             () => bed.Deployer.RollbackAsync(staging, "1.0.0", new DeployOptions { DeployedBy = "tester" }));
         Assert.Equal("Rollback of staging failed on local: 1.0.0 is not retained on staging; available: 2.0.0", error.Message);
         Assert.Equal(historyBefore, bed.History(staging));

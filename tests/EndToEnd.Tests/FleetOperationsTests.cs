@@ -11,7 +11,7 @@ namespace EndToEnd.Tests;
 /// rules, two regions, and the checks made before anything is sent. The AWS test endpoint runs each command for
 /// real on its fake instances (each its own host: state root, proxy, containers, ports).
 /// </summary>
-[Collection(CloneCollection.Name)]
+[Collection(FleetCloneCollection.Name)]
 public sealed class FleetOperationsTests(CloneFixture clone, FleetFixture fleet) : CloneTests(clone), IClassFixture<FleetFixture>
 {
     async Task WriteImageAsync(Release release)
@@ -27,7 +27,7 @@ public sealed class FleetOperationsTests(CloneFixture clone, FleetFixture fleet)
     /// <summary>Short timeouts the tests set themselves, so a failure path never waits for a default.</summary>
     Task<BuildRun> BuildAsync(Dictionary<string, string?>? environment, params string[] arguments) =>
         Clone.BuildAsync(environment ?? fleet.AwsEnvironment(),
-            [.. arguments, .. arguments.Contains("--bake-seconds") ? Array.Empty<string>() : ["--bake-seconds", "0"], "--delivery-timeout", "60s"]);
+            [.. arguments, .. arguments.Contains("--bake-seconds") ? Array.Empty<string>() : ["--bake-seconds", "0"], "--delivery-timeout", "60s", "--allow-unattested"]);
 
     Task<BuildRun> BuildAsync(params string[] arguments) => BuildAsync(null, arguments);
 
@@ -70,6 +70,38 @@ public sealed class FleetOperationsTests(CloneFixture clone, FleetFixture fleet)
     }
 
     [Fact]
+    public async Task A_rollback_that_fails_mid_way_stops_and_says_where_each_instance_is()
+    {
+        var (first, second, third) = (fleet.Instances[0], fleet.Instances[1], fleet.Instances[2]);
+        foreach (var release in new[] { fleet.V1, fleet.V2 })
+        {
+            await WriteImageAsync(release);
+            BuildAssert.Succeeded(await BuildAsync("DeployStaging", "--skip", "--staging-targets", fleet.Tag));
+        }
+        second.Fake.Environment["DOCKER_HOST"] = "unix:///nonexistent/docker.sock";
+        try
+        {
+            var run = await BuildAsync("Rollback", "--environment", "staging", "--staging-targets", fleet.Tag);
+
+            var message = BuildAssert.TargetFailure(run, "Rollback");
+            Assert.StartsWith($"Rollback of staging failed on {second.Id}: ", message);
+            Assert.EndsWith($"; done on {first.Id}; untouched: {third.Id}", message);
+            var table = run.OutputLines.SkipWhile(l => !l.StartsWith("Host  ", StringComparison.Ordinal)).Take(4).ToList();
+            Assert.Matches($"^{first.Id}  rolled back +- +1\\.0\\.0$", table[1]);
+            Assert.Matches($"^{second.Id}  FAILED: the Docker engine does not answer .+ +- +unchanged", table[2]);
+            Assert.Matches($"^{third.Id}  not reached +- +1\\.1\\.0 \\(untouched\\)$", table[3]);
+            Assert.Equal("1.0.0", await fleet.VersionAsync(first.StagingPort));
+            Assert.Equal("1.1.0", await fleet.VersionAsync(second.StagingPort));
+            Assert.Equal("1.1.0", await fleet.VersionAsync(third.StagingPort));
+            Assert.DoesNotContain(run.OutputLines, l => l.StartsWith("Recorded ", StringComparison.Ordinal));
+        }
+        finally
+        {
+            second.Fake.Environment.Remove("DOCKER_HOST");
+        }
+    }
+
+    [Fact]
     public async Task Logs_prefix_each_line_with_its_instance_and_teardown_asks_naming_the_count_then_removes_everything()
     {
         var instances = fleet.Instances.Take(3).ToList();
@@ -107,7 +139,7 @@ public sealed class FleetOperationsTests(CloneFixture clone, FleetFixture fleet)
         Assert.Contains("failed the bake on staging", BuildAssert.TargetFailure(bad, "DeployStaging"));
         var before = fleet.Endpoint.Invocations.Count(i => i.InstanceId == solo.Id);
 
-        var promotion = await BuildAsync("DeployProduction", "--skip", "--release", "2.1.0", "--staging-targets", solo.Id, "--production-targets", solo.Id);
+        var promotion = await BuildAsync("DeployProduction", "--skip", "--release", "2.1.0", "--registry", fleet.Registry.Address, "--image-name", "e2e-fleet", "--staging-targets", solo.Id, "--production-targets", solo.Id);
 
         Assert.Equal($"2.1.0 ({fleet.Serves5xx.ShortDigest}) is not verified on staging ({solo.Id}: failed its bake); deploy it to staging first, or pass --allow-unverified",
             BuildAssert.TargetFailure(promotion, "DeployProduction"));

@@ -55,7 +55,7 @@ public sealed class HostTestBed : IAsyncDisposable
         Deployer.DeployAsync(env, release, options ?? new DeployOptions { DeployedBy = "tester" });
 
     public async Task<DeliveryException> DeployFails(DeployEnvironment env, Release release, DeployOptions? options = null) =>
-        await Assert.ThrowsAsync<DeliveryException>(() => Deploy(env, release, options));
+        await Assert.ThrowsAnyAsync<DeliveryException>(() => Deploy(env, release, options));
 
     public async Task<string> Version(DeployEnvironment env)
     {
