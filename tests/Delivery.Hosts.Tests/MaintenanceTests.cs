@@ -125,6 +125,17 @@ public sealed class MaintenanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_switch_rewrites_the_environments_proxy_file_and_a_reload_later_maintenance_is_still_on()
+    {
+        Assert.True((await new LocalHost().RunAsync(HostScripts.MaintenanceOn(_host, _staging, new(), _options))).Succeeded);
+        // What a deploy's switch does to the proxy: the environment's file is written again; then the proxy reloads.
+        var switched = await Run(_staging, "point_proxy_at_current\nload_proxy\n");
+        Assert.True(switched.Succeeded, switched.Tail());
+        Assert.Equal(503, (await Get(_staging.PublicPort, "/")).Status);
+        Assert.Equal(200, (await Get(_staging.PublicPort, "/healthz")).Status);
+    }
+
+    [Fact]
     public async Task Off_under_load_fails_no_request_and_the_other_environment_sees_no_error()
     {
         Assert.True((await new LocalHost().RunAsync(HostScripts.MaintenanceOn(_host, _staging, new(), _options))).Succeeded);
