@@ -148,7 +148,7 @@ public static class HostScripts
     }
 
     /// <summary>The script: shebang and shell options, the values its text reads, its files, then its steps.</summary>
-    static string Render(string title, ScriptValues values, IReadOnlyList<string> files, string steps)
+    internal static string Render(string title, ScriptValues values, IReadOnlyList<string> files, string steps)
     {
         var functions = ShellFiles.Render(files);
         return new StringBuilder()
@@ -162,7 +162,7 @@ public static class HostScripts
             .ToString();
     }
 
-    const string HostContext = """
+    internal const string HostContext = """
         trap on_exit EXIT
         trap 'exit 130' INT
         trap 'exit 143' TERM
@@ -170,7 +170,7 @@ public static class HostScripts
 
         """;
 
-    const string EnvironmentContext = HostContext + """
+    internal const string EnvironmentContext = HostContext + """
         use_environment "$env_name" "$public_port"
 
         """;
@@ -242,5 +242,5 @@ public static class HostScripts
         env.Validate();
     }
 
-    static long LockWaitSeconds(DeployOptions options) => (long)Math.Ceiling(Math.Max(0, options.LockWait.TotalSeconds));
+    internal static long LockWaitSeconds(DeployOptions options) => (long)Math.Ceiling(Math.Max(0, options.LockWait.TotalSeconds));
 }
