@@ -24,7 +24,8 @@ public sealed class AgentSemanticsTests(CloneFixture clone, FleetFixture fleet) 
         }));
     }
 
-    Task<BuildRun> BuildAsync(params string[] arguments) => Clone.BuildAsync(fleet.AwsEnvironment(), [.. arguments, "--bake-seconds", "0"]);
+    // The fleet's images are pushed by the fixture, without provenance.
+    Task<BuildRun> BuildAsync(params string[] arguments) => Clone.BuildAsync(fleet.AwsEnvironment(), [.. arguments, "--bake-seconds", "0", "--allow-unattested"]);
 
     static async Task<List<string>> Containers(FleetFixture.Instance instance, bool all)
     {
@@ -79,7 +80,7 @@ public sealed class AgentSemanticsTests(CloneFixture clone, FleetFixture fleet) 
         try
         {
             await WriteImageAsync(fleet.V2);
-            var build = Clone.BuildAsync(fleet.AwsEnvironment(), "DeployStaging", "--skip", "--staging-targets", solo.Id, "--bake-seconds", "0");
+            var build = Clone.BuildAsync(fleet.AwsEnvironment(), "DeployStaging", "--skip", "--staging-targets", solo.Id, "--bake-seconds", "0", "--allow-unattested");
             for (var i = 0; i < 1200 && !File.Exists(mark) && !build.IsCompleted; i++) await Task.Delay(100);
             Assert.True(File.Exists(mark), "the deploy never reached its switch");
             var (commandId, _, status) = fleet.Endpoint.Invocations.Last(i => i.InstanceId == solo.Id);
