@@ -24,9 +24,9 @@ public sealed class PlanTests
         { "teardown", HostScripts.Teardown(Host, DeployEnvironment.Staging, Options) },
         { "teardown all", HostScripts.TeardownAll(Host, DeployEnvironment.All, Options) },
         { "ensure proxy", HostScripts.EnsureProxy(Host) },
-        { "maintenance on", MaintenancePlans.On(Host, DeployEnvironment.Staging, new MaintenanceSettings { Message = "Back at 18:00 <UTC> & later; it's fine" }, Options) },
-        { "maintenance off", MaintenancePlans.Off(Host, DeployEnvironment.Staging, Options) },
-        { "maintenance status", MaintenancePlans.Status(Host, DeployEnvironment.Staging) },
+        { "maintenance on", HostScripts.MaintenanceOn(Host, DeployEnvironment.Production, new() { Message = "Back at 18:00 UTC" }, Options) },
+        { "maintenance off", HostScripts.MaintenanceOff(Host, DeployEnvironment.Production, Options) },
+        { "maintenance status", HostScripts.MaintenanceStatus(Host, DeployEnvironment.Production) },
     };
 
     [Theory]

@@ -51,12 +51,6 @@ public sealed class ShellFileTests
         Assert.Equal(scan.Functions.Distinct().Count(), scan.Functions.Count);
     }
 
-    /// <summary>Files no plan includes yet, and why; an entry goes when a plan takes the file up (the next test says so).</summary>
-    static readonly Dictionary<string, string> NotInAPlanYet = new()
-    {
-        ["judge.sh"] = "the paired bake judge runs only under JudgeTests until the bake uses it",
-    };
-
     static HashSet<string> CalledByPlans() => PlanTests.Plans.SelectMany(p => ShellCommands.Of((string)p[1]).Commands)
         .Concat(ShellCommands.Of(HostCommand.Wrap("true")).Commands).ToHashSet();
 
@@ -64,17 +58,9 @@ public sealed class ShellFileTests
     public void Every_function_a_file_defines_is_called_by_a_file_or_a_plan()
     {
         var called = CalledByPlans();
-        var unused = ShellFiles.Names.Where(f => !NotInAPlanYet.ContainsKey(f))
+        var unused = ShellFiles.Names
             .SelectMany(f => ShellCommands.Of(ShellFiles.Text(f)).Functions.Where(fn => !called.Contains(fn)).Select(fn => $"{f}: {fn}"));
         Assert.Empty(unused);
-    }
-
-    [Fact]
-    public void A_file_listed_as_not_in_a_plan_yet_is_in_none()
-    {
-        var called = CalledByPlans();
-        foreach (var file in NotInAPlanYet.Keys)
-            Assert.False(ShellCommands.Of(ShellFiles.Text(file)).Functions.Any(called.Contains), $"a plan calls into {file} now: remove it from {nameof(NotInAPlanYet)}");
     }
 
     [Fact]
