@@ -105,6 +105,8 @@ partial class Build
                 }
                 if (site.Drifting.ToList() is { Count: > 0 } drifting)
                     Log.Warning($"{environment.Name}: {string.Join(", ", drifting)} run(s) something else than the release record");
+                foreach (var (host, maintenance) in await new MaintenanceMode(DeployerOf(environment)).StatusAsync(environment, CancellationToken))
+                    if (maintenance.On) Log.Warning($"{environment.Name} on {host} is in maintenance since {maintenance.Since} (by {maintenance.By}): {maintenance.Message}");
             }
             PrintRows(rows);
         });

@@ -12,25 +12,25 @@ partial class Build
     readonly bool MaintenanceOff;
 
     [Parameter("Maintenance: the one-line message on the 503 page (default: This site is down for maintenance.)", Name = "Message")]
-    readonly string? MaintenanceMessage;
+    readonly string MaintenanceMessage = MaintenanceSettings.DefaultMessage;
 
-    [Parameter("Maintenance: seconds the 503 page's Retry-After header asks clients to wait", Name = "RetryAfter")]
-    readonly int MaintenanceRetryAfter = 300;
+    [Parameter("Maintenance: how long the 503 page's Retry-After header asks clients to wait", Name = "RetryAfter")]
+    readonly TimeSpan MaintenanceRetryAfter = new MaintenanceSettings().RetryAfter;
 
     Target Maintenance => _ => _
-        .Description("Turns maintenance mode of --environment --on [--message \"...\"] or --off; without either, shows it")
+        .Description("Turns maintenance mode of --environment --on [--message \"...\"] or --off on every host; without either, shows it")
         .Requires(() => TargetEnvironment)
         .Executes(async () =>
         {
             if (MaintenanceOn && MaintenanceOff) throw new DeliveryException("Maintenance takes --on or --off, not both.");
-            var mode = new MaintenanceMode(new LocalHost(), HostSettings, DeployLog);
+            var mode = new MaintenanceMode(Selected);
             if (MaintenanceOn)
-                await mode.OnAsync(SelectedEnvironment, new MaintenanceSettings
-                    { Message = MaintenanceMessage ?? MaintenanceSettings.DefaultMessage, RetryAfter = TimeSpan.FromSeconds(MaintenanceRetryAfter) },
-                    DeployOptions, CancellationToken);
+                await mode.OnAsync(SelectedEnvironment, new() { Message = MaintenanceMessage, RetryAfter = MaintenanceRetryAfter }, DeployOptions, CancellationToken);
             else if (MaintenanceOff)
                 await mode.OffAsync(SelectedEnvironment, DeployOptions, CancellationToken);
-            var status = await mode.StatusAsync(SelectedEnvironment, CancellationToken);
-            ReportSummary(status.On ? $"{status.Environment} in maintenance since {status.Since}: {status.Message}" : $"{status.Environment} serves traffic (maintenance off)");
+            var hosts = await mode.StatusAsync(SelectedEnvironment, CancellationToken);
+            ReportSummary(string.Join("; ", hosts.Select(h => h.Status.On
+                ? $"{h.Host}: {h.Status.Environment} in maintenance since {h.Status.Since} ({h.Status.Message})"
+                : $"{h.Host}: {h.Status.Environment} serving (maintenance off)")));
         });
 }

@@ -6,7 +6,7 @@ namespace Delivery.Aws;
 /// <summary>
 /// The text SSM runs on an instance for one host script. The agent runs the commands with sh, and host scripts need
 /// bash and must not read their own text from stdin: so the script goes to a private temporary file through a quoted
-/// here-document (no expansion) and runs with bash, exactly as the local host runs it.
+/// here-document (no expansion) and runs with bash, exactly as the local host runs it (HostCommand.sh).
 /// <para>
 /// SSM keeps only the first 24,000 characters of stdout, so the wrapper never lets the script's own output push the
 /// summary out: a long output is shortened to its last lines and every data line (the full log stays on the
@@ -25,32 +25,25 @@ public static class HostCommand
     {
         var end = $"DELIVERY_SCRIPT_{Guid.NewGuid():N}";
         var body = script.EndsWith('\n') ? script : script + "\n";
-        return $$"""
+        var functions = WrapperFunctions.Value;
+        var main = $$"""
             f=$(mktemp "${TMPDIR:-/tmp}/webapp-deploy-XXXXXXXX") || exit 1
-            log="$f.log"
             trap 'rm -f "$f"' EXIT
             cat > "$f" <<'{{end}}'
             {{body}}{{end}}
-            bash "$f" </dev/null >"$log" 2>&1 &
-            child=$!
-            trap 'kill -TERM "$child" 2>/dev/null' TERM INT
-            wait "$child"; status=$?
-            while kill -0 "$child" 2>/dev/null; do wait "$child"; status=$?; done
-            kept=''
-            esc() { printf '%s' "$1" | tr -d '\r\n' | cut -c1-300 | sed 's/\\/\\\\/g; s/"/\\"/g'; }
-            error=$(grep '^webapp-deploy: error: ' "$log" | tail -n 1 | sed 's/^webapp-deploy: error: //')
-            if [ "$(wc -c < "$log")" -le {{WholeOutputBytes}} ]; then
-              cat "$log"; rm -f "$log"
-            else
-              echo "webapp-deploy: [output shortened to its last 40 lines and its data lines; the full log is $log on $(uname -n)]"
-              grep -v '^webapp-deploy: data: ' "$log" | tail -n 40 | cut -c1-200
-              grep '^webapp-deploy: data: ' "$log" | awk '{ n += length($0) + 1; if (n > 12000) exit; print }'
-              kept="$log"
-            fi
-            printf 'webapp-deploy: summary: {"instance":"%s","exit":%d,"error":"%s","log":"%s"}\n' "$(esc "${AWS_SSM_INSTANCE_ID:-$(uname -n)}")" "$status" "$(esc "$error")" "$(esc "$kept")"
-            exit $status
+            run_host_script "$f"
+
             """;
+        return new ScriptValues().Add("whole_output_bytes", WholeOutputBytes).Render(functions) + functions + main;
     }
+
+    /// <summary>HostCommand.sh, embedded in this assembly, without the editor's shell directive.</summary>
+    static readonly Lazy<string> WrapperFunctions = new(() =>
+    {
+        using var stream = typeof(HostCommand).Assembly.GetManifestResourceStream("HostCommand.sh")!;
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd().ReplaceLineEndings("\n").Replace("# shellcheck shell=sh\n", "") + "\n";
+    });
 }
 
 /// <summary>The last line an instance printed: how its script ended, in a form that survives SSM's output limits.</summary>

@@ -23,6 +23,9 @@ public enum HostDataKind
     Release,
     /// <summary>How long one step took.</summary>
     Timing,
+    /// <summary>A step failed for a reason the caller acts on: <c>"reason"</c> is a code (<c>pull</c>: the image could
+    /// not be pulled; nothing was changed), the error line that follows says it in words.</summary>
+    Failure,
 }
 
 public static class HostDataKinds

@@ -93,31 +93,29 @@ public sealed record MaintenanceStatus(string Environment, bool On, string? Sinc
     }
 }
 
-/// <summary>Runs the maintenance plans on a host: progress to <c>log</c>, a failure as the script's one-line reason.</summary>
-public sealed class MaintenanceMode(IDeployHost host, HostSettings settings, Action<string>? log = null)
+/// <summary>
+/// Maintenance mode on an environment's site: on and off roll over every host with the site's rolling rules (a
+/// failure stops the roll and names the host), the status is asked of every host at once.
+/// </summary>
+public sealed class MaintenanceMode(Deployer deployer)
 {
-    public async Task OnAsync(DeployEnvironment environment, MaintenanceSettings maintenance, DeployOptions options, CancellationToken cancellationToken = default) =>
-        await Run(MaintenancePlans.On(settings, environment, maintenance, options), $"Maintenance of {environment.Name}", cancellationToken);
+    HostSettings Scripts => deployer.Site.ScriptSettings(deployer.Settings);
 
-    public async Task OffAsync(DeployEnvironment environment, DeployOptions options, CancellationToken cancellationToken = default) =>
-        await Run(MaintenancePlans.Off(settings, environment, options), $"Ending maintenance of {environment.Name}", cancellationToken);
+    public Task OnAsync(DeployEnvironment environment, MaintenanceSettings maintenance, DeployOptions options, CancellationToken cancellationToken = default) =>
+        deployer.RollAsync(MaintenancePlans.On(Scripts, environment, maintenance, options), $"Maintenance of {environment.Name}",
+            $"{environment.Name} was not put in maintenance", cancellationToken);
 
-    public async Task<MaintenanceStatus> StatusAsync(DeployEnvironment environment, CancellationToken cancellationToken = default) =>
-        MaintenanceStatus.Parse(environment.Name, (await Run(MaintenancePlans.Status(settings, environment), $"Maintenance status of {environment.Name}", cancellationToken, quiet: true)).Data);
+    public Task OffAsync(DeployEnvironment environment, DeployOptions options, CancellationToken cancellationToken = default) =>
+        deployer.RollAsync(MaintenancePlans.Off(Scripts, environment, options), $"Ending maintenance of {environment.Name}",
+            $"{environment.Name} stays in maintenance", cancellationToken);
 
-    async Task<HostResult> Run(string script, string what, CancellationToken cancellationToken, bool quiet = false)
+    /// <summary>Each host's maintenance mode of the environment.</summary>
+    public async Task<IReadOnlyList<(string Host, MaintenanceStatus Status)>> StatusAsync(DeployEnvironment environment, CancellationToken cancellationToken = default)
     {
-        var result = await host.RunAsync(script, quiet ? null : Show, cancellationToken);
-        if (!result.Succeeded)
-            throw new DeliveryException(result.Error is { } reason
-                ? $"{what} failed on {host.Name}: {reason}"
-                : $"{what} failed on {host.Name} (exit code {result.ExitCode}): {result.Tail()}");
-        return result;
-    }
-
-    void Show(string line)
-    {
-        if (log is null || line.StartsWith(ScriptLibrary.DataMarker, StringComparison.Ordinal)) return;
-        log(line.StartsWith(ScriptLibrary.Marker, StringComparison.Ordinal) ? line[ScriptLibrary.Marker.Length..] : line);
+        var what = $"Maintenance status of {environment.Name}";
+        var runs = await deployer.Site.QueryAsync(MaintenancePlans.Status(Scripts, environment), what, cancellationToken);
+        if (runs.FirstOrDefault(r => !r.Succeeded) is { } failed)
+            throw new DeliveryException($"{what} failed on {failed.Host}: {failed.Reason}");
+        return runs.Select(r => (r.Host, MaintenanceStatus.Parse(environment.Name, r.Result.Data))).ToList();
     }
 }

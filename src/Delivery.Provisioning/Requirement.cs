@@ -44,6 +44,8 @@ public sealed record Requirement(string Executable, string Package, RequirementK
     public static readonly Requirement Promtool = new("promtool", "prometheus");
     public static readonly Requirement Prometheus = new("prometheus", "prometheus");
     public static readonly Requirement Wrk = new("wrk", "wrk");
+    /// <summary>Checks every rendered host script (Delivery.Hosts.Tests).</summary>
+    public static readonly Requirement Shellcheck = new("shellcheck", "shellcheck");
     public static readonly Requirement AnsiblePlaybook = new("ansible-playbook", "ansible-core");
     public static readonly Requirement Openssl = new("openssl", "openssl");
     public static readonly Requirement Ip = new("ip", "iproute2");
@@ -54,5 +56,5 @@ public sealed record Requirement(string Executable, string Package, RequirementK
 
     /// <summary>Every requirement, in the order plans list them.</summary>
     public static readonly IReadOnlyList<Requirement> All =
-        [Engine, Browser, Registry, Htpasswd, Haproxy, Socat, Busybox, Promtool, Prometheus, Wrk, AnsiblePlaybook, Openssl, Ip, Curl, Aws];
+        [Engine, Browser, Registry, Htpasswd, Haproxy, Socat, Busybox, Promtool, Prometheus, Wrk, Shellcheck, AnsiblePlaybook, Openssl, Ip, Curl, Aws];
 }

@@ -41,6 +41,7 @@ public sealed class GitHubWorkflowAttribute(string name) : Attribute
     public string SkipDependenciesOption { get; set; } = Defaults.SkipDependenciesOption;
     public string ReleaseOption { get; set; } = Defaults.ReleaseOption;
     public string AwsRoleVariable { get; set; } = Defaults.AwsRoleVariable;
+    public string AwsPushRoleVariable { get; set; } = Defaults.AwsPushRoleVariable;
     public string AwsRegionVariable { get; set; } = Defaults.AwsRegionVariable;
 
     /// <summary>Empty string leaves the URL out.</summary>
@@ -73,6 +74,7 @@ public sealed class GitHubWorkflowAttribute(string name) : Attribute
         Parameters = [.. ImportSecrets.Select(WorkflowParameter.Secret), .. ImportVariables.Select(WorkflowParameter.Variable)],
         DeployParameters = [.. DeployVariables.Select(WorkflowParameter.Variable)],
         AwsRoleVariable = AwsRoleVariable,
+        AwsPushRoleVariable = AwsPushRoleVariable,
         AwsRegionVariable = AwsRegionVariable,
         StagingUrl = StagingUrl.Length == 0 ? null : StagingUrl,
         ProductionUrl = ProductionUrl.Length == 0 ? null : ProductionUrl,

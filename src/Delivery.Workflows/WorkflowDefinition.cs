@@ -49,8 +49,12 @@ public sealed partial record WorkflowDefinition
     /// <summary>Further variables for the deploy jobs' build step only (where each environment deploys).</summary>
     public IReadOnlyList<WorkflowParameter> DeployParameters { get; init; } = [];
 
-    /// <summary>Repository (or environment) variable holding the IAM role assumed through OIDC.</summary>
+    /// <summary>Variable holding the deploy role assumed through OIDC. Set it on each GitHub environment (staging,
+    /// production): a job in an environment reads that environment's value, so each deploy job assumes its own role.</summary>
     public string AwsRoleVariable { get; init; } = "AWS_ROLE_ARN";
+
+    /// <summary>Repository variable holding the push role (ECR only), assumed by the push job.</summary>
+    public string AwsPushRoleVariable { get; init; } = "AWS_PUSH_ROLE_ARN";
     public string AwsRegionVariable { get; init; } = "AWS_REGION";
 
     /// <summary>Shown on the deployment in GitHub; may be an expression. Null leaves the URL out.</summary>
@@ -109,6 +113,7 @@ public sealed partial record WorkflowDefinition
         if (DeployLockWaitSeconds < 0)
             throw new DeliveryException($"Workflow DeployLockWaitSeconds must be 0 or more, not {DeployLockWaitSeconds}.");
         Require(AwsRoleVariable, GitHubName(), "AwsRoleVariable", "a GitHub variable name such as 'AWS_ROLE_ARN'");
+        Require(AwsPushRoleVariable, GitHubName(), "AwsPushRoleVariable", "a GitHub variable name such as 'AWS_PUSH_ROLE_ARN'");
         Require(AwsRegionVariable, GitHubName(), "AwsRegionVariable", "a GitHub variable name such as 'AWS_REGION'");
         Require(RunsOn, RunnerLabel(), "RunsOn", "a runner label such as 'ubuntu-latest'");
         if (CachePaths.Count == 0)

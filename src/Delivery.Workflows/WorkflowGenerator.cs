@@ -126,7 +126,7 @@ public static class WorkflowGenerator
         var steps = new YamlList();
         foreach (var step in PrepareSteps(d)) steps.Add(step);
         steps.Add(DownloadArtifactStep(d, BuiltImageArtifact, "Download the built image from the build job"));
-        steps.Add(AwsCredentials(d, condition: null));
+        steps.Add(AwsCredentials(d, d.AwsPushRoleVariable));
         // The import checks that the loaded image's id is the one the build job recorded, then Push sends those bits.
         steps.Add(RunBuild(d, $"Load and push the built image ({d.ImportImageTarget}, {d.PushTarget})",
             [d.ImportImageTarget, d.PushTarget, d.SkipDependenciesOption]));
@@ -186,7 +186,8 @@ public static class WorkflowGenerator
         var steps = new YamlList();
         foreach (var step in PrepareSteps(d)) steps.Add(step);
         steps.Add(DownloadArtifactStep(d, ImageArtifact, "Download the image manifest from the push job"));
-        steps.Add(AwsCredentials(d, condition: null));
+        // The environment's own AWS_ROLE_ARN: its deploy role, trusted only from this environment.
+        steps.Add(AwsCredentials(d, d.AwsRoleVariable));
         steps.Add(run);
 
         return new YamlMap
@@ -249,15 +250,14 @@ public static class WorkflowGenerator
         };
     }
 
-    static YamlMap AwsCredentials(WorkflowDefinition d, string? condition) => new()
+    static YamlMap AwsCredentials(WorkflowDefinition d, string roleVariable) => new()
     {
         { "name", "Configure AWS credentials (OIDC)" },
-        { "if", condition },
         { "uses", ConfigureAwsCredentials },
         {
             "with", new YamlMap
             {
-                { "role-to-assume", Context("vars", d.AwsRoleVariable) },
+                { "role-to-assume", Context("vars", roleVariable) },
                 { "aws-region", Context("vars", d.AwsRegionVariable) },
             }
         },

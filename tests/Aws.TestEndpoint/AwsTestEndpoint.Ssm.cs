@@ -130,6 +130,39 @@ public sealed partial class AwsTestEndpoint
         return new JsonObject { ["Command"] = CommandJson(command, document!, comment) };
     }
 
+    /// <summary>What IAM authorizes a request against: SendCommand's document and every instance it targets (with the
+    /// instance's tags, for aws:ResourceTag and ssm:resourceTag conditions), a parameter's ARN, an ECR repository's
+    /// ARN; "*" for the actions that have no resource-level permissions.</summary>
+    IReadOnlyList<IamResource> IamResources(string service, string operation, JsonElement request)
+    {
+        IamResource Parameter(string? name) => new($"arn:aws:ssm:{Region}:{Account}:parameter{(name is { } n && !n.StartsWith('/') ? "/" + n : name)}");
+        if (service == "ecr")
+        {
+            if (operation == "GetAuthorizationToken") return [new("*")];
+            var registry = Text(request, "registryId") ?? Account;
+            var names = Strings(request, "repositoryNames");
+            if (Text(request, "repositoryName") is { } one) names.Add(one);
+            return names.Count == 0 ? [new($"arn:aws:ecr:{Region}:{registry}:repository/*")]
+                : names.Select(n => new IamResource($"arn:aws:ecr:{Region}:{registry}:repository/{n}")).ToList();
+        }
+        switch (operation)
+        {
+            case "SendCommand":
+                var resources = new List<IamResource> { new($"arn:aws:ssm:{Region}::document/{Text(request, "DocumentName")}") };
+                IEnumerable<FakeInstance> targeted;
+                try { targeted = Targeted(request); }
+                catch (AwsError) { targeted = Strings(request, "InstanceIds").Select(id => instances.TryGetValue(id, out var i) ? i : new FakeInstance(id)); }
+                resources.AddRange(targeted.Select(i => new IamResource($"arn:aws:ec2:{Region}:{Account}:instance/{i.Id}", i.Tags)));
+                return resources;
+            case "GetParameter" or "PutParameter" or "GetParameterHistory" or "DeleteParameter":
+                return [Parameter(Text(request, "Name"))];
+            case "GetParametersByPath":
+                return [Parameter(Text(request, "Path"))];
+            default:
+                return [new("*")];
+        }
+    }
+
     /// <summary>InstanceIds, or Targets with one tag:Key (or InstanceIds) criterion; unmanaged or unknown ids are refused.</summary>
     List<FakeInstance> Targeted(JsonElement request)
     {

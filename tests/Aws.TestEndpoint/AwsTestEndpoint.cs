@@ -61,6 +61,18 @@ public sealed partial class AwsTestEndpoint : IAsyncDisposable
 
     public Uri EcrProxyEndpoint => new($"https://{Account}.dkr.ecr.{Region}.amazonaws.com");
 
+    /// <summary>IAM policies enforced per access key (keys with none assigned are not checked, as an admin would be).</summary>
+    public IamEnforcement Iam { get; } = new();
+
+    static string AccessKeyOf(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        var at = header.IndexOf("Credential=", StringComparison.Ordinal);
+        if (at < 0) return request.Query["X-Amz-Credential"].ToString().Split('/')[0];
+        var rest = header[(at + "Credential=".Length)..];
+        return rest[..Math.Max(0, rest.IndexOf('/'))];
+    }
+
     /// <summary>Every request that passed the signature check, as "Service.Operation" (throttled ones included).</summary>
     public IReadOnlyList<string> Received => received.ToArray();
 
@@ -102,6 +114,26 @@ public sealed partial class AwsTestEndpoint : IAsyncDisposable
             return;
         }
         received.Enqueue(target);
+
+        if (service is not null && Iam.TryGet(AccessKeyOf(context.Request), out var principal) && body.Length < 1_000_000)
+        {
+            var operation = target[(service == "ssm" ? SsmPrefix : EcrPrefix).Length..];
+            var action = $"{service}:{operation}";
+            JsonElement parsed;
+            try { using var d = JsonDocument.Parse(body.Length == 0 ? "{}"u8.ToArray() : body); parsed = d.RootElement.Clone(); }
+            catch (JsonException) { parsed = default; }
+            if (parsed.ValueKind == JsonValueKind.Object)
+            {
+                if (principal.Policy.Refuses(action, IamResources(service, operation, parsed), Region) is { } denied)
+                {
+                    await Error(context, 400, "AccessDeniedException",
+                        $"User: arn:aws:sts::{Account}:assumed-role/{principal.Role}/test-session is not authorized to perform: {action} on resource: {denied.Arn} " +
+                        (denied.ExplicitDeny ? "with an explicit deny in an identity-based policy" : $"because no identity-based policy allows the {action} action"));
+                    return;
+                }
+                Iam.UsedActions[action] = true;
+            }
+        }
 
         if (Take(ref throttleNext))
         {

@@ -31,58 +31,65 @@ public sealed class IamPolicyTests
         : v.ValueKind == JsonValueKind.String ? [v.GetString()!]
         : v.EnumerateArray().Select(x => x.GetString()!).ToArray();
 
-    /// <summary>What SsmClient calls during a deploy, a status and a promotion.</summary>
-    static readonly string[] SsmCalls =
-        ["ssm:SendCommand", "ssm:ListCommands", "ssm:ListCommandInvocations", "ssm:GetCommandInvocation", "ssm:CancelCommand",
-         "ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter"];
+    static readonly string[] Roles = ["push-role", "staging-deploy-role", "production-deploy-role"];
 
     [Fact]
-    public void The_deploy_role_allows_every_call_the_build_makes_and_no_wildcard_action()
+    public void Every_role_has_a_policy_and_a_trust_and_no_wildcard_action()
     {
-        var statements = Statements("deploy-role-policy.json");
-
-        Assert.All(statements, s => Assert.Equal("Allow", s.Effect));
-        Assert.Subset(statements.SelectMany(s => s.Actions).ToHashSet(), SsmCalls.ToHashSet());
-        Assert.DoesNotContain(statements.SelectMany(s => s.Actions), a => a.Contains('*') || a.StartsWith("iam:", StringComparison.Ordinal));
+        foreach (var role in Roles)
+        {
+            var statements = Statements($"{role}-policy.json");
+            Assert.All(statements, st => Assert.Equal("Allow", st.Effect));
+            Assert.DoesNotContain(statements.SelectMany(st => st.Actions), a => a.Contains('*') || a.StartsWith("iam:", StringComparison.Ordinal));
+            var trust = Statements($"{role}-trust-policy.json").Single();
+            Assert.Equal(["sts:AssumeRoleWithWebIdentity"], trust.Actions);
+            Assert.EndsWith(":oidc-provider/token.actions.githubusercontent.com", trust.Element.GetProperty("Principal").GetProperty("Federated").GetString());
+            Assert.Equal("sts.amazonaws.com", trust.Element.GetProperty("Condition").GetProperty("StringEquals").GetProperty("token.actions.githubusercontent.com:aud").GetString());
+        }
+        Assert.False(File.Exists(Path.Combine(Folder, "deploy-role-policy.json")), "one role for every job lets any job on main reach production");
     }
 
     [Fact]
-    public void SendCommand_is_limited_to_the_shell_document_and_to_instances_tagged_for_the_app()
+    public void The_push_role_is_ECR_only_and_trusted_from_main_and_release_tags()
     {
-        var send = Statements("deploy-role-policy.json").Where(s => s.Actions.Contains("ssm:SendCommand")).ToList();
+        var statements = Statements("push-role-policy.json");
+        Assert.All(statements.SelectMany(st => st.Actions), a => Assert.StartsWith("ecr:", a));
+        Assert.DoesNotContain("ecr:DescribeImages", statements.SelectMany(st => st.Actions)); // nothing calls it
+        var subjects = Strings(Statements("push-role-trust-policy.json").Single().Element.GetProperty("Condition").GetProperty("StringLike"), "token.actions.githubusercontent.com:sub");
+        Assert.Equal(["repo:${GitHubRepository}:ref:refs/heads/main", "repo:${GitHubRepository}:ref:refs/tags/*.*.*"], subjects);
+    }
 
-        Assert.All(send, s => Assert.Equal(["ssm:SendCommand"], s.Actions));
-        var resources = send.SelectMany(s => s.Resources).ToList();
-        Assert.DoesNotContain("*", resources);
-        Assert.Contains($"arn:aws:ssm:${{Region}}::document/{SsmLimits.RunShellScript}", resources);
-        Assert.Equal(2, resources.Count);
-        var instances = send.Single(s => s.Resources.Single().Contains(":instance/"));
-        Assert.Equal("webapp", instances.Element.GetProperty("Condition").GetProperty("StringEquals").GetProperty("aws:ResourceTag/App").GetString());
+    [Theory]
+    [InlineData("staging")]
+    [InlineData("production")]
+    public void A_deploy_role_is_trusted_only_from_its_environment_and_reaches_only_its_instances_and_parameters(string environment)
+    {
+        var trust = Statements($"{environment}-deploy-role-trust-policy.json").Single();
+        Assert.Equal($"repo:${{GitHubRepository}}:environment:{environment}",
+            trust.Element.GetProperty("Condition").GetProperty("StringEquals").GetProperty("token.actions.githubusercontent.com:sub").GetString());
+        Assert.False(trust.Element.GetProperty("Condition").TryGetProperty("StringLike", out _));
+
+        var statements = Statements($"{environment}-deploy-role-policy.json");
+        var instances = statements.Single(st => st.Resources.Any(r => r.Contains(":instance/")));
+        Assert.Equal(["ssm:SendCommand"], instances.Actions);
+        var tags = instances.Element.GetProperty("Condition").GetProperty("StringEquals");
+        Assert.Equal((environment, "webapp"), (tags.GetProperty("ssm:resourceTag/Environment").GetString(), tags.GetProperty("ssm:resourceTag/App").GetString()));
+        var writes = statements.Single(st => st.Actions.Contains("ssm:PutParameter"));
+        Assert.Equal([$"arn:aws:ssm:${{Region}}:${{Account}}:parameter/webapp/{environment}/*"], writes.Resources);
+        Assert.DoesNotContain(statements.SelectMany(st => st.Actions), a => a.StartsWith("ecr:", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void Parameter_writes_and_ECR_pushes_reach_only_this_app()
-    {
-        var statements = Statements("deploy-role-policy.json");
-
-        var parameters = statements.Where(s => s.Actions.Any(a => a.Contains("Parameter"))).SelectMany(s => s.Resources).ToList();
-        Assert.Equal(["arn:aws:ssm:${Region}:${Account}:parameter/webapp/*"], parameters);
-        var push = statements.Single(s => s.Actions.Contains("ecr:PutImage"));
-        Assert.Equal(["arn:aws:ecr:${Region}:${Account}:repository/webapp"], push.Resources);
-        Assert.All(statements.Where(s => s.Resources.Contains("*")),
-            s => Assert.All(s.Actions, a => Assert.Contains(a, new[] { "ssm:ListCommands", "ssm:ListCommandInvocations", "ssm:GetCommandInvocation", "ssm:CancelCommand", "ecr:GetAuthorizationToken" })));
-    }
-
-    [Fact]
-    public void The_instance_role_pulls_and_reads_but_never_writes_or_sends()
+    public void The_instance_role_pulls_only_and_output_rights_come_apart()
     {
         var statements = Statements("instance-role-policy.json");
-        var actions = statements.SelectMany(s => s.Actions).ToList();
+        var actions = statements.SelectMany(st => st.Actions).ToList();
 
-        Assert.Contains("ecr:BatchGetImage", actions);
-        Assert.Contains("ssm:GetParameter", actions);
-        Assert.DoesNotContain(actions, a => a is "ecr:PutImage" or "ecr:InitiateLayerUpload" or "ssm:PutParameter" or "ssm:SendCommand" || a.Contains('*'));
-        Assert.Equal(["arn:aws:ecr:${Region}:${Account}:repository/webapp"], statements.Single(s => s.Actions.Contains("ecr:BatchGetImage")).Resources);
+        // What the instance scripts use: the ECR credential helper's pull. The release records are read by the build, not the instances.
+        Assert.Equal(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetAuthorizationToken", "ecr:GetDownloadUrlForLayer"], actions.Order(StringComparer.Ordinal));
+        Assert.Equal(["arn:aws:ecr:${Region}:${Account}:repository/webapp"], statements.Single(st => st.Actions.Contains("ecr:BatchGetImage")).Resources);
+        Assert.All(Statements("instance-role-output-s3-policy.json").SelectMany(st => st.Resources), r => Assert.StartsWith("arn:aws:s3:::${OutputBucket}", r));
+        Assert.All(Statements("instance-role-output-logs-policy.json").SelectMany(st => st.Resources), r => Assert.Contains(":log-group:${LogGroup}", r));
         using var managed = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "instance-role-managed-policies.json")));
         Assert.Equal(["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"],
             managed.RootElement.GetProperty("ManagedPolicyArns").EnumerateArray().Select(e => e.GetString()!));
@@ -90,20 +97,6 @@ public sealed class IamPolicyTests
         Assert.Equal("ec2.amazonaws.com", trust.Element.GetProperty("Principal").GetProperty("Service").GetString());
     }
 
-    [Fact]
-    public void The_GitHub_trust_is_scoped_to_the_repository_its_main_branch_tags_and_environments()
-    {
-        var trust = Statements("github-oidc-trust-policy.json").Single();
-        var condition = trust.Element.GetProperty("Condition");
-
-        Assert.Equal(["sts:AssumeRoleWithWebIdentity"], trust.Actions);
-        Assert.EndsWith(":oidc-provider/token.actions.githubusercontent.com", trust.Element.GetProperty("Principal").GetProperty("Federated").GetString());
-        Assert.Equal("sts.amazonaws.com", condition.GetProperty("StringEquals").GetProperty("token.actions.githubusercontent.com:aud").GetString());
-        var subjects = Strings(condition.GetProperty("StringLike"), "token.actions.githubusercontent.com:sub");
-        Assert.All(subjects, s => Assert.StartsWith("repo:${GitHubRepository}:", s));
-        Assert.Equal(
-            ["repo:${GitHubRepository}:environment:production", "repo:${GitHubRepository}:environment:staging",
-             "repo:${GitHubRepository}:ref:refs/heads/main", "repo:${GitHubRepository}:ref:refs/tags/*"],
-            subjects.Order(StringComparer.Ordinal));
-    }
+    /// <summary>The iam/ folder, for tests that enforce its documents.</summary>
+    public static string PolicyText(string file) => File.ReadAllText(Path.Combine(Folder, file));
 }

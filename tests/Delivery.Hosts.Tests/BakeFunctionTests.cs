@@ -1,5 +1,6 @@
 using Delivery.Hosts.Bake;
 using Delivery.Hosts.Scripts;
+using Delivery.Hosts.Tests.Infrastructure;
 
 namespace Delivery.Hosts.Tests;
 
@@ -19,9 +20,7 @@ public sealed class BakeFunctionTests : IDisposable
         File.WriteAllText(Path.Combine(_dir, "scrape.txt"), scrape ?? "");
         File.WriteAllText(fakeCurl, $"#!/bin/sh\ncat '{_dir}/scrape.txt'\n");
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(fakeCurl, (UnixFileMode)0b111_000_000);
-        return await new LocalHost().RunAsync(
-            "set -euo pipefail\nexec 2>&1\n" + ScriptLibrary.All + $"curl='{fakeCurl}'\n" +
-            BakeActions.Settings(Settings, DeployEnvironment.Staging) + BakeActions.Snapshot + BakeActions.Evaluate + body);
+        return await HostShell.Run(new ScriptValues().Add("curl", fakeCurl).AddBake(Settings, DeployEnvironment.Staging), ["bake.sh"], body);
     }
 
     const string AppScrape = """
@@ -90,8 +89,7 @@ public sealed class BakeFunctionTests : IDisposable
     [Fact]
     public async Task An_unreadable_metrics_page_is_a_failed_snapshot_with_curls_reason()
     {
-        var result = await new LocalHost().RunAsync("set -euo pipefail\nexec 2>&1\n" + ScriptLibrary.All + "curl=curl\n" +
-            BakeActions.Settings(Settings, DeployEnvironment.Staging) + BakeActions.Snapshot +
+        var result = await HostShell.Run(new ScriptValues().Add("curl", "curl").AddBake(Settings, DeployEnvironment.Staging), ["bake.sh"],
             $"metrics_snapshot 1 '{_dir}/x' || say \"failed: $snapshot_error\"\n");
         Assert.Matches("^webapp-deploy: failed: curl: \\(7\\) Failed to connect to 127.0.0.1 port 1", result.Lines.Single());
     }

@@ -50,6 +50,10 @@ public sealed class BakeTests(HostFixture fixture, ITestOutputHelper output)
         Assert.Equal(0, result.SocketErrors);
         Assert.True(result.Non2xx3xx > 0, $"the load must have met the bad release: {result}");
         Assert.True(result.Non2xx3xx <= report.Errors, $"wrk saw {result.Non2xx3xx} failures but the bad release answered only {report.Errors} 5xx");
+        // The proxy answered no 5xx of its own (no 503 for want of a server during either switch): every 5xx it sent a
+        // user came from the bad release (slot green), and wrk saw each of them.
+        var proxy = await FiveXx(bed, staging);
+        Assert.Equal((proxy.Frontend, proxy.Frontend), (proxy.Green, result.Non2xx3xx));
         Assert.True(result.Requests > 500, result.ToString());
 
         Assert.Equal("8.0.0-metered", await bed.Version(staging));
@@ -141,6 +145,19 @@ public sealed class BakeTests(HostFixture fixture, ITestOutputHelper output)
         var backend = $"{bed.Settings.AppName}-{env.Name}";
         return string.Join(", ", stat.StandardOutput.Split('\n').Select(l => l.Split(','))
             .Where(f => f.Length > 17 && f[0] == backend && f[1] is "blue" or "green").Select(f => $"{f[1]} {f[17]}"));
+    }
+
+    /// <summary>The 5xx answers the proxy sent users (its frontend) and those slot green's server gave it.</summary>
+    static async Task<(long Frontend, long Green)> FiveXx(HostTestBed bed, DeployEnvironment env)
+    {
+        var socket = Path.Combine(bed.StateRoot, "proxy", "admin.sock");
+        var stat = await Delivery.Core.ProcessRunner.RunCheckedAsync(Tools.Require("socat", "socat"), ["-", $"UNIX-CONNECT:{socket}"],
+            new Delivery.Core.ProcessOptions { StandardInput = "show stat\n" });
+        var lines = stat.StandardOutput.Split('\n');
+        var column = Array.IndexOf(lines[0].TrimStart('#', ' ').Split(','), "hrsp_5xx");
+        var backend = $"{bed.Settings.AppName}-{env.Name}";
+        long Count(string server) => long.Parse(lines.Select(l => l.Split(',')).Single(f => f.Length > column && f[0] == backend && f[1] == server)[column]);
+        return (Count("FRONTEND"), Count("green"));
     }
 
     [Fact]

@@ -13,9 +13,8 @@ public sealed class ShellFunctionTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    static async Task<HostResult> Bash(string body) =>
-        await new LocalHost().RunAsync(
-            "set -euo pipefail\nexec 2>&1\ndeployed_by='tester'\n" + ScriptLibrary.All + LockActions.All + body);
+    static Task<HostResult> Bash(string body) =>
+        HostShell.Run(new ScriptValues().Add("deployed_by", "tester"), ["lock.sh"], body);
 
     static string StartTime(int pid) => File.ReadAllText($"/proc/{pid}/stat").Split(") ", 2)[1].Split(' ')[19];
 
@@ -109,6 +108,23 @@ public sealed class ShellFunctionTests : IDisposable
         var result = await Bash($"acquire_lock '{LockDir}' staging 'deploy of 1.0.0' 0");
         Assert.Equal(1, result.ExitCode);
         Assert.StartsWith("staging is locked by deploy of 0.9.0 by carol on some-other-host", result.Error);
+    }
+
+    [Fact]
+    public async Task A_failed_pull_is_a_typed_failure_line_then_the_error()
+    {
+        var docker = Path.Combine(_dir, "docker");
+        File.WriteAllText(docker, "#!/bin/sh\n[ \"$1\" = pull ] && echo 'Error response from daemon: manifest for r/w@sha256:e not found: manifest unknown' >&2\nexit 1\n");
+        File.SetUnixFileMode(docker, (UnixFileMode)0b111_000_000);
+        var result = await HostShell.Run(new ScriptValues().Add("docker", docker).Add("release_image", "r/w@sha256:e"), ["container.sh"], "pull_image\n");
+
+        Assert.Equal(1, result.ExitCode);
+        var failure = JsonDocument.Parse(result.Data.Single()).RootElement;
+        Assert.Equal(HostDataKind.Failure, HostDataKinds.Parse(failure.GetProperty("kind").GetString()));
+        Assert.Equal("pull", failure.GetProperty("reason").GetString());
+        Assert.Equal("r/w@sha256:e", failure.GetProperty("image").GetString());
+        Assert.Equal("Error response from daemon: manifest for r/w@sha256:e not found: manifest unknown", failure.GetProperty("detail").GetString());
+        Assert.Equal("cannot pull r/w@sha256:e: Error response from daemon: manifest for r/w@sha256:e not found: manifest unknown (nothing was changed)", result.Error);
     }
 
     [Fact]

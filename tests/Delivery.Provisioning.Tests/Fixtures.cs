@@ -33,8 +33,8 @@ static class Fixtures
         Os = Ubuntu2404,
         Privilege = Privilege.Sudo,
         User = "runner",
-        Executables = Found("docker=/usr/bin/docker", "dockerd=/usr/bin/dockerd", "openssl=/usr/bin/openssl", "ip=/usr/sbin/ip", "curl=/usr/bin/curl",
-            "aws=/usr/local/bin/aws"),
+        Executables = Found("docker=/usr/bin/docker", "dockerd=/usr/bin/dockerd", "shellcheck=/usr/bin/shellcheck", "openssl=/usr/bin/openssl",
+            "ip=/usr/sbin/ip", "curl=/usr/bin/curl", "aws=/usr/local/bin/aws"),
         Engine = new EngineState(Answers: true, DaemonRunning: true),
         Browsers = ["/usr/bin/google-chrome"],
     };
@@ -58,8 +58,8 @@ static class Fixtures
         User = "dev",
         Executables = Found("docker=/usr/bin/docker", "dockerd=/usr/sbin/dockerd", "docker-registry=/usr/bin/docker-registry",
             "haproxy=/usr/sbin/haproxy", "socat=/usr/bin/socat", "promtool=/usr/bin/promtool", "prometheus=/usr/bin/prometheus",
-            "wrk=/usr/bin/wrk", "ansible-playbook=/usr/bin/ansible-playbook", "openssl=/usr/bin/openssl", "ip=/usr/sbin/ip", "curl=/usr/bin/curl",
-            "aws=/usr/bin/aws"),
+            "wrk=/usr/bin/wrk", "shellcheck=/usr/bin/shellcheck", "ansible-playbook=/usr/bin/ansible-playbook", "openssl=/usr/bin/openssl",
+            "ip=/usr/sbin/ip", "curl=/usr/bin/curl", "aws=/usr/bin/aws"),
         Engine = new EngineState(Answers: true, DaemonRunning: true),
         Browsers = ["/usr/bin/chromium"],
     };

@@ -141,7 +141,9 @@ public class WorkflowStructureTests
         var aws = Step("push", "aws-actions/configure-aws-credentials@v4");
         var run = steps.Single(s => s.Children.ContainsKey("run"));
         var upload = Step("push", "actions/upload-artifact@v4");
-        Assert.Equal("${{ vars.AWS_ROLE_ARN }}", Scalar(aws, "with", "role-to-assume"));
+        // The push role (ECR only); each deploy job assumes its environment's own AWS_ROLE_ARN.
+        Assert.Equal("${{ vars.AWS_PUSH_ROLE_ARN }}", Scalar(aws, "with", "role-to-assume"));
+        Assert.Equal("${{ vars.AWS_ROLE_ARN }}", Scalar(Step("deploy-staging", "aws-actions/configure-aws-credentials@v4"), "with", "role-to-assume"));
         Assert.Equal("${{ vars.AWS_REGION }}", Scalar(aws, "with", "aws-region"));
         Assert.Equal(("image", "artifacts/image.json", "error"), (Scalar(upload, "with", "name"), Scalar(upload, "with", "path"), Scalar(upload, "with", "if-no-files-found")));
         Assert.True(steps.IndexOf(aws) < steps.IndexOf(run) && steps.IndexOf(run) < steps.IndexOf(upload));

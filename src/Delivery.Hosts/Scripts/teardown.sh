@@ -1,0 +1,50 @@
+# shellcheck shell=bash
+# Removing environments and the proxy. Each environment goes while its own lock is held, which is released last.
+# needs: lib/output.sh lib/host.sh lock.sh proxy.sh
+
+# Removes one environment: its frontend (a seamless reload keeps the others serving), its containers and images,
+# and its state.
+teardown_environment() {
+  acquire_lock "$lock_dir" "$env_name" 'teardown' "$lock_wait"
+  acquire_lock "$proxy_lock_dir" 'the proxy' "teardown of $env_name" 60
+  if [ -f "$proxy_fragment" ]; then
+    rm -f "$proxy_fragment"
+    if proxy_running; then load_proxy; fi
+  fi
+  release_lock "$proxy_lock_dir"
+  remove_env_containers
+  find "$env_dir" -mindepth 1 -maxdepth 1 ! -name lock -exec rm -rf {} +
+  say "$env_name is torn down"
+  release_lock "$lock_dir"
+  rmdir "$env_dir" 2>/dev/null || true
+}
+
+# Every environment named in $environments (their public ports in $environment_ports).
+teardown_environments() {
+  local i
+  for i in "${!environments[@]}"; do
+    use_environment "${environments[$i]}" "${environment_ports[$i]}"
+    teardown_environment
+  done
+}
+
+# The proxy process and its files, once no environment is left.
+
+teardown_proxy() {
+  acquire_lock "$proxy_lock_dir" 'the proxy' 'teardown of the proxy' 60
+  stop_proxy
+  rm -rf "$proxy_conf_dir" "$proxy_dir/haproxy.log"
+  release_lock "$proxy_lock_dir"
+  rmdir "$proxy_dir" "$root/envs" 2>/dev/null || true
+  say "the proxy is stopped and its configuration removed"
+}
+
+remove_env_containers() {
+  local name image
+  while read -r name image; do
+    [ -n "$name" ] || continue
+    say "removing $name"
+    "$docker" rm -f "$name" >/dev/null
+    "$docker" image rm "$image" >/dev/null 2>&1 || true
+  done < <(env_containers --all '{{.Names}} {{.Label "webapp.image"}}')
+}
