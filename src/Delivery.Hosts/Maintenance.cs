@@ -29,49 +29,38 @@ public sealed record MaintenanceSettings
 /// </summary>
 public static class MaintenancePlans
 {
-    public static string Functions { get; } = Bake.PairedJudge.ReadScript("maintenance.sh");
 
     public static string On(HostSettings host, DeployEnvironment env, MaintenanceSettings settings, DeployOptions options)
     {
         settings.Validate();
-        return Plan(host, env, options, $"maintenance of {env.Name} on",
-            $"maintenance_message={Quote(settings.Message)}\n" +
-            $"maintenance_retry_after={(long)Math.Ceiling(settings.RetryAfter.TotalSeconds)}\n" +
+        return Plan(host, env, options, $"maintenance of {env.Name} on", values => values
+                .Add("maintenance_message", settings.Message)
+                .Add("maintenance_retry_after", (long)Math.Ceiling(settings.RetryAfter.TotalSeconds)),
             "maintenance_enable \"$maintenance_message\" \"$maintenance_retry_after\"\n");
     }
 
     public static string Off(HostSettings host, DeployEnvironment env, DeployOptions options) =>
-        Plan(host, env, options, $"maintenance of {env.Name} off", "maintenance_disable\n");
+        Plan(host, env, options, $"maintenance of {env.Name} off", values => values, "maintenance_disable\n");
 
     /// <summary>Reads only: whether the environment is in maintenance, since when, by whom and with which message.</summary>
     public static string Status(HostSettings host, DeployEnvironment env)
     {
         host.Validate();
         env.Validate();
-        return ScriptLibrary.Header($"maintenance status of {env.Name}") +
-               ScriptContext.Host(host, DeployOptions.DefaultDeployer()) +
-               ScriptContext.Environment(host, env) +
-               ScriptLibrary.All + Functions + "maintenance_report\n";
+        return HostScripts.Render($"maintenance status of {env.Name}", PlanValues.Of(host, DeployOptions.DefaultDeployer(), env),
+            ["maintenance.sh"], HostScripts.EnvironmentContext + "maintenance_report\n");
     }
 
-    static string Plan(HostSettings host, DeployEnvironment env, DeployOptions options, string title, string body)
+    static string Plan(HostSettings host, DeployEnvironment env, DeployOptions options, string title, Func<ScriptValues, ScriptValues> add, string body)
     {
         host.Validate();
         env.Validate();
-        var wait = ((int)Math.Ceiling(Math.Max(0, options.LockWait.TotalSeconds))).ToString(CultureInfo.InvariantCulture);
-        return new StringBuilder()
-            .Append(ScriptLibrary.Header(title))
-            .Append(ScriptContext.Host(host, options.DeployedByOrDefault()))
-            .Append(ScriptContext.Environment(host, env))
-            .Append(ScriptLibrary.All)
-            .Append(LockActions.All)
-            .Append(ProxyActions.All)
-            .Append(Functions)
-            .Append(HostScripts.Trap(""))
-            .Append($"acquire_lock \"$lock_dir\" \"$env_name\" {Quote(title)} {wait}\n")
-            .Append($"acquire_lock \"$proxy_lock_dir\" 'the proxy' {Quote(title)} 60\n")
-            .Append(body)
-            .ToString();
+        var values = add(PlanValues.Of(host, options.DeployedByOrDefault(), env)
+            .Add("lock_wait", HostScripts.LockWaitSeconds(options))
+            .Add("plan_title", title));
+        return HostScripts.Render(title, values, ["maintenance.sh"], HostScripts.EnvironmentContext +
+            "acquire_lock \"$lock_dir\" \"$env_name\" \"$plan_title\" \"$lock_wait\"\n" +
+            "acquire_lock \"$proxy_lock_dir\" 'the proxy' \"$plan_title\" 60\n" + body);
     }
 }
 

@@ -60,8 +60,8 @@ public sealed class MaintenanceTests : IAsyncLifetime
 
     /// <summary>Runs proxy and maintenance functions for one environment of the test host.</summary>
     Task<HostResult> Run(DeployEnvironment env, string body) =>
-        new LocalHost().RunAsync(ScriptLibrary.Header("test") + ScriptContext.Host(_host, "tester") + ScriptContext.Environment(_host, env) +
-            ScriptLibrary.All + LockActions.All + ProxyActions.All + MaintenancePlans.Functions + body);
+        HostShell.Run(PlanValues.Of(_host, "tester", env), ["maintenance.sh"],
+            "use_host\nuse_environment \"$env_name\" \"$public_port\"\n" + body);
 
     static async Task<(int Status, string Body, string? RetryAfter)> Get(int port, string path)
     {

@@ -52,11 +52,5 @@ public static class PairedJudge
 
     static string Number(double value) => value.ToString("0.######", CultureInfo.InvariantCulture);
 
-    internal static string ReadScript(string name)
-    {
-        using var stream = typeof(PairedJudge).Assembly.GetManifestResourceStream("Delivery.Hosts.Scripts." + name)
-            ?? throw new InvalidOperationException($"The host script file {name} is not embedded in {typeof(PairedJudge).Assembly.GetName().Name}.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd().ReplaceLineEndings("\n");
-    }
+    internal static string ReadScript(string name) => Scripts.ShellFiles.Text(name);
 }

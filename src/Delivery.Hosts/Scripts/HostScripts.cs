@@ -114,7 +114,7 @@ public static class HostScripts
     }
 
     /// <summary>The script: shebang and shell options, the values its text reads, its files, then its steps.</summary>
-    static string Render(string title, ScriptValues values, IReadOnlyList<string> files, string steps)
+    internal static string Render(string title, ScriptValues values, IReadOnlyList<string> files, string steps)
     {
         var functions = ShellFiles.Render(files);
         return new StringBuilder()
@@ -128,7 +128,7 @@ public static class HostScripts
             .ToString();
     }
 
-    const string HostContext = """
+    internal const string HostContext = """
         trap on_exit EXIT
         trap 'exit 130' INT
         trap 'exit 143' TERM
@@ -136,7 +136,7 @@ public static class HostScripts
 
         """;
 
-    const string EnvironmentContext = HostContext + """
+    internal const string EnvironmentContext = HostContext + """
         use_environment "$env_name" "$public_port"
 
         """;
@@ -208,5 +208,5 @@ public static class HostScripts
         env.Validate();
     }
 
-    static long LockWaitSeconds(DeployOptions options) => (long)Math.Ceiling(Math.Max(0, options.LockWait.TotalSeconds));
+    internal static long LockWaitSeconds(DeployOptions options) => (long)Math.Ceiling(Math.Max(0, options.LockWait.TotalSeconds));
 }

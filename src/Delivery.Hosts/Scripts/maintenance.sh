@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# needs: lib/output.sh lib/host.sh lock.sh proxy.sh
 # Maintenance mode: the proxy answers every app route of one environment with a 503 page (the app's stylesheets, the
 # operator's message, Retry-After), while /healthz and /readyz still reach the serving container, and so do the
 # stylesheets the page uses. The truth is one state file, $env_dir/maintenance (present = on); the proxy's files are
