@@ -2,7 +2,9 @@
 # Reproducible images: builds the same commit in two fresh clones at different paths (every file of the second
 # touched to another time in between) and pushes each to its own repository of the local registry, with the first
 # image removed before the second build. Prints both image ids and both pushed manifest digests; exits 1 unless
-# both pairs are equal.      bash bench/reproducible.sh        BASE_IMAGE=offline KEEP=1 bash bench/reproducible.sh
+# both pairs are equal. SAME_PATH=1 builds the second clone at the first one's path instead (moved there after the
+# first build), which isolates time from path.
+#   bash bench/reproducible.sh        SAME_PATH=1 KEEP=1 bash bench/reproducible.sh
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -19,7 +21,7 @@ trap cleanup EXIT
 # build_clone <dir> <image name>: builds and pushes there; sets ID and DIGEST, and adds the tags to BUILT_TAGS.
 build_clone() {
   local dir="$1" name="$2"
-  build_in "$dir" "$dir.log" Push --image-name "$name" --base-image "$BASE_IMAGE"
+  build_in "$dir" "$WORK/$name.log" Push --image-name "$name" --base-image "$BASE_IMAGE"
   BUILT_TAGS="${BUILT_TAGS:-} $(jq -r '.repository as $r | .tags[] | "\($r):\(.)"' "$dir/artifacts/image-build.json" | tr '\n' ' ')"
   ID="$(jq -r .imageId "$dir/artifacts/image-build.json")"
   DIGEST="$(jq -r .digest "$dir/artifacts/image.json")"
@@ -36,6 +38,11 @@ build_clone "$A" "$IMAGE_NAME-repro-a"
 id_a="$ID" digest_a="$DIGEST"
 for tag in $BUILT_TAGS; do docker image rm "$tag" >/dev/null 2>&1 || true; done
 
+if [[ -n "${SAME_PATH:-}" ]]; then
+  mv "$A" "$WORK/a-built"
+  mv "$B" "$A"
+  B="$A"
+fi
 note "building in $B, every file touched to a day later…"
 find "$B" -path "$B/.git" -prune -o -exec touch -h -d '+1 day' {} +
 build_clone "$B" "$IMAGE_NAME-repro-b"

@@ -38,14 +38,16 @@ trx_seconds() {
 # measure <dir> <out.tsv>: runs ./build.sh Test in <dir>; writes "name<TAB>seconds" lines, the wall time first.
 # Returns the build's exit code, after writing what it could measure.
 measure() {
-  local dir="$1" out="$2" log start end code=0
+  local dir="$1" out="$2" log started start end code=0
   log="$work/$(basename "$2" .tsv).log"
+  started="$work/$(basename "$2" .tsv).started"
+  touch "$started"
   note "./build.sh Test ${extra[*]} in $dir (log: $log)"
   start=$(date +%s%N)
   (cd "$dir" && ./build.sh Test "${extra[@]}") >"$log" 2>&1 || code=$?
   end=$(date +%s%N)
   awk -v ms="$(((end - start) / 1000000))" 'BEGIN { printf "./build.sh Test (wall)\t%.1f\n", ms / 1000 }' >"$out"
-  if [[ -f "$dir/artifacts/test-times.tsv" && "$dir/artifacts/test-times.tsv" -nt "$log" ]]; then
+  if [[ -f "$dir/artifacts/test-times.tsv" && "$dir/artifacts/test-times.tsv" -nt "$started" ]]; then
     awk -F'\t' 'NR > 1 { name = ($1 == "total") ? "test projects (wall)" : $1; print name "\t" $2 }' "$dir/artifacts/test-times.tsv" >>"$out"
   else
     local trx
@@ -65,7 +67,7 @@ measure() {
 # compare <before.tsv> <after.tsv> <before label> <after label>
 compare() {
   awk -F'\t' -v bl="$3" -v al="$4" '
-    FNR == NR { before[$1] = $2; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } next }
+    FILENAME == ARGV[1] { before[$1] = $2; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } next }
     { after[$1] = $2; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
     END {
       printf "%-34s %12s %12s %8s\n", "", bl, al, "ratio"

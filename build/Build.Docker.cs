@@ -122,30 +122,17 @@ partial class Build
 
             var auth = await RegistryLogin();
             await EnsureEcrRepository();
-            // The image may have been built for another --registry (e.g. DockerBuild ran without it): retag, don't rebuild.
-            if (built.Repository != ImageRepository)
-                foreach (var tag in built.Tags)
-                    await Docker.CallAsync($"tag {ImageRepository}:{tag}", api => api.Images.TagImageAsync(built.ImageId,
-                        new ImageTagParameters { RepositoryName = ImageRepository, Tag = tag }, CancellationToken), CancellationToken);
-            string? digest = null;
-            foreach (var tag in built.Tags)
-            {
-                var progress = new PushProgress(tag, quiet: ShowLiveProgress);
-                var pushed = ShowLiveProgress
-                    ? await AnsiConsole.Progress().AutoClear(true)
-                        .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new DownloadedColumn(), new SpinnerColumn())
-                        .StartAsync(ctx => Docker.PushImageAsync(ImageRepository, tag, auth, p => progress.Report(p, ctx), CancellationToken))
-                    : await Docker.PushImageAsync(ImageRepository, tag, auth, p => progress.Report(p, null), CancellationToken);
-                progress.Complete();
-                if (digest is not null && pushed != digest)
-                    throw new DeliveryException($"Tag {tag} was pushed as {pushed}, but earlier tags as {digest}");
-                digest = pushed;
-            }
-            var manifest = new ImageManifest(ImageRepository, built.Tags, digest!, built.Version, built.Commit, DateTimeOffset.UtcNow, built.Sbom);
+            // The image may have been built for another --registry (e.g. DockerBuild ran without it): retagged, not rebuilt.
+            var digest = ShowLiveProgress
+                ? await AnsiConsole.Progress().AutoClear(true)
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new DownloadedColumn(), new SpinnerColumn())
+                    .StartAsync(ctx => Docker.PushTagsAsync(built.ImageId, ImageRepository, built.Tags, auth, tag => new PushProgress(tag, ctx), CancellationToken))
+                : await Docker.PushTagsAsync(built.ImageId, ImageRepository, built.Tags, auth, tag => new PushProgress(tag, null), CancellationToken);
+            var manifest = new ImageManifest(ImageRepository, built.Tags, digest, built.Version, built.Commit, DateTimeOffset.UtcNow, built.Sbom);
             await manifest.WriteAsync(ImageManifestFile, CancellationToken);
             Log.Information($"Pushed {manifest.Reference}");
             await AttestPushed(manifest, built);
-            ReportSummary($"{digest![..19]}…, {built.Tags.Count} tags");
+            ReportSummary($"{digest[..19]}…, {built.Tags.Count} tags");
         });
 
     async Task<string> ResolveBaseImage()
@@ -208,12 +195,12 @@ partial class Build
 
     /// <summary>Push progress: a bar per layer on a terminal, or one plain line per layer state change (readable in CI
     /// logs); either way a byte total at the end.</summary>
-    sealed class PushProgress(string tag, bool quiet)
+    sealed class PushProgress(string tag, ProgressContext? live) : IPushObserver
     {
         readonly Dictionary<string, (string Status, long Total)> layers = new();
         readonly Dictionary<string, ProgressTask> bars = new();
 
-        public void Report(JSONMessage p, ProgressContext? live)
+        public void Report(JSONMessage p)
         {
             if (p.ID is not { } layer || p.Status is null) return;
             var status = p.Status.StartsWith("Pushing", StringComparison.Ordinal) ? "Pushing" : p.Status;
@@ -221,7 +208,7 @@ partial class Build
             if (live is not null) UpdateBar(live, layer, p.Progress?.Current, status, total);
             if (layers.TryGetValue(layer, out var previous) && previous.Status == status) { layers[layer] = (status, total); return; }
             layers[layer] = (status, total);
-            if (status != "Pushing" && !quiet) Log.Information($"  {tag}: layer {layer} {status}{(total > 0 ? $" ({total / 1024.0 / 1024.0:0.0} MiB)" : "")}");
+            if (status != "Pushing" && live is null) Log.Information($"  {tag}: layer {layer} {status}{(total > 0 ? $" ({total / 1024.0 / 1024.0:0.0} MiB)" : "")}");
         }
 
         void UpdateBar(ProgressContext live, string layer, long? current, string status, long total)

@@ -30,17 +30,7 @@ partial class Build
             var built = await ReadBuiltImage();
             if (!ImageArchiveFile.FileExists)
                 throw new DeliveryException($"{Path.GetRelativePath(RootDirectory, ImageArchiveFile)} does not exist: run ./build.sh ExportImage where the image was built");
-            IReadOnlyList<string> loaded;
-            await using (var archive = File.OpenRead(ImageArchiveFile))
-                loaded = await Docker.LoadImagesAsync(archive, CancellationToken);
-            foreach (var tag in built.Tags)
-            {
-                var reference = $"{built.Repository}:{tag}";
-                var image = await Docker.InspectImageAsync(reference, CancellationToken);
-                if (image?.ID != built.ImageId)
-                    throw new DeliveryException($"{reference} loaded as {image?.ID ?? "nothing"}, but DockerBuild recorded {built.ImageId}: " +
-                                                "the archive is not the image that was built and tested");
-            }
+            var loaded = await Docker.LoadVerifiedAsync(ImageArchiveFile, built.Repository, built.Tags, built.ImageId, CancellationToken);
             Log.Information($"Loaded {string.Join(", ", loaded)}; image id {built.ImageId} as recorded by DockerBuild");
             ReportSummary($"{built.ImageId[..19]}, id as recorded");
         });

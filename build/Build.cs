@@ -19,8 +19,8 @@ partial class Build : BuildBase
     [Parameter("Test: passed to dotnet test --filter; a bare word runs the tests whose full name contains it")]
     readonly string? TestFilter;
 
-    [Parameter("Test: how many test projects run at once (projects that share a machine-wide resource never do)")]
-    readonly int TestParallelism = Environment.ProcessorCount + 1;
+    [Parameter("Test: how many test projects run at once, by default the cores plus one (projects that share a machine-wide resource never do)")]
+    readonly int? TestParallelism;
 
     AbsolutePath Solution => RootDirectory / "WebApp.sln";
     AbsolutePath SourceDirectory => RootDirectory / "src";
@@ -81,7 +81,7 @@ partial class Build : BuildBase
             var summary = await DotNetTestRun.RunAsync(projects, new DotNetTestOptions
             {
                 DotNet = DotNetExecutable, Configuration = Configuration.ToString(), ResultsDirectory = TestResultsDirectory,
-                Filter = TestFilter, Parallelism = TestParallelism, EarlierDurations = TestTimes.ReadDurations(TestTimesFile),
+                Filter = TestFilter, Parallelism = TestParallelism ?? Environment.ProcessorCount + 1, EarlierDurations = TestTimes.ReadDurations(TestTimesFile),
                 // The browser the provisioning plan found (chromium, google-chrome, microsoft-edge) for the Playwright tests.
                 Environment = testBrowser is null ? null : new Dictionary<string, string?> { [Delivery.Provisioning.ProvisioningPlanner.BrowserVariable] = testBrowser },
             }, Log.Information, Log.Output, CancellationToken);

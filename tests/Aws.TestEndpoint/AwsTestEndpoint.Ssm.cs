@@ -63,6 +63,11 @@ public sealed partial class AwsTestEndpoint
             foreach (var invocation in command.Invocations) invocation.Cancel();
     }
 
+    /// <summary>An invocation's captured stdout, as GetCommandInvocation gives it once the command has ended.</summary>
+    public string Output(string commandId, string instanceId) =>
+        commands.TryGetValue(commandId, out var c) && c.Invocations.FirstOrDefault(i => i.InstanceId == instanceId) is { } i
+            ? i.StandardOutput : "";
+
     /// <summary>The most invocations of one command that ran at the same time.</summary>
     public int MaxParallelInvocations(string commandId) => commands.TryGetValue(commandId, out var c) ? c.MaxParallelSeen : 0;
 

@@ -68,7 +68,7 @@ public sealed class ImageHandoffTests(CloneFixture clone) : CloneTests(clone)
             var run = await Clone.BuildAsync("ImportImage", "--skip");
 
             var message = BuildAssert.TargetFailure(run, "ImportImage");
-            Assert.Equal($"{reference} loaded as {actualId}, but DockerBuild recorded {recorded}: the archive is not the image that was built and tested", message);
+            Assert.Equal($"{reference} loaded as {actualId}, but the build recorded {recorded}: the archive is not the image that was built and tested", message);
             BuildAssert.NoStackTrace(run);
         }
         finally

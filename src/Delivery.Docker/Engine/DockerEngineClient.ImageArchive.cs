@@ -31,4 +31,25 @@ public sealed partial class DockerEngineClient
         if (error is not null) throw new DeliveryException($"Docker Engine: image load failed: {error.Trim()}");
         return loaded;
     }
+
+    /// <summary>
+    /// Loads the archive and checks that each <c>repository:tag</c> now names <paramref name="expectedImageId"/>: the
+    /// bits that were built and tested, not a rebuild. Another id fails in one line.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> LoadVerifiedAsync(string archivePath, string repository, IEnumerable<string> tags, string expectedImageId,
+        CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<string> loaded;
+        await using (var archive = File.OpenRead(archivePath))
+            loaded = await LoadImagesAsync(archive, cancellationToken);
+        foreach (var tag in tags)
+        {
+            var reference = $"{repository}:{tag}";
+            var image = await InspectImageAsync(reference, cancellationToken);
+            if (image?.ID != expectedImageId)
+                throw new DeliveryException($"{reference} loaded as {image?.ID ?? "nothing"}, but the build recorded {expectedImageId}: " +
+                                            "the archive is not the image that was built and tested");
+        }
+        return loaded;
+    }
 }

@@ -82,6 +82,36 @@ public sealed class RegistryTests(DockerFixture fixture, Xunit.Abstractions.ITes
         Assert.Equal("tiny", image.Config!.Labels["delivery.test"]);
     }
 
+    sealed class Observer(string tag, List<string> events) : IPushObserver
+    {
+        public void Report(JSONMessage message) { if (message.Status == "Pushed") events.Add($"{tag} pushed a layer"); }
+
+        public void Complete() => events.Add($"{tag} complete");
+    }
+
+    [Fact]
+    public async Task Pushing_every_tag_retags_an_image_built_for_another_repository_and_returns_the_one_digest()
+    {
+        var registry = await StartRegistryAsync();
+        var path = fixture.Name("retag");
+        var builtFor = $"127.0.0.1:1/{path}";
+        await CreateTinyImageAsync(builtFor, "1.0.0");
+        var imageId = (await fixture.Docker.InspectImageAsync($"{builtFor}:1.0.0"))!.ID;
+        var repository = $"{registry.Address}/{path}";
+        fixture.Track($"{repository}:1.0.0");
+        fixture.Track($"{repository}:main");
+        var events = new List<string>();
+
+        var digest = await fixture.Docker.PushTagsAsync(imageId, repository, ["1.0.0", "main"], RegistryAuth.Anonymous, tag => new Observer(tag, events));
+
+        using var client = new RegistryClient(registry.Address);
+        Assert.Equal(digest, await client.ResolveDigestAsync(path, "1.0.0"));
+        Assert.Equal(digest, await client.ResolveDigestAsync(path, "main"));
+        Assert.Equal(["1.0.0 complete", "main complete"], events.Where(e => e.EndsWith("complete", StringComparison.Ordinal)));
+        Assert.Contains("1.0.0 pushed a layer", events);
+        Assert.DoesNotContain("main pushed a layer", events);
+    }
+
     [Fact]
     public async Task Push_to_an_htpasswd_registry_works_with_the_password_and_says_unauthorized_without_it()
     {

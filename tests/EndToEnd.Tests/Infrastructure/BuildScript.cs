@@ -83,11 +83,15 @@ public static class BuildScript
         return environment;
     }
 
-    public static async Task<BuildRun> RunAsync(string root, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
+    /// <summary>The first build in a fresh clone compiles _build, maybe beside another clone's first build: it gets longer.</summary>
+    public static readonly TimeSpan FirstBuildTimeout = TimeSpan.FromMinutes(10);
+
+    public static async Task<BuildRun> RunAsync(string root, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null,
+        TimeSpan? limit = null)
     {
         var args = arguments.ToList();
         var lines = new List<string>();
-        using var timeout = new CancellationTokenSource(Timeout);
+        using var timeout = new CancellationTokenSource(limit ?? Timeout);
         ProcessResult result;
         try
         {
@@ -100,7 +104,7 @@ public static class BuildScript
         }
         catch (OperationCanceledException)
         {
-            throw new TimeoutException($"./build.sh {string.Join(' ', args)} in {root} did not finish within {Timeout}; output so far:\n{string.Join('\n', lines)}");
+            throw new TimeoutException($"./build.sh {string.Join(' ', args)} in {root} did not finish within {limit ?? Timeout}; output so far:\n{string.Join('\n', lines)}");
         }
         return new BuildRun(args, result.ExitCode, result.StandardOutput, result.StandardError, lines);
     }

@@ -29,7 +29,7 @@ public sealed class CloneFixture : IAsyncLifetime
         await Git.RunAsync(Root, "fetch", "--quiet", "--prune", "origin");
         BaseCommit = await Git.HeadAsync(Root);
 
-        var warmUp = await BuildScript.RunAsync(Root, "Version");
+        var warmUp = await BuildScript.RunAsync(Root, ["Version"], limit: BuildScript.FirstBuildTimeout);
         if (warmUp.ExitCode != 0) throw new InvalidOperationException($"The first build in the clone failed.\n{warmUp}");
     }
 
@@ -114,7 +114,7 @@ public sealed class ShallowCloneFixture : IAsyncLifetime
         await Git.RunAsync(directory, "clone", "--quiet", "--depth", "1", new Uri(Repository.Root).AbsoluteUri, Root);
         await CloneFixture.ConfigureIdentityAsync(Root);
         Assert.Equal("true", await Git.RunAsync(Root, "rev-parse", "--is-shallow-repository"));
-        var warmUp = await BuildScript.RunAsync(Root, "--help");
+        var warmUp = await BuildScript.RunAsync(Root, ["--help"], limit: BuildScript.FirstBuildTimeout);
         if (warmUp.ExitCode != 0) throw new InvalidOperationException($"The first build in the shallow clone failed.\n{warmUp}");
     }
 
