@@ -70,7 +70,7 @@ partial class Build
             var baseContents = await BaseImageContents.ReadAsync(Docker, baseImage, CancellationToken);
             await File.WriteAllBytesAsync(SbomFile, ImageSbom.Complete(await File.ReadAllBytesAsync(SbomFile, CancellationToken), baseContents), CancellationToken);
             var sbom = await Delivery.Docker.SbomFile.ReadAsync(SbomFile, CancellationToken);
-            Log.Information($"SBOM: {sbom.Components} components (base {baseContents.Digest[..19]}, {string.Join(", ", baseContents.Frameworks.Select(f => $"{f.Key} {f.Value}"))}, {baseContents.Packages.Count} OS packages)");
+            Log.Information($"SBOM {Path.GetRelativePath(RootDirectory, SbomFile)}: {sbom.Components} components (base {baseContents.Digest[..19]}, {string.Join(", ", baseContents.Frameworks.Select(f => $"{f.Key} {f.Value}"))}, {baseContents.Packages.Count} OS packages), {sbom.Sha256}");
             var result = await AppImage.BuildAsync(Docker, new AppImageSpec
             {
                 BaseImage = baseImage,
