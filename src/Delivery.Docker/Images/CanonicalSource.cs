@@ -114,7 +114,7 @@ public sealed class CanonicalSource : IDisposable
             }
             catch (IOException e)
             {
-                throw new DeliveryException($"Another build has held {path} for more than {timeout.TotalMinutes:0} minutes ({e.Message})");
+                throw new DeliveryException($"Another build has held {path} for more than {(timeout.TotalMinutes >= 1 ? $"{timeout.TotalMinutes:0} min" : $"{timeout.TotalSeconds:0} s")} ({e.Message})");
             }
         }
     }
