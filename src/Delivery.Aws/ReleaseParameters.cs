@@ -12,7 +12,9 @@ public sealed record FleetRelease(
     [property: JsonPropertyName("commit")] string Commit,
     [property: JsonPropertyName("time")] string Time,
     [property: JsonPropertyName("deployed_by")] string DeployedBy,
-    [property: JsonPropertyName("instances")] IReadOnlyList<string> Instances)
+    [property: JsonPropertyName("instances")] IReadOnlyList<string> Instances,
+    /// <summary>Why the release was deployed without valid provenance (--allow-unattested); absent when it has it.</summary>
+    [property: JsonPropertyName("unattested"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Unattested = null)
 {
     public Release ToRelease() => new(Version, Image.Split('@')[0], Digest, Commit.Length > 0 ? Commit : null);
 }
