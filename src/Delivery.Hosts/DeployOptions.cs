@@ -11,6 +11,8 @@ public sealed partial record DeployOptions
     public string? DeployedBy { get; init; }
     /// <summary>Watching the new release after the switch; off unless set (the build picks per-environment defaults).</summary>
     public Bake.BakeSettings Bake { get; init; } = Delivery.Hosts.Bake.BakeSettings.Off;
+    /// <summary>A command run once in the new image before any switch; none unless set.</summary>
+    public ReleasePhaseSettings? ReleasePhase { get; init; }
 
     public string DeployedByOrDefault()
     {

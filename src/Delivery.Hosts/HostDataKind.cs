@@ -28,6 +28,8 @@ public enum HostDataKind
     Failure,
     /// <summary>Whether an environment is in maintenance mode, since when and with which message.</summary>
     Maintenance,
+    /// <summary>The release phase's exit code, duration and whether it timed out.</summary>
+    ReleasePhase,
 }
 
 public static class HostDataKinds

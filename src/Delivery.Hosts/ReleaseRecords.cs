@@ -15,7 +15,9 @@ public sealed record ReleaseRecord(
     [property: JsonPropertyName("deployed_by")] string DeployedBy,
     [property: JsonPropertyName("container")] string Container,
     /// <summary>Why a bake-failed or automatic rollback line was written; null otherwise.</summary>
-    [property: JsonPropertyName("reason")] string? Reason = null)
+    [property: JsonPropertyName("reason")] string? Reason = null,
+    /// <summary>How long the deploy's release phase ran, when it had one.</summary>
+    [property: JsonPropertyName("release_phase_ms")] long? ReleasePhaseMs = null)
 {
     internal static ReleaseRecord Parse(JsonElement element) =>
         element.Deserialize<ReleaseRecord>() ?? throw new JsonException("empty release record");
@@ -59,6 +61,9 @@ public sealed record DeployOutcome(
 {
     /// <summary>How the new release's bake ended; <see cref="BakeReport.Off"/> without one.</summary>
     public Bake.BakeReport Bake { get; init; } = Delivery.Hosts.Bake.BakeReport.Off;
+
+    /// <summary>How the release phase ended, when the deploy had one.</summary>
+    public ReleasePhaseResult? ReleasePhase { get; init; }
 
     /// <summary>Every host's line: what it did and what it serves now.</summary>
     public IReadOnlyList<HostRow> Table { get; init; } = [];

@@ -27,6 +27,8 @@ public sealed class PlanTests
         { "maintenance on", HostScripts.MaintenanceOn(Host, DeployEnvironment.Production, new() { Message = "Back at 18:00 UTC" }, Options) },
         { "maintenance off", HostScripts.MaintenanceOff(Host, DeployEnvironment.Production, Options) },
         { "maintenance status", HostScripts.MaintenanceStatus(Host, DeployEnvironment.Production) },
+        { "release phase", HostScripts.ReleasePhase(Host, DeployEnvironment.Staging, Release, new ReleasePhaseSettings("sh -c 'echo migrated; exit 0'"), Options) },
+        { "deploy after a release phase", HostScripts.Deploy(Host, DeployEnvironment.Staging, Release, Options, new ReleasePhaseResult(0, TimeSpan.FromSeconds(2), false)) },
     };
 
     [Theory]

@@ -12,7 +12,7 @@ namespace Delivery.Hosts.Scripts;
 /// </summary>
 public static class HostScripts
 {
-    public static string Deploy(HostSettings host, DeployEnvironment env, Release release, DeployOptions options)
+    public static string Deploy(HostSettings host, DeployEnvironment env, Release release, DeployOptions options, ReleasePhaseResult? releasePhase = null)
     {
         Check(host, env);
         release.Validate();
@@ -21,9 +21,37 @@ public static class HostScripts
         var values = PlanValues.Of(host, options.DeployedByOrDefault(), env).Add("lock_wait", LockWaitSeconds(options));
         values.AddRelease(release.Version, release.Digest, release.ImageReference, release.Commit ?? "");
         if (bake.Enabled) values.AddBake(bake, env);
+        if (releasePhase is not null) values.Add("release_phase_ms", releasePhase.Duration);
         return Render($"deploy {release.Version} ({release.Digest}) to {env.Name}", values,
             bake.Enabled ? ["release.sh", "health.sh", "container.sh", "bake.sh"] : ["release.sh", "health.sh", "container.sh"],
             DeploySteps + (bake.Enabled ? BakedSwitch : PlainSwitch) + DeployEnd);
+    }
+
+    /// <summary>The release phase: under the environment's lock, pulls the new image and runs the command in it once;
+    /// switches nothing. Its exit code and duration come back as a <see cref="HostDataKind.ReleasePhase"/> line.</summary>
+    public static string ReleasePhase(HostSettings host, DeployEnvironment env, Release release, ReleasePhaseSettings phase, DeployOptions options)
+    {
+        Check(host, env);
+        release.Validate();
+        phase.Validate();
+        var values = PlanValues.Of(host, options.DeployedByOrDefault(), env).Add("lock_wait", LockWaitSeconds(options))
+            .Add("release_command", phase.Words)
+            .Add("release_command_timeout", (long)Math.Ceiling(phase.Timeout.TotalSeconds))
+            .Add("release_output_lines", phase.OutputLines);
+        values.AddRelease(release.Version, release.Digest, release.ImageReference, release.Commit ?? "");
+        // pull_image is container.sh's; release.sh reads what its start_green sets, so with it the plan is whole for shellcheck.
+        return Render($"release phase of {release.Version} ({release.Digest}) on {env.Name}", values, ["release-phase.sh", "container.sh", "release.sh"], """
+            trap on_release_phase_exit EXIT
+            trap 'exit 130' INT
+            trap 'exit 143' TERM
+            use_host
+            use_environment "$env_name" "$public_port"
+            timed preflight check_host_tools
+            timed lock acquire_lock "$lock_dir" "$env_name" "release phase of $release_version" "$lock_wait"
+            timed pull pull_image
+            timed release_phase run_release_phase
+
+            """);
     }
 
     /// <summary>Back to the previous release, or to <paramref name="toVersion"/>, through the same health gate and switch.</summary>

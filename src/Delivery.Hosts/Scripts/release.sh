@@ -46,6 +46,8 @@ record_release() {
   json="$json,\"version\":$(json_str "$release_version"),\"digest\":$(json_str "$release_digest"),\"image\":$(json_str "$release_image")"
   json="$json,\"commit\":$(json_str "$release_commit"),\"deployed_by\":$(json_str "$deployed_by"),\"container\":$(json_str "$green_name")"
   if [ -n "${2:-}" ]; then json="$json,\"reason\":$(json_str "$2")"; fi
+  # A deploy whose release phase ran notes how long it took (release_phase_ms is only in deploy plans).
+  if [ -n "${release_phase_ms:-}" ]; then json="$json,\"release_phase_ms\":$release_phase_ms"; fi
   printf '{%s}\n' "$json" >> "$history_file"
   emit "{\"kind\":\"release\",$json}"
 }
