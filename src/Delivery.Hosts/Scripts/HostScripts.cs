@@ -178,7 +178,8 @@ public static class HostScripts
     /// <summary>The script: shebang and shell options, the values its text reads, its files, then its steps.</summary>
     internal static string Render(string title, ScriptValues values, IReadOnlyList<string> files, string steps)
     {
-        var functions = ShellFiles.Render(files);
+        // The steps' context (HostContext) calls on_exit and use_host.
+        var functions = ShellFiles.Render(["lib/host.sh", "lock.sh", .. files]);
         return new StringBuilder()
             .Append("#!/usr/bin/env bash\n")
             .Append($"# {title.Replace('\n', ' ')} (rendered by Delivery.Hosts; runs as one script on the host)\n")
