@@ -36,7 +36,7 @@ partial class Build
     readonly bool CheckIdempotence;
 
     HostSettings HostSettings => new() { StateRoot = StatePath / "host" };
-    DeployOptions DeployOptions => new() { LockWait = LockWait };
+    DeployOptions DeployOptions => new() { LockWait = LockWait, EndMaintenance = EndMaintenance };
     DeployEnvironment SelectedEnvironment => Delivery.Aws.EnvironmentSettings.Of(TargetEnvironment!.Value);
     Deployer Selected => DeployerOf(SelectedEnvironment);
 

@@ -13,6 +13,8 @@ public sealed partial record DeployOptions
     public Bake.BakeSettings Bake { get; init; } = Delivery.Hosts.Bake.BakeSettings.Off;
     /// <summary>A command run once in the new image before any switch; none unless set.</summary>
     public ReleasePhaseSettings? ReleasePhase { get; init; }
+    /// <summary>A deploy or rollback turns maintenance mode off once its release serves; otherwise maintenance stays on.</summary>
+    public bool EndMaintenance { get; init; }
 
     public string DeployedByOrDefault()
     {

@@ -38,7 +38,8 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
         CheckFits(environment, options);
         var phase = options.ReleasePhase is { } settings ? await ReleasePhaseAsync(environment, release, settings, options, cancellationToken) : null;
         var script = HostScripts.Deploy(Scripts, environment, release, options, phase);
-        var back = HostScripts.Rollback(Scripts, environment, null, options);
+        // Switching back after a failed roll leaves maintenance as it was.
+        var back = HostScripts.Rollback(Scripts, environment, null, options with { EndMaintenance = false });
         var outcome = await RollReleaseAsync(environment, script, $"Deploy of {release.Version} to {environment.Name}",
             $"nothing was deployed to {environment.Name}", back, options, cancellationToken);
         return outcome with { ReleasePhase = phase };

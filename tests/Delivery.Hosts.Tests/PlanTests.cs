@@ -28,6 +28,8 @@ public sealed class PlanTests
         { "maintenance off", HostScripts.MaintenanceOff(Host, DeployEnvironment.Production, Options) },
         { "maintenance status", HostScripts.MaintenanceStatus(Host, DeployEnvironment.Production) },
         { "release phase", HostScripts.ReleasePhase(Host, DeployEnvironment.Staging, Release, new ReleasePhaseSettings("sh -c 'echo migrated; exit 0'"), Options) },
+        { "deploy ending maintenance", HostScripts.Deploy(Host, DeployEnvironment.Staging, Release, Baked with { EndMaintenance = true }) },
+        { "rollback ending maintenance", HostScripts.Rollback(Host, DeployEnvironment.Production, null, Options with { EndMaintenance = true }) },
         { "deploy after a release phase", HostScripts.Deploy(Host, DeployEnvironment.Staging, Release, Options, new ReleasePhaseResult(0, TimeSpan.FromSeconds(2), false)) },
     };
 

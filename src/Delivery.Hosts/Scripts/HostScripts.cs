@@ -22,9 +22,9 @@ public static class HostScripts
         values.AddRelease(release.Version, release.Digest, release.ImageReference, release.Commit ?? "");
         if (bake.Enabled) values.AddBake(bake, env);
         if (releasePhase is not null) values.Add("release_phase_ms", releasePhase.Duration);
-        return Render($"deploy {release.Version} ({release.Digest}) to {env.Name}", values,
-            bake.Enabled ? ["release.sh", "health.sh", "container.sh", "bake.sh"] : ["release.sh", "health.sh", "container.sh"],
-            DeploySteps + (bake.Enabled ? BakedSwitch : PlainSwitch) + DeployEnd);
+        string[] files = bake.Enabled ? ["release.sh", "health.sh", "container.sh", "bake.sh"] : ["release.sh", "health.sh", "container.sh"];
+        return Render($"deploy {release.Version} ({release.Digest}) to {env.Name}", values, WithMaintenanceEnd(files, options),
+            DeploySteps + (bake.Enabled ? BakedSwitch : PlainSwitch) + (options.EndMaintenance ? MaintenanceEnd : "") + DeployEnd);
     }
 
     /// <summary>The release phase: under the environment's lock, pulls the new image and runs the command in it once;
@@ -66,7 +66,7 @@ public static class HostScripts
         // resolve_rollback_target sets these from a retained container.
         values.AddRelease("", "", "", "");
         return Render($"roll {env.Name} back to {toVersion ?? "the previous release"}", values,
-            ["release.sh", "health.sh", "container.sh"], RollbackSteps);
+            WithMaintenanceEnd(["release.sh", "health.sh", "container.sh"], options), RollbackSteps + (options.EndMaintenance ? MaintenanceEnd : "") + RollbackEnd);
     }
 
     public static string Status(HostSettings host, DeployEnvironment env) => Query(host, env, $"status of {env.Name}", "report_status\n");
@@ -260,10 +260,22 @@ public static class HostScripts
         timed switch switch_traffic
         timed record record_release rollback
         timed drain drain_previous
+
+        """;
+
+    const string RollbackEnd = """
         timed prune prune_releases
         say "rolled $env_name back to $release_version"
 
         """;
+
+    /// <summary>--end-maintenance: once the release serves (and passed its bake), maintenance mode goes off.</summary>
+    const string MaintenanceEnd = """
+        timed maintenance end_maintenance
+
+        """;
+
+    static string[] WithMaintenanceEnd(string[] files, DeployOptions options) => options.EndMaintenance ? [.. files, "maintenance-mode.sh"] : files;
 
     static void Check(HostSettings host, DeployEnvironment env)
     {
