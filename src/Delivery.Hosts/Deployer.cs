@@ -178,6 +178,14 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
             : new HostStatus(r.Host, null, r.Reason)).ToList());
     }
 
+    /// <summary>Every host's check of every retained rollback target of the environment.</summary>
+    public async Task<IReadOnlyList<(string Host, RollbackTargetCheck Check)>> VerifyRollbackAsync(DeployEnvironment environment, CancellationToken cancellationToken = default)
+    {
+        var what = $"Rollback check of {environment.Name}";
+        return Checked(await site.QueryAsync(HostScripts.VerifyRollback(Scripts, environment), what, cancellationToken), what)
+            .SelectMany(r => r.Output.RollbackChecks.Select(c => (r.Host, c))).ToList();
+    }
+
     public async Task<IReadOnlyList<ReleaseRecord>> HistoryAsync(DeployEnvironment environment, CancellationToken cancellationToken = default) =>
         Checked(await site.QueryAsync(HostScripts.History(Scripts, environment), $"History of {environment.Name}", cancellationToken), $"History of {environment.Name}")[0].Output.History;
 

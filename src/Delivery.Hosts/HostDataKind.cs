@@ -30,6 +30,8 @@ public enum HostDataKind
     Maintenance,
     /// <summary>The release phase's exit code, duration and whether it timed out.</summary>
     ReleasePhase,
+    /// <summary>Whether a retained rollback target still works: ok, missing, unpullable or unhealthy, with the reason.</summary>
+    RollbackCheck,
 }
 
 public static class HostDataKinds

@@ -63,6 +63,11 @@ public sealed class HostOutput
             d.GetProperty("timed_out").GetBoolean()))
         .LastOrDefault();
 
+    /// <summary>What a rollback-target check found, per retained release.</summary>
+    public IReadOnlyList<RollbackTargetCheck> RollbackChecks => Of(HostDataKind.RollbackCheck)
+        .Select(d => new RollbackTargetCheck(Text(d, "version")!, Text(d, "digest")!, Text(d, "image")!, Text(d, "result")!, Text(d, "reason") ?? ""))
+        .ToList();
+
     public IReadOnlyList<ReleaseRecord> History => Of(HostDataKind.History).Select(d => ReleaseRecord.Parse(d.GetProperty("record"))).ToList();
 
     public EnvironmentStatus Status(DeployEnvironment environment)

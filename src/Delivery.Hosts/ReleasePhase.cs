@@ -58,3 +58,11 @@ public sealed record ReleasePhaseSettings(string Command)
 
 /// <summary>How a release phase ended: its exit code, how long it ran, whether its timeout killed it.</summary>
 public sealed record ReleasePhaseResult(int ExitCode, TimeSpan Duration, bool TimedOut);
+
+/// <summary>One retained rollback target as <c>Status --verify-rollback</c> found it: <c>ok</c> (on the host and passes
+/// its health path), <c>missing</c> (not on the host; the registry still has the digest), <c>unpullable</c> or
+/// <c>unhealthy</c>, with the reason.</summary>
+public sealed record RollbackTargetCheck(string Version, string Digest, string Image, string Result, string Reason)
+{
+    public bool Ok => Result == "ok";
+}

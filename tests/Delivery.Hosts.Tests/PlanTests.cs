@@ -30,6 +30,7 @@ public sealed class PlanTests
         { "release phase", HostScripts.ReleasePhase(Host, DeployEnvironment.Staging, Release, new ReleasePhaseSettings("sh -c 'echo migrated; exit 0'"), Options) },
         { "deploy ending maintenance", HostScripts.Deploy(Host, DeployEnvironment.Staging, Release, Baked with { EndMaintenance = true }) },
         { "rollback ending maintenance", HostScripts.Rollback(Host, DeployEnvironment.Production, null, Options with { EndMaintenance = true }) },
+        { "verify rollback", HostScripts.VerifyRollback(Host, DeployEnvironment.Production) },
         { "deploy after a release phase", HostScripts.Deploy(Host, DeployEnvironment.Staging, Release, Options, new ReleasePhaseResult(0, TimeSpan.FromSeconds(2), false)) },
     };
 

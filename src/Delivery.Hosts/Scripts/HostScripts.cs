@@ -69,6 +69,23 @@ public static class HostScripts
             WithMaintenanceEnd(["release.sh", "health.sh", "container.sh"], options), RollbackSteps + (options.EndMaintenance ? MaintenanceEnd : "") + RollbackEnd);
     }
 
+    /// <summary>Checks every retained rollback target of the environment (see verify-rollback.sh); touches nothing that serves.</summary>
+    public static string VerifyRollback(HostSettings host, DeployEnvironment env)
+    {
+        Check(host, env);
+        return Render($"verify the rollback targets of {env.Name}", PlanValues.Of(host, DeployOptions.DefaultDeployer(), env),
+            ["verify-rollback.sh", "release.sh"], """
+            trap on_verify_exit EXIT
+            trap 'exit 130' INT
+            trap 'exit 143' TERM
+            use_host
+            use_environment "$env_name" "$public_port"
+            check_host_tools
+            verify_rollback_targets
+
+            """);
+    }
+
     public static string Status(HostSettings host, DeployEnvironment env) => Query(host, env, $"status of {env.Name}", "report_status\n");
 
     public static string History(HostSettings host, DeployEnvironment env) => Query(host, env, $"history of {env.Name}", "report_history\n");
@@ -254,6 +271,7 @@ public static class HostScripts
         timed lock acquire_lock "$lock_dir" "$env_name" 'rollback' "$lock_wait"
         timed preflight check_public_port
         timed resolve resolve_rollback_target "$rollback_to"
+        timed pull pull_image
         timed reconcile reconcile_environment
         timed start start_green
         timed health wait_healthy

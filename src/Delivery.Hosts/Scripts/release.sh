@@ -72,7 +72,6 @@ resolve_rollback_target() {
   fi
   read -r release_version release_digest release_image release_commit <<< "$line"
   [ "$release_commit" != - ] || release_commit=''
-  "$docker" image inspect "$release_image" >/dev/null 2>&1 || fail "the image of $release_version ($release_image) is no longer on this host"
   say "rolling $env_name back from $current_version to $release_version"
 }
 
