@@ -109,6 +109,7 @@ partial class Build
                     if (maintenance.On) Log.Warning($"{environment.Name} on {host} is in maintenance since {maintenance.Since} (by {maintenance.By}): {maintenance.Message}");
             }
             PrintRows(rows);
+            if (VerifyRollback) await VerifyRollbackTargets();
         });
 
     static string Drift(SiteStatus site, HostStatus host) =>
