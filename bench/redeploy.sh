@@ -2,8 +2,9 @@
 # Deploy speed on local staging (:8081), from a temporary clone that pushes as $IMAGE_NAME (default bench-webapp):
 #   (a) redeploying an image that is already pushed: two versions (VERSION_BASE-redeploy.1 and .2) are built and
 #       deployed once, then REDEPLOYS `./build.sh DeployStaging --skip` runs alternate between their recorded
-#       artifacts/image.json; each prints its wall time, the deploy's own "in X s" and "switch N ms" (goal: every
-#       redeploy <= MAX_REDEPLOY_S, wall clock);
+#       artifacts/image.json; each prints its wall time, the deploy's own "in X s" and "switch N ms", and apart
+#       command -> switched (wall clock less what follows the switch) and switched -> verdict (record, drain and bake)
+#       (goal: every redeploy <= MAX_REDEPLOY_S, wall clock);
 #   (b) a one-line change to serving on staging with warm caches: after a warm-up deploy of the clone, one line of
 #       the home page changes and `./build.sh DeployStaging` runs until `curl 127.0.0.1:8081/` shows it
 #       (goal <= MAX_CHANGE_S).
@@ -27,6 +28,9 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
+
+# phase_ms <deploy line> <phase>: one phase's milliseconds from the deploy's timings, 0 when it did not run.
+phase_ms() { local ms; ms=$(sed -nE "s/.*[(,] ?$2 ([0-9]+) ms.*/\1/p" <<<"$1"); echo "${ms:-0}"; }
 
 deploy_from_clone() { build_in "$CLONE" "$1" DeployStaging --state-directory "$HOST_STATE" --lock-wait "$LOCK_WAIT" "${@:2}"; }
 
@@ -53,6 +57,10 @@ for ((i = 1; i <= REDEPLOYS; i++)); do
   ((wall > worst)) && worst=$wall
   line="$(deploy_line "$WORK/redeploy$i.log")"
   echo "redeploy_$i: wall $(seconds "$wall") s, deploy $(deploy_total_s "$line") s, switch $(deploy_switch_ms "$line") ms (${line%% on :*})"
+  # After the switch: record, drain (the previous release quiesces), bake (to its verdict), stop, prune.
+  to_verdict=$(( $(phase_ms "$line" record) + $(phase_ms "$line" drain) + $(phase_ms "$line" bake) ))
+  after=$(( to_verdict + $(phase_ms "$line" stop) + $(phase_ms "$line" prune) ))
+  echo "redeploy_$i: command_to_switched $(seconds $((wall - after))) s, switched_to_verdict $(seconds "$to_verdict") s"
 done
 echo "redeploy_worst_wall_s: $(seconds "$worst")"
 goal "redeploy of a pushed image <= $MAX_REDEPLOY_S s (worst of $REDEPLOYS, wall clock of ./build.sh DeployStaging --skip)" \

@@ -58,7 +58,7 @@ partial class Build
         return bake;
     }
 
-    DeployOptions DeployOptionsFor(DeployEnvironment environment) => DeployOptions with { Bake = BakeFor(environment) };
+    DeployOptions DeployOptionsFor(DeployEnvironment environment) => DeployOptions with { Bake = BakeFor(environment), ReleasePhase = ReleasePhaseFor(environment) };
 
     /// <summary>Deploys with the bake on the environment's site, and leaves the per-host table and, on CI, a deploy
     /// report in the job summary whether it passed or not.</summary>

@@ -36,7 +36,7 @@ partial class Build
     readonly bool CheckIdempotence;
 
     HostSettings HostSettings => new() { StateRoot = StatePath / "host" };
-    DeployOptions DeployOptions => new() { LockWait = LockWait, Unattested = unattestedReason };
+    DeployOptions DeployOptions => new() { LockWait = LockWait, Unattested = unattestedReason, EndMaintenance = EndMaintenance };
     DeployEnvironment SelectedEnvironment => Delivery.Aws.EnvironmentSettings.Of(TargetEnvironment!.Value);
     Deployer Selected => DeployerOf(SelectedEnvironment);
 
@@ -110,6 +110,7 @@ partial class Build
                     if (maintenance.On) Log.Warning($"{environment.Name} on {host} is in maintenance since {maintenance.Since} (by {maintenance.By}): {maintenance.Message}");
             }
             PrintRows(rows);
+            if (VerifyRollback) await VerifyRollbackTargets();
         });
 
     static string Drift(SiteStatus site, HostStatus host) =>

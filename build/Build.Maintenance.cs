@@ -17,6 +17,9 @@ partial class Build
     [Parameter("Maintenance: how long the 503 page's Retry-After header asks clients to wait", Name = "RetryAfter")]
     readonly TimeSpan MaintenanceRetryAfter = new MaintenanceSettings().RetryAfter;
 
+    [Parameter("Deploy and Rollback: turn --environment's maintenance mode off once the release serves (otherwise it stays on)")]
+    readonly bool EndMaintenance;
+
     Target Maintenance => _ => _
         .Description("Turns maintenance mode of --environment --on [--message \"...\"] or --off on every host; without either, shows it")
         .Requires(() => TargetEnvironment)

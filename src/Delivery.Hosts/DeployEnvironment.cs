@@ -33,6 +33,9 @@ public sealed partial record DeployEnvironment
     public int KeepReleases { get; init; } = 3;
     /// <summary>How long a deploy watches the new release after the switch, unless told otherwise (zero: no bake).</summary>
     public TimeSpan BakeTime { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>The environment's release phase command (see <see cref="ReleasePhaseSettings"/>), unless a deploy names one.</summary>
+    public string? ReleaseCommand { get; init; }
+    public TimeSpan ReleaseCommandTimeout { get; init; } = ReleasePhaseSettings.DefaultTimeout;
 
     public static DeployEnvironment Staging { get; } =
         new() { Name = "staging", PublicPort = 8081, AspNetCoreEnvironment = "Staging" };

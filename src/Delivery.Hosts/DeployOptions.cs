@@ -14,6 +14,10 @@ public sealed partial record DeployOptions
     /// <summary>Why the release's digest has no valid provenance, when it is deployed anyway (--allow-unattested); the
     /// release record notes it. Null for an attested release.</summary>
     public string? Unattested { get; init; }
+    /// <summary>A command run once in the new image before any switch; none unless set.</summary>
+    public ReleasePhaseSettings? ReleasePhase { get; init; }
+    /// <summary>A deploy or rollback turns maintenance mode off once its release serves; otherwise maintenance stays on.</summary>
+    public bool EndMaintenance { get; init; }
 
     public string DeployedByOrDefault()
     {

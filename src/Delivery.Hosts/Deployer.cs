@@ -36,10 +36,29 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
     {
         options ??= new DeployOptions();
         CheckFits(environment, options);
-        var script = HostScripts.Deploy(Scripts, environment, release, options);
-        var back = HostScripts.Rollback(Scripts, environment, null, options);
-        return await RollReleaseAsync(environment, script, $"Deploy of {release.Version} to {environment.Name}",
+        var phase = options.ReleasePhase is { } settings ? await ReleasePhaseAsync(environment, release, settings, options, cancellationToken) : null;
+        var script = HostScripts.Deploy(Scripts, environment, release, options, phase);
+        // Switching back after a failed roll leaves maintenance as it was.
+        var back = HostScripts.Rollback(Scripts, environment, null, options with { EndMaintenance = false });
+        var outcome = await RollReleaseAsync(environment, script, $"Deploy of {release.Version} to {environment.Name}",
             $"nothing was deployed to {environment.Name}", back, options, cancellationToken);
+        return outcome with { ReleasePhase = phase };
+    }
+
+    /// <summary>Runs the release phase once, on the site's first host, before any host switches: a non-zero exit or a
+    /// timeout stops the deploy in one line with the exit code and the last lines of output.</summary>
+    async Task<ReleasePhaseResult> ReleasePhaseAsync(DeployEnvironment environment, Release release, ReleasePhaseSettings settings, DeployOptions options, CancellationToken cancellationToken)
+    {
+        var script = HostScripts.ReleasePhase(Scripts, environment, release, settings, options);
+        var what = $"Release phase of {release.Version} on {environment.Name}";
+        var first = await site.FirstHostAsync(HostScripts.Status(Scripts, environment), what, cancellationToken);
+        var run = (await site.RunEachAsync([first], script, what, Show, cancellationToken))[0];
+        if (!run.Succeeded)
+            throw new SiteOperationException($"{what} failed on {run.Host}: {run.Result.Error ?? run.Reason}",
+                [new HostRow(run.Host, "FAILED: release phase", "-", "unchanged (nothing was switched)")]);
+        var result = run.Output.ReleasePhase ?? throw new DeliveryException($"{what} on {run.Host} finished without reporting its exit code: {run.Result.Tail()}");
+        log?.Invoke($"release phase passed on {run.Host} in {result.Duration.TotalSeconds:0.0} s");
+        return result;
     }
 
     /// <summary>Returns every host to the previous release, or to <paramref name="toVersion"/> (it must still be retained
@@ -157,6 +176,14 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
         return new SiteStatus(environment, record, runs.Select(r => r.Succeeded
             ? new HostStatus(r.Host, r.Output.Status(environment), null)
             : new HostStatus(r.Host, null, r.Reason)).ToList());
+    }
+
+    /// <summary>Every host's check of every retained rollback target of the environment.</summary>
+    public async Task<IReadOnlyList<(string Host, RollbackTargetCheck Check)>> VerifyRollbackAsync(DeployEnvironment environment, CancellationToken cancellationToken = default)
+    {
+        var what = $"Rollback check of {environment.Name}";
+        return Checked(await site.QueryAsync(HostScripts.VerifyRollback(Scripts, environment), what, cancellationToken), what)
+            .SelectMany(r => r.Output.RollbackChecks.Select(c => (r.Host, c))).ToList();
     }
 
     public async Task<IReadOnlyList<ReleaseRecord>> HistoryAsync(DeployEnvironment environment, CancellationToken cancellationToken = default) =>

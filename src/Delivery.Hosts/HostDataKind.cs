@@ -28,6 +28,10 @@ public enum HostDataKind
     Failure,
     /// <summary>Whether an environment is in maintenance mode, since when and with which message.</summary>
     Maintenance,
+    /// <summary>The release phase's exit code, duration and whether it timed out.</summary>
+    ReleasePhase,
+    /// <summary>Whether a retained rollback target still works: ok, missing, unpullable or unhealthy, with the reason.</summary>
+    RollbackCheck,
 }
 
 public static class HostDataKinds

@@ -57,6 +57,17 @@ public sealed class HostOutput
             d.TryGetProperty("retry_after", out var r) && r.TryGetInt32(out var seconds) ? seconds : null, Text(d, "message")))
         .LastOrDefault();
 
+    /// <summary>What the release phase did, when the script ran one.</summary>
+    public ReleasePhaseResult? ReleasePhase => Of(HostDataKind.ReleasePhase)
+        .Select(d => new ReleasePhaseResult(d.GetProperty("exit").GetInt32(), TimeSpan.FromMilliseconds(d.GetProperty("ms").GetInt64()),
+            d.GetProperty("timed_out").GetBoolean()))
+        .LastOrDefault();
+
+    /// <summary>What a rollback-target check found, per retained release.</summary>
+    public IReadOnlyList<RollbackTargetCheck> RollbackChecks => Of(HostDataKind.RollbackCheck)
+        .Select(d => new RollbackTargetCheck(Text(d, "version")!, Text(d, "digest")!, Text(d, "image")!, Text(d, "result")!, Text(d, "reason") ?? ""))
+        .ToList();
+
     public IReadOnlyList<ReleaseRecord> History => Of(HostDataKind.History).Select(d => ReleaseRecord.Parse(d.GetProperty("record"))).ToList();
 
     public EnvironmentStatus Status(DeployEnvironment environment)

@@ -17,7 +17,9 @@ public sealed record ReleaseRecord(
     /// <summary>Why a bake-failed or automatic rollback line was written; null otherwise.</summary>
     [property: JsonPropertyName("reason")] string? Reason = null,
     /// <summary>Why a release deployed with --allow-unattested has no valid provenance; null when it has.</summary>
-    [property: JsonPropertyName("unattested")] string? Unattested = null)
+    [property: JsonPropertyName("unattested")] string? Unattested = null,
+    /// <summary>How long the deploy's release phase ran, when it had one.</summary>
+    [property: JsonPropertyName("release_phase_ms")] long? ReleasePhaseMs = null)
 {
     internal static ReleaseRecord Parse(JsonElement element) =>
         element.Deserialize<ReleaseRecord>() ?? throw new JsonException("empty release record");
@@ -61,6 +63,9 @@ public sealed record DeployOutcome(
 {
     /// <summary>How the new release's bake ended; <see cref="BakeReport.Off"/> without one.</summary>
     public Bake.BakeReport Bake { get; init; } = Delivery.Hosts.Bake.BakeReport.Off;
+
+    /// <summary>How the release phase ended, when the deploy had one.</summary>
+    public ReleasePhaseResult? ReleasePhase { get; init; }
 
     /// <summary>Every host's line: what it did and what it serves now.</summary>
     public IReadOnlyList<HostRow> Table { get; init; } = [];

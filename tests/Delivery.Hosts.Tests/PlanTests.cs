@@ -27,6 +27,11 @@ public sealed class PlanTests
         { "maintenance on", HostScripts.MaintenanceOn(Host, DeployEnvironment.Production, new() { Message = "Back at 18:00 UTC" }, Options) },
         { "maintenance off", HostScripts.MaintenanceOff(Host, DeployEnvironment.Production, Options) },
         { "maintenance status", HostScripts.MaintenanceStatus(Host, DeployEnvironment.Production) },
+        { "release phase", HostScripts.ReleasePhase(Host, DeployEnvironment.Staging, Release, new ReleasePhaseSettings("sh -c 'echo migrated; exit 0'"), Options) },
+        { "deploy ending maintenance", HostScripts.Deploy(Host, DeployEnvironment.Staging, Release, Baked with { EndMaintenance = true }) },
+        { "rollback ending maintenance", HostScripts.Rollback(Host, DeployEnvironment.Production, null, Options with { EndMaintenance = true }) },
+        { "verify rollback", HostScripts.VerifyRollback(Host, DeployEnvironment.Production) },
+        { "deploy after a release phase", HostScripts.Deploy(Host, DeployEnvironment.Staging, Release, Options, new ReleasePhaseResult(0, TimeSpan.FromSeconds(2), false)) },
     };
 
     [Theory]

@@ -179,7 +179,7 @@ public sealed class PlanTextTests
         {
             "rollback", HostScripts.Rollback(Host, DeployEnvironment.Production, null, Options),
             ["trap on_deploy_exit", "trap exit", "trap exit", "use_host", "use_environment", "timed check_host_tools", "timed acquire_lock", "timed check_public_port", "timed resolve_rollback_target",
-                "timed reconcile_environment", "timed start_green", "timed wait_healthy", "timed switch_traffic", "timed record_release", "timed drain_previous",
+                "timed pull_image", "timed reconcile_environment", "timed start_green", "timed wait_healthy", "timed switch_traffic", "timed record_release", "timed drain_previous",
                 "timed prune_releases", "say"]
         },
         {

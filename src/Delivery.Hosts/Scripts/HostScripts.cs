@@ -12,7 +12,7 @@ namespace Delivery.Hosts.Scripts;
 /// </summary>
 public static class HostScripts
 {
-    public static string Deploy(HostSettings host, DeployEnvironment env, Release release, DeployOptions options)
+    public static string Deploy(HostSettings host, DeployEnvironment env, Release release, DeployOptions options, ReleasePhaseResult? releasePhase = null)
     {
         Check(host, env);
         release.Validate();
@@ -22,9 +22,37 @@ public static class HostScripts
         values.AddRelease(release.Version, release.Digest, release.ImageReference, release.Commit ?? "");
         values.Add("release_unattested", options.Unattested ?? "");
         if (bake.Enabled) values.AddBake(bake, env);
-        return Render($"deploy {release.Version} ({release.Digest}) to {env.Name}", values,
-            bake.Enabled ? ["release.sh", "health.sh", "container.sh", "bake.sh"] : ["release.sh", "health.sh", "container.sh"],
-            DeploySteps + (bake.Enabled ? BakedSwitch : PlainSwitch) + DeployEnd);
+        if (releasePhase is not null) values.Add("release_phase_ms", releasePhase.Duration);
+        string[] files = bake.Enabled ? ["release.sh", "health.sh", "container.sh", "bake.sh"] : ["release.sh", "health.sh", "container.sh"];
+        return Render($"deploy {release.Version} ({release.Digest}) to {env.Name}", values, WithMaintenanceEnd(files, options),
+            DeploySteps + (bake.Enabled ? BakedSwitch : PlainSwitch) + (options.EndMaintenance ? MaintenanceEnd : "") + DeployEnd);
+    }
+
+    /// <summary>The release phase: under the environment's lock, pulls the new image and runs the command in it once;
+    /// switches nothing. Its exit code and duration come back as a <see cref="HostDataKind.ReleasePhase"/> line.</summary>
+    public static string ReleasePhase(HostSettings host, DeployEnvironment env, Release release, ReleasePhaseSettings phase, DeployOptions options)
+    {
+        Check(host, env);
+        release.Validate();
+        phase.Validate();
+        var values = PlanValues.Of(host, options.DeployedByOrDefault(), env).Add("lock_wait", LockWaitSeconds(options))
+            .Add("release_command", phase.Words)
+            .Add("release_command_timeout", (long)Math.Ceiling(phase.Timeout.TotalSeconds))
+            .Add("release_output_lines", phase.OutputLines);
+        values.AddRelease(release.Version, release.Digest, release.ImageReference, release.Commit ?? "");
+        // pull_image is container.sh's; release.sh reads what its start_green sets, so with it the plan is whole for shellcheck.
+        return Render($"release phase of {release.Version} ({release.Digest}) on {env.Name}", values, ["release-phase.sh", "container.sh", "release.sh"], """
+            trap on_release_phase_exit EXIT
+            trap 'exit 130' INT
+            trap 'exit 143' TERM
+            use_host
+            use_environment "$env_name" "$public_port"
+            timed preflight check_host_tools
+            timed lock acquire_lock "$lock_dir" "$env_name" "release phase of $release_version" "$lock_wait"
+            timed pull pull_image
+            timed release_phase run_release_phase
+
+            """);
     }
 
     /// <summary>Back to the previous release, or to <paramref name="toVersion"/>, through the same health gate and switch.</summary>
@@ -39,7 +67,24 @@ public static class HostScripts
         // resolve_rollback_target sets these from a retained container.
         values.AddRelease("", "", "", "");
         return Render($"roll {env.Name} back to {toVersion ?? "the previous release"}", values,
-            ["release.sh", "health.sh", "container.sh"], RollbackSteps);
+            WithMaintenanceEnd(["release.sh", "health.sh", "container.sh"], options), RollbackSteps + (options.EndMaintenance ? MaintenanceEnd : "") + RollbackEnd);
+    }
+
+    /// <summary>Checks every retained rollback target of the environment (see verify-rollback.sh); touches nothing that serves.</summary>
+    public static string VerifyRollback(HostSettings host, DeployEnvironment env)
+    {
+        Check(host, env);
+        return Render($"verify the rollback targets of {env.Name}", PlanValues.Of(host, DeployOptions.DefaultDeployer(), env),
+            ["verify-rollback.sh", "release.sh"], """
+            trap on_verify_exit EXIT
+            trap 'exit 130' INT
+            trap 'exit 143' TERM
+            use_host
+            use_environment "$env_name" "$public_port"
+            check_host_tools
+            verify_rollback_targets
+
+            """);
     }
 
     public static string Status(HostSettings host, DeployEnvironment env) => Query(host, env, $"status of {env.Name}", "report_status\n");
@@ -227,16 +272,29 @@ public static class HostScripts
         timed lock acquire_lock "$lock_dir" "$env_name" 'rollback' "$lock_wait"
         timed preflight check_public_port
         timed resolve resolve_rollback_target "$rollback_to"
+        timed pull pull_image
         timed reconcile reconcile_environment
         timed start start_green
         timed health wait_healthy
         timed switch switch_traffic
         timed record record_release rollback
         timed drain drain_previous
+
+        """;
+
+    const string RollbackEnd = """
         timed prune prune_releases
         say "rolled $env_name back to $release_version"
 
         """;
+
+    /// <summary>--end-maintenance: once the release serves (and passed its bake), maintenance mode goes off.</summary>
+    const string MaintenanceEnd = """
+        timed maintenance end_maintenance
+
+        """;
+
+    static string[] WithMaintenanceEnd(string[] files, DeployOptions options) => options.EndMaintenance ? [.. files, "maintenance-mode.sh"] : files;
 
     static void Check(HostSettings host, DeployEnvironment env)
     {

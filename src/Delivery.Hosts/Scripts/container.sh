@@ -40,6 +40,14 @@ reconcile_environment() {
   release_lock "$proxy_lock_dir"
 }
 
+# The hardening every container of a release runs with, in one place: a read-only root, no capabilities, no new
+# privileges, the environment's limits (and the image's own non-root user).
+# shellcheck disable=SC2034 # Read by the callers as "${hardening[@]}".
+use_hardening() {
+  hardening=(--env ASPNETCORE_ENVIRONMENT="$aspnetcore_environment" --read-only --tmpfs /tmp
+    --security-opt no-new-privileges --cap-drop ALL --memory "$memory" --cpus "$cpus")
+}
+
 # Starts the new release in the slot the serving one does not use, on a free 127.0.0.1 port.
 start_green() {
   local port="$private_port_first" user out
@@ -54,13 +62,13 @@ start_green() {
     ''|root|0|root:*|0:*) fail "$release_image runs as root; build it with a non-root USER (nothing was changed)" ;;
   esac
   "$docker" rm -f "$green_name" >/dev/null 2>&1 || true
+  use_hardening
   while :; do
     [ "$port" -le "$private_port_last" ] || fail "no free private port in $private_port_first-$private_port_last on 127.0.0.1"
     if port_open 127.0.0.1 "$port"; then port=$((port + 1)); continue; fi
     if out=$("$docker" run --detach --name "$green_name" \
         --restart unless-stopped \
         --publish "127.0.0.1:$port:$container_port" \
-        --env ASPNETCORE_ENVIRONMENT="$aspnetcore_environment" \
         --label "webapp.app=$app" \
         --label "webapp.environment=$env_name" \
         --label "webapp.slot=$green_slot" \
@@ -68,9 +76,7 @@ start_green() {
         --label "webapp.digest=$release_digest" \
         --label "webapp.image=$release_image" \
         --label "webapp.commit=$release_commit" \
-        --read-only --tmpfs /tmp \
-        --security-opt no-new-privileges --cap-drop ALL \
-        --memory "$memory" --cpus "$cpus" \
+        "${hardening[@]}" \
         "$release_image" 2>&1); then
       break
     fi

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Turning maintenance mode on and off (see maintenance.sh): the state file, then the proxy's map and page, then the
 # running proxy through its runtime API.
-# needs: proxy.sh maintenance.sh
+# needs: proxy.sh maintenance.sh lock.sh
 
 # proxy_map_value KEY VALUE: one atomic runtime update of this environment's map. The CLI splits on spaces and ';',
 # so those (and the backslash) are escaped.
@@ -56,3 +56,10 @@ maintenance_disable() {
   say "$env_name left maintenance: traffic reaches ${version:-the serving release} again"
 }
 
+
+# end_maintenance: a deploy or rollback given --end-maintenance turns maintenance off once its release serves.
+end_maintenance() {
+  acquire_lock "$proxy_lock_dir" 'the proxy' "end of maintenance of $env_name" 60
+  maintenance_disable
+  release_lock "$proxy_lock_dir"
+}

@@ -48,6 +48,8 @@ record_release() {
   if [ -n "${2:-}" ]; then json="$json,\"reason\":$(json_str "$2")"; fi
   # A deploy of a digest without valid provenance (--allow-unattested) says so, and why.
   if [ "$1" = deploy ] && [ -n "${release_unattested:-}" ]; then json="$json,\"unattested\":$(json_str "$release_unattested")"; fi
+  # A deploy whose release phase ran notes how long it took (release_phase_ms is only in deploy plans).
+  if [ -n "${release_phase_ms:-}" ]; then json="$json,\"release_phase_ms\":$release_phase_ms"; fi
   printf '{%s}\n' "$json" >> "$history_file"
   emit "{\"kind\":\"release\",$json}"
 }
@@ -72,7 +74,6 @@ resolve_rollback_target() {
   fi
   read -r release_version release_digest release_image release_commit <<< "$line"
   [ "$release_commit" != - ] || release_commit=''
-  "$docker" image inspect "$release_image" >/dev/null 2>&1 || fail "the image of $release_version ($release_image) is no longer on this host"
   say "rolling $env_name back from $current_version to $release_version"
 }
 

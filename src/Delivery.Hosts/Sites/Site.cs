@@ -31,6 +31,12 @@ public abstract class Site
     /// <summary>Runs a script on the named hosts one at a time, every one attempted whatever the others did (switching back).</summary>
     public abstract Task<IReadOnlyList<HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken);
 
+    /// <summary>The host a once-per-deploy step (the release phase) runs on: the first that answers
+    /// <paramref name="query"/>, a read-only script.</summary>
+    public virtual async Task<string> FirstHostAsync(string query, string what, CancellationToken cancellationToken) =>
+        (await QueryAsync(query, what, cancellationToken)).FirstOrDefault(r => r.Succeeded)?.Host
+        ?? throw new DeliveryException($"{what}: no host of {Name} answered (nothing was changed)");
+
     /// <summary>The longest a script may run on one host, when the transport stops it (SSM's execution timeout), and the
     /// parameter that sets it.</summary>
     public virtual (TimeSpan Limit, string Parameter)? ScriptTimeLimit => null;

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Delivery.Hosts.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Delivery.Hosts.Tests;
+
+/// <summary>The release phase through the real engine and proxy: the command runs in the new image before the switch,
+/// and a failure or a timeout leaves the old release serving.</summary>
+[Collection(HostCollection.Name)]
+public sealed class ReleasePhaseTests(HostFixture fixture, ITestOutputHelper output)
+{
+    static DeployOptions With(string command, TimeSpan? timeout = null) => new()
+    {
+        DeployedBy = "tester",
+        ReleasePhase = new ReleasePhaseSettings(command) { Timeout = timeout ?? TimeSpan.FromSeconds(30) },
+    };
+
+    [Fact]
+    public async Task A_passing_command_runs_in_the_new_image_before_the_switch_and_the_history_notes_its_duration()
+    {
+        await using var bed = fixture.NewBed();
+        await bed.Deploy(bed.Staging, fixture.V1);
+
+        // The new image's own files prove the command ran in it: the test image serves /version from /www/version.
+        var outcome = await bed.Deploy(bed.Staging, fixture.V2, With("/bin/busybox sh -c 'echo \"migrating to $(cat /www/version) as $(id -u) in $ASPNETCORE_ENVIRONMENT\"'"));
+        output.WriteLine(bed.Dump());
+
+        Assert.Equal("2.0.0", await bed.Version(bed.Staging));
+        Assert.Equal(0, outcome.ReleasePhase?.ExitCode);
+        var shown = bed.Log.Single(l => l.StartsWith("release phase: migrating", StringComparison.Ordinal));
+        Assert.Equal("release phase: migrating to 2.0.0 as 65534 in Staging", shown);
+        // Before any switch: the command's line comes before the deploy's first step.
+        Assert.True(bed.Log.IndexOf(shown) < bed.Log.FindIndex(l => l.StartsWith("deploying 2.0.0", StringComparison.Ordinal)), bed.Dump());
+        using var last = JsonDocument.Parse(bed.History(bed.Staging)[^1]);
+        Assert.Equal("2.0.0", last.RootElement.GetProperty("version").GetString());
+        Assert.Equal((long)outcome.ReleasePhase!.Duration.TotalMilliseconds, last.RootElement.GetProperty("release_phase_ms").GetInt64());
+        Assert.Empty(await PhaseContainers(bed));
+    }
+
+    [Fact]
+    public async Task A_failing_command_stops_the_deploy_in_one_line_while_the_old_release_serves_every_request()
+    {
+        await using var bed = fixture.NewBed();
+        await bed.Deploy(bed.Staging, fixture.V1);
+        var historyBefore = bed.History(bed.Staging);
+
+        var load = Wrk.Start(bed.Staging.PublicPort, TimeSpan.FromSeconds(6));
+        await Task.Delay(1000);
+        var failure = await bed.DeployFails(bed.Staging, fixture.V2, With("/bin/busybox sh -c 'echo step one; echo relation users already exists >&2; exit 7'"));
+        var result = await load.Result();
+        output.WriteLine($"{failure.Message}\nload: {result}");
+
+        Assert.DoesNotContain('\n', failure.Message);
+        // The engine keeps stdout and stderr apart, so their order in the last lines is not fixed.
+        Assert.Contains("release phase failed with exit code 7; nothing was switched; last output: ", failure.Message);
+        Assert.Contains("step one", failure.Message);
+        Assert.Contains("relation users already exists", failure.Message);
+        Assert.Equal("1.0.0", await bed.Version(bed.Staging));
+        Assert.Equal(historyBefore, bed.History(bed.Staging));
+        Assert.True(result.Requests > 500, $"too little load to mean anything: {result}");
+        Assert.Equal(0, result.SocketErrors);
+        Assert.Equal(0, result.Non2xx3xx);
+        Assert.DoesNotContain(await bed.Containers(bed.Staging), c => c.Contains("2.0.0", StringComparison.Ordinal));
+        Assert.Empty(await PhaseContainers(bed));
+    }
+
+    [Fact]
+    public async Task A_command_that_outlives_its_timeout_is_killed_and_stops_the_deploy()
+    {
+        await using var bed = fixture.NewBed();
+        await bed.Deploy(bed.Staging, fixture.V1);
+
+        var watch = Stopwatch.StartNew();
+        var failure = await bed.DeployFails(bed.Staging, fixture.V2, With("/bin/busybox sh -c 'echo waiting for the lock; sleep 120'", TimeSpan.FromSeconds(2)));
+        watch.Stop();
+        output.WriteLine($"{failure.Message} ({watch.Elapsed.TotalSeconds:0.0} s)");
+
+        Assert.Contains("release phase timed out after 2s (exit code 137); nothing was switched; last output: waiting for the lock", failure.Message);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"the timeout did not stop the command: {watch.Elapsed}");
+        Assert.Equal("1.0.0", await bed.Version(bed.Staging));
+        Assert.Empty(await PhaseContainers(bed));
+    }
+
+    static async Task<string> PhaseContainers(HostTestBed bed) => (await Tools.RunChecked(bed.Docker,
+        [.. bed.DockerHostArgs(), "ps", "--all", "--quiet", "--filter", $"label=webapp.release-phase={bed.Staging.Name}", "--filter", $"name={bed.Settings.AppName}-"])).Trim();
+
+    [Theory]
+    [InlineData("", "The release command is empty")]
+    [InlineData("sh -c 'unclosed", "unclosed ' quote")]
+    public void Bad_commands_are_refused_in_one_line_before_any_host_is_asked(string command, string expected)
+    {
+        var error = Assert.ThrowsAny<Delivery.Core.DeliveryException>(() => new ReleasePhaseSettings(command).Validate());
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void Quotes_group_words_and_no_shell_runs_them() =>
+        Assert.Equal(["dotnet", "WebApp.dll", "migrate --to", "a \"b\""], new ReleasePhaseSettings("dotnet WebApp.dll 'migrate --to' 'a \"b\"'").Words);
+}
