@@ -57,6 +57,7 @@ public sealed class PlanTextTests
             release_digest='sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc'
             release_image='registry.example:5000/webapp@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc'
             release_commit='abcdef1'
+            release_unattested=''
 
             """, Header(HostScripts.Deploy(Host, DeployEnvironment.Staging, Release, Options)));
     }
@@ -98,7 +99,7 @@ public sealed class PlanTextTests
         var environment = DeployEnvironment.Staging with { MetricsPath = "/internal/metrics" };
         var plain = HostScripts.Deploy(Host, environment, Release with { Commit = null }, Options);
         var baked = HostScripts.Deploy(Host, environment, Release with { Commit = null }, Options with { Bake = bake });
-        Assert.EndsWith("\nrelease_commit=''\n", Header(plain));
+        Assert.EndsWith("\nrelease_commit=''\nrelease_unattested=''\n", Header(plain));
         Assert.Equal(Header(plain) + """
             metrics_path='/internal/metrics'
             bake_ms='45000'
