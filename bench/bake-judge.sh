@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The paired bake judge (src/Delivery.Hosts/Scripts/judge.sh) against releases with a known injected slowdown.
+# The paired bake judge (src/Delivery.Hosts/Bake/judge.sh) against releases with a known injected slowdown.
 # Two loopback-only busybox httpd servers stand in for the previous and the new release: a CGI page that sleeps
 # BASE_MS x factor ms (the previous release: factor 1). Each run probes both in random order, one pair at a time, and
 # asks the judge after every BATCH pairs, stopping at the first confident verdict or after BUDGET pairs (the fixed
@@ -25,8 +25,8 @@ judge_looks=$(((BUDGET + BATCH - 1) / BATCH))
 curl=curl
 ((RUNS >= 1 && RUNS <= 50 && BUDGET <= 1000 && BATCH >= 1)) || { echo "bench: load is bounded: RUNS 1..50, BUDGET <= 1000" >&2; exit 2; }
 command -v busybox >/dev/null || { echo "bench: busybox is required (apt-get install busybox-static)" >&2; exit 2; }
-# shellcheck source=src/Delivery.Hosts/Scripts/judge.sh
-source "$ROOT/src/Delivery.Hosts/Scripts/judge.sh"
+# shellcheck source=src/Delivery.Hosts/Bake/judge.sh
+source "$ROOT/src/Delivery.Hosts/Bake/judge.sh"
 
 WORK="$(mktemp -d /tmp/bench-bake-judge.XXXXXX)"
 PIDS=()

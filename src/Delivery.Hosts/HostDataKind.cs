@@ -26,6 +26,8 @@ public enum HostDataKind
     /// <summary>A step failed for a reason the caller acts on: <c>"reason"</c> is a code (<c>pull</c>: the image could
     /// not be pulled; nothing was changed), the error line that follows says it in words.</summary>
     Failure,
+    /// <summary>Whether an environment is in maintenance mode, since when and with which message.</summary>
+    Maintenance,
 }
 
 public static class HostDataKinds

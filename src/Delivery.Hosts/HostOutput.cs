@@ -51,6 +51,12 @@ public sealed class HostOutput
         }
     }
 
+    /// <summary>The environment's maintenance mode, when the script reported it.</summary>
+    public MaintenanceStatus? Maintenance(DeployEnvironment environment) => Of(HostDataKind.Maintenance)
+        .Select(d => new MaintenanceStatus(environment.Name, d.GetProperty("on").GetBoolean(), Text(d, "since"), Text(d, "by"),
+            d.TryGetProperty("retry_after", out var r) && r.TryGetInt32(out var seconds) ? seconds : null, Text(d, "message")))
+        .LastOrDefault();
+
     public IReadOnlyList<ReleaseRecord> History => Of(HostDataKind.History).Select(d => ReleaseRecord.Parse(d.GetProperty("record"))).ToList();
 
     public EnvironmentStatus Status(DeployEnvironment environment)

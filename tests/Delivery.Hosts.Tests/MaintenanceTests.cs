@@ -59,9 +59,12 @@ public sealed class MaintenanceTests : IAsyncLifetime
     }
 
     /// <summary>Runs proxy and maintenance functions for one environment of the test host.</summary>
-    Task<HostResult> Run(DeployEnvironment env, string body) =>
-        HostShell.Run(PlanValues.Of(_host, "tester", env), ["maintenance.sh"],
-            "use_host\nuse_environment \"$env_name\" \"$public_port\"\n" + body);
+    Task<HostResult> Run(DeployEnvironment env, string body)
+    {
+        var functions = ShellFiles.Render(["maintenance-mode.sh", "lock.sh"]);
+        var steps = "trap on_exit EXIT\nuse_host\nuse_environment \"$env_name\" \"$public_port\"\n" + body;
+        return new LocalHost().RunAsync("set -euo pipefail\nexec 2>&1\n" + PlanValues.Of(_host, "tester", env).Render(functions + steps) + functions + steps);
+    }
 
     static async Task<(int Status, string Body, string? RetryAfter)> Get(int port, string path)
     {
@@ -74,7 +77,7 @@ public sealed class MaintenanceTests : IAsyncLifetime
     [Fact]
     public async Task On_answers_every_app_route_with_the_page_and_Retry_After_while_health_and_the_other_environment_stay_reachable()
     {
-        var on = await new LocalHost().RunAsync(MaintenancePlans.On(_host, _staging,
+        var on = await new LocalHost().RunAsync(HostScripts.MaintenanceOn(_host, _staging,
             new() { Message = "Database upgrade: back at 18:00 <UTC> & later", RetryAfter = TimeSpan.FromMinutes(2) }, _options));
         Assert.True(on.Succeeded, on.Tail(10));
 
@@ -94,14 +97,21 @@ public sealed class MaintenanceTests : IAsyncLifetime
         var report = await Run(_staging, "maintenance_report\n");
         Assert.Matches("^\\{\"kind\":\"maintenance\",\"on\":true,\"since\":\"[0-9T:-]+Z\",\"by\":\"[^\"]+\",\"retry_after\":120,\"message\":\"Database upgrade: back at 18:00 <UTC> & later\"\\}$", report.Data.Single());
         Assert.Equal("{\"kind\":\"maintenance\",\"on\":false}", (await Run(_production, "maintenance_report\n")).Data.Single());
+
+        // The site path reads the same lines through the one reader, per host.
+        var mode = new MaintenanceMode(new Deployer(new LocalHost(), _host));
+        var staging = (await mode.StatusAsync(_staging)).Single();
+        Assert.Equal(("local", true, 120, "Database upgrade: back at 18:00 <UTC> & later"),
+            (staging.Host, staging.Status.On, staging.Status.RetryAfterSeconds, staging.Status.Message));
+        Assert.False((await mode.StatusAsync(_production)).Single().Status.On);
     }
 
     [Fact]
     public async Task A_new_message_while_on_needs_no_reload_and_maintenance_survives_a_proxy_restart()
     {
-        Assert.True((await new LocalHost().RunAsync(MaintenancePlans.On(_host, _staging, new(), _options))).Succeeded);
+        Assert.True((await new LocalHost().RunAsync(HostScripts.MaintenanceOn(_host, _staging, new(), _options))).Succeeded);
         var pid = File.ReadAllText(Path.Combine(_host.StateRoot, "proxy", "haproxy.pid")).Trim();
-        var again = await new LocalHost().RunAsync(MaintenancePlans.On(_host, _staging, new() { Message = "Still working; sorry!" }, _options));
+        var again = await new LocalHost().RunAsync(HostScripts.MaintenanceOn(_host, _staging, new() { Message = "Still working; sorry!" }, _options));
         Assert.True(again.Succeeded, again.Tail());
         Assert.Equal(pid, File.ReadAllText(Path.Combine(_host.StateRoot, "proxy", "haproxy.pid")).Trim());
         Assert.Contains("Still working; sorry!", (await Get(_staging.PublicPort, "/")).Body);
@@ -115,13 +125,24 @@ public sealed class MaintenanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_switch_rewrites_the_environments_proxy_file_and_a_reload_later_maintenance_is_still_on()
+    {
+        Assert.True((await new LocalHost().RunAsync(HostScripts.MaintenanceOn(_host, _staging, new(), _options))).Succeeded);
+        // What a deploy's switch does to the proxy: the environment's file is written again; then the proxy reloads.
+        var switched = await Run(_staging, "point_proxy_at_current\nload_proxy\n");
+        Assert.True(switched.Succeeded, switched.Tail());
+        Assert.Equal(503, (await Get(_staging.PublicPort, "/")).Status);
+        Assert.Equal(200, (await Get(_staging.PublicPort, "/healthz")).Status);
+    }
+
+    [Fact]
     public async Task Off_under_load_fails_no_request_and_the_other_environment_sees_no_error()
     {
-        Assert.True((await new LocalHost().RunAsync(MaintenancePlans.On(_host, _staging, new(), _options))).Succeeded);
+        Assert.True((await new LocalHost().RunAsync(HostScripts.MaintenanceOn(_host, _staging, new(), _options))).Succeeded);
         var staging = Wrk.Start(_staging.PublicPort, TimeSpan.FromSeconds(4), "/");
         var production = Wrk.Start(_production.PublicPort, TimeSpan.FromSeconds(4), "/");
         await Task.Delay(1500);
-        var off = await new LocalHost().RunAsync(MaintenancePlans.Off(_host, _staging, _options));
+        var off = await new LocalHost().RunAsync(HostScripts.MaintenanceOff(_host, _staging, _options));
         Assert.True(off.Succeeded, off.Tail());
         Assert.Contains("webapp-deploy: staging left maintenance: traffic reaches 1.0.0-staging again", off.Lines);
         var stagingLoad = await staging.Result();
@@ -137,9 +158,9 @@ public sealed class MaintenanceTests : IAsyncLifetime
     [Fact]
     public void Bad_settings_fail_in_one_line()
     {
-        var error = Assert.Throws<Delivery.Core.DeliveryException>(() => MaintenancePlans.On(_host, _staging, new() { Message = "two\nlines" }, _options));
+        var error = Assert.Throws<Delivery.Core.DeliveryException>(() => HostScripts.MaintenanceOn(_host, _staging, new() { Message = "two\nlines" }, _options));
         Assert.Equal("The maintenance message must be one line of 1 to 500 characters, without control characters.", error.Message);
-        error = Assert.Throws<Delivery.Core.DeliveryException>(() => MaintenancePlans.On(_host, _staging, new() { RetryAfter = TimeSpan.Zero }, _options));
+        error = Assert.Throws<Delivery.Core.DeliveryException>(() => HostScripts.MaintenanceOn(_host, _staging, new() { RetryAfter = TimeSpan.Zero }, _options));
         Assert.Equal("Retry-After must be between 1 s and 1 day, not 0 s.", error.Message);
     }
 }

@@ -24,6 +24,9 @@ public sealed class PlanTests
         { "teardown", HostScripts.Teardown(Host, DeployEnvironment.Staging, Options) },
         { "teardown all", HostScripts.TeardownAll(Host, DeployEnvironment.All, Options) },
         { "ensure proxy", HostScripts.EnsureProxy(Host) },
+        { "maintenance on", HostScripts.MaintenanceOn(Host, DeployEnvironment.Production, new() { Message = "Back at 18:00 UTC" }, Options) },
+        { "maintenance off", HostScripts.MaintenanceOff(Host, DeployEnvironment.Production, Options) },
+        { "maintenance status", HostScripts.MaintenanceStatus(Host, DeployEnvironment.Production) },
     };
 
     [Theory]

@@ -29,11 +29,11 @@ public sealed record PairedJudgeSettings
     }
 }
 
-/// <summary>The judge's shell side (<c>Scripts/judge.sh</c>, embedded) and the variables header it reads.</summary>
+/// <summary>The judge's shell side (<c>Bake/judge.sh</c>, embedded) and the variables header it reads.</summary>
 public static class PairedJudge
 {
     /// <summary>The shell functions: paired_probe, judge_pairs, judge_describe.</summary>
-    public static string Functions { get; } = ReadScript("judge.sh");
+    public static string Functions { get; } = ReadScript();
 
     /// <summary>The judge's variables; <paramref name="looks"/> is the most times the bake will ask for a verdict,
     /// which splits the error budget (1 - confidence) between the looks.</summary>
@@ -52,5 +52,11 @@ public static class PairedJudge
 
     static string Number(double value) => value.ToString("0.######", CultureInfo.InvariantCulture);
 
-    internal static string ReadScript(string name) => Scripts.ShellFiles.Text(name);
+    static string ReadScript()
+    {
+        using var stream = typeof(PairedJudge).Assembly.GetManifestResourceStream("Delivery.Hosts.Bake.judge.sh")
+            ?? throw new InvalidOperationException("judge.sh is not embedded in Delivery.Hosts.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd().ReplaceLineEndings("\n");
+    }
 }

@@ -98,6 +98,40 @@ public static class HostScripts
                 """);
     }
 
+    /// <summary>Maintenance mode on (or a new message while on): under the environment's lock and the proxy's.</summary>
+    public static string MaintenanceOn(HostSettings host, DeployEnvironment env, MaintenanceSettings settings, DeployOptions options)
+    {
+        Check(host, env);
+        settings.Validate();
+        var values = PlanValues.Of(host, options.DeployedByOrDefault(), env)
+            .Add("lock_wait", LockWaitSeconds(options))
+            .Add("maintenance_message", settings.Message)
+            .Add("maintenance_retry_after", (long)Math.Ceiling(settings.RetryAfter.TotalSeconds));
+        return Render($"maintenance of {env.Name} on", values, ["maintenance-mode.sh", "lock.sh"], EnvironmentContext + MaintenanceLocks +
+            "maintenance_enable \"$maintenance_message\" \"$maintenance_retry_after\"\n");
+    }
+
+    public static string MaintenanceOff(HostSettings host, DeployEnvironment env, DeployOptions options)
+    {
+        Check(host, env);
+        return Render($"maintenance of {env.Name} off", PlanValues.Of(host, options.DeployedByOrDefault(), env).Add("lock_wait", LockWaitSeconds(options)),
+            ["maintenance-mode.sh", "lock.sh"], EnvironmentContext + MaintenanceLocks + "maintenance_disable\n");
+    }
+
+    /// <summary>Reads only: whether the environment is in maintenance, since when, by whom, with which message.</summary>
+    public static string MaintenanceStatus(HostSettings host, DeployEnvironment env)
+    {
+        Check(host, env);
+        return Render($"maintenance status of {env.Name}", PlanValues.Of(host, DeployOptions.DefaultDeployer(), env), ["maintenance.sh", "lock.sh"],
+            EnvironmentContext + "maintenance_report\n");
+    }
+
+    const string MaintenanceLocks = """
+        acquire_lock "$lock_dir" "$env_name" 'maintenance' "$lock_wait"
+        acquire_lock "$proxy_lock_dir" 'the proxy' "maintenance of $env_name" 60
+
+        """;
+
     static string TeardownPlan(HostSettings host, IReadOnlyList<DeployEnvironment> environments, DeployOptions options, string title, string end)
     {
         var values = PlanValues.Of(host, options.DeployedByOrDefault(), null)
@@ -116,7 +150,8 @@ public static class HostScripts
     /// <summary>The script: shebang and shell options, the values its text reads, its files, then its steps.</summary>
     internal static string Render(string title, ScriptValues values, IReadOnlyList<string> files, string steps)
     {
-        var functions = ShellFiles.Render(files);
+        // The steps' context (HostContext) calls on_exit and use_host.
+        var functions = ShellFiles.Render(["lib/host.sh", "lock.sh", .. files]);
         return new StringBuilder()
             .Append("#!/usr/bin/env bash\n")
             .Append($"# {title.Replace('\n', ' ')} (rendered by Delivery.Hosts; runs as one script on the host)\n")

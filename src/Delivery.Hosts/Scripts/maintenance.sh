@@ -1,5 +1,4 @@
 # shellcheck shell=bash
-# needs: lib/output.sh lib/host.sh lock.sh proxy.sh
 # Maintenance mode: the proxy answers every app route of one environment with a 503 page (the app's stylesheets, the
 # operator's message, Retry-After), while /healthz and /readyz still reach the serving container, and so do the
 # stylesheets the page uses. The truth is one state file, $env_dir/maintenance (present = on); the proxy's files are
@@ -7,8 +6,8 @@
 # reads the message from that map per request. Every environment's frontend always carries the rule, gated by the
 # map's flag, so turning maintenance on or off is a runtime-API map update (no reload, no dropped connection), a
 # deploy or a rollback leaves it as it is, and a restarted proxy (or a rebooted host) reads it back from disk.
-#
-# Variables: env_name, env_dir, backend, proxy_dir, proxy_socket, deployed_by (host and environment headers).
+# This file renders the proxy's side and reports the mode; maintenance-mode.sh turns it on and off.
+# needs: lib/output.sh lib/host.sh
 
 maintenance_state() { printf '%s' "$env_dir/maintenance"; }
 maintenance_map() { printf '%s' "$proxy_dir/maintenance/$backend.map"; }
@@ -73,71 +72,6 @@ maintenance_frontend_rules() {
   printf '    acl operator_path path /healthz /readyz\n'
   printf '    acl page_asset path /favicon.svg /css/site.css /lib/bootstrap/css/bootstrap.min.css\n'
   printf '    http-request return status 503 content-type "text/html; charset=utf-8" lf-file %s hdr Retry-After "%%[str(retry_after),map(%s,300)]" hdr Cache-Control no-store if maintenance_on !operator_path !page_asset\n' "$page" "$map"
-}
-
-# maintenance_rules_in_fragment: the rules into the environment's frontend (after its bind line) unless it has them.
-maintenance_rules_in_fragment() {
-  [ -f "$proxy_fragment" ] || return 0
-  grep -q 'acl maintenance_on ' "$proxy_fragment" && return 0
-  maintenance_frontend_rules > "$proxy_fragment.rules.$$"
-  awk -v rules="$proxy_fragment.rules.$$" '{ print } /^    bind / { while ((getline line < rules) > 0) print line }' \
-    "$proxy_fragment" > "$proxy_fragment.tmp.$$"
-  rm -f "$proxy_fragment.rules.$$"
-  mv -f "$proxy_fragment.tmp.$$" "$proxy_fragment"
-}
-
-# proxy_map_value KEY VALUE: one atomic runtime update of this environment's map. The CLI splits on spaces and ';',
-# so those (and the backslash) are escaped.
-proxy_map_value() {
-  local value
-  value=$(printf '%s' "$2" | sed -e 's/[\\; ]/\\&/g')
-  proxy_set "set map $(maintenance_map) $1 $value" quiet
-}
-
-# maintenance_apply: the running proxy agrees with the files. A proxy whose configuration predates the rule (it does
-# not know the map) gets the environment's frontend rewritten and a seamless reload.
-maintenance_apply() {
-  local map
-  map=$(maintenance_map)
-  proxy_running && proxy_serves_env || return 0
-  if ! proxy_api 'show map' | grep -qF "($map)"; then
-    point_proxy_at_current
-    maintenance_rules_in_fragment
-    load_proxy
-    return 0
-  fi
-  proxy_map_value message "$(sed -n 's/^message //p' "$map")"
-  proxy_map_value retry_after "$(sed -n 's/^retry_after //p' "$map")"
-  proxy_map_value maintenance "$(sed -n 's/^maintenance //p' "$map")"
-}
-
-# maintenance_enable MESSAGE RETRY_AFTER_SECONDS: on (or a new message while on).
-maintenance_enable() {
-  local state
-  state=$(maintenance_state)
-  mkdir -p "$env_dir"
-  printf 'since=%s\nby=%s\nretry_after=%s\nmessage=%s\n' "$(field "$state" since || true)" "$deployed_by" "$2" "$1" > "$state.tmp.$$"
-  sed -i "s/^since=\$/since=$(now_utc)/" "$state.tmp.$$"
-  mv -f "$state.tmp.$$" "$state"
-  maintenance_render
-  maintenance_apply
-  say "$env_name is in maintenance: every app route answers 503 (Retry-After $2 s); /healthz and /readyz still reach the containers"
-  proxy_running || say "the proxy is not running here; it starts in maintenance"
-}
-
-# maintenance_disable: off; traffic reaches the serving release again.
-maintenance_disable() {
-  local state version
-  state=$(maintenance_state)
-  if [ ! -f "$state" ]; then
-    say "$env_name is not in maintenance"
-    return 0
-  fi
-  rm -f "$state"
-  maintenance_render
-  maintenance_apply
-  version=$(field "$current_file" version)
-  say "$env_name left maintenance: traffic reaches ${version:-the serving release} again"
 }
 
 # maintenance_report: one data line for status.

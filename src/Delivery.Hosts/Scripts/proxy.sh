@@ -5,7 +5,7 @@
 # Reloads happen only when a frontend appears or disappears, and keep the listening sockets (-x); with
 # idle-close-on-response the old process answers an idle keep-alive client's next request with "Connection: close"
 # instead of closing under it, so a reload for one environment does not cost the other a request.
-# needs: lib/output.sh lib/host.sh
+# needs: lib/output.sh lib/host.sh maintenance.sh
 
 proxy_api() { printf '%s\n' "$1" | "$socat" -t 5 - "UNIX-CONNECT:$proxy_socket"; }
 proxy_running() {
@@ -62,7 +62,9 @@ write_proxy_fragment() {
   mkdir -p "$proxy_conf_dir"
   {
     printf '# managed by webapp-deploy: %s serves %s from slot %s; rewritten on every switch\n' "$env_name" "$4" "$1"
-    printf 'frontend %s\n    bind %s:%s\n    default_backend %s\n\n' "$backend" "$public_bind" "$public_port" "$backend"
+    printf 'frontend %s\n    bind %s:%s\n' "$backend" "$public_bind" "$public_port"
+    maintenance_frontend_rules
+    printf '    default_backend %s\n\n' "$backend"
     printf 'backend %s\n    server blue 127.0.0.1:%s%s\n    server green 127.0.0.1:%s%s\n' "$backend" "$blue_port" "$blue_flag" "$green_port" "$green_flag"
   } > "$tmp"
   mv -f "$tmp" "$proxy_fragment"

@@ -11,6 +11,7 @@ teardown_environment() {
     rm -f "$proxy_fragment"
     if proxy_running; then load_proxy; fi
   fi
+  rm -f "$(maintenance_map)" "$(maintenance_page)"
   release_lock "$proxy_lock_dir"
   remove_env_containers
   find "$env_dir" -mindepth 1 -maxdepth 1 ! -name lock -exec rm -rf {} +
@@ -33,7 +34,7 @@ teardown_environments() {
 teardown_proxy() {
   acquire_lock "$proxy_lock_dir" 'the proxy' 'teardown of the proxy' 60
   stop_proxy
-  rm -rf "$proxy_conf_dir" "$proxy_dir/haproxy.log"
+  rm -rf "$proxy_conf_dir" "$proxy_dir/maintenance" "$proxy_dir/haproxy.log"
   release_lock "$proxy_lock_dir"
   rmdir "$proxy_dir" "$root/envs" 2>/dev/null || true
   say "the proxy is stopped and its configuration removed"
