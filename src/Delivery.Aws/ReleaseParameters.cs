@@ -12,7 +12,9 @@ public sealed record FleetRelease(
     [property: JsonPropertyName("commit")] string Commit,
     [property: JsonPropertyName("time")] string Time,
     [property: JsonPropertyName("deployed_by")] string DeployedBy,
-    [property: JsonPropertyName("instances")] IReadOnlyList<string> Instances)
+    [property: JsonPropertyName("instances")] IReadOnlyList<string> Instances,
+    // Instances --skip-offline left out, each with its PingStatus; absent when none was.
+    [property: JsonPropertyName("skipped"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Skipped = null)
 {
     public Release ToRelease() => new(Version, Image.Split('@')[0], Digest, Commit.Length > 0 ? Commit : null);
 }

@@ -64,14 +64,15 @@ public sealed class AgentSemanticsTests(CloneFixture clone, FleetFixture fleet) 
         await WriteImageAsync(fleet.V1);
         BuildAssert.Succeeded(await BuildAsync("DeployStaging", "--skip", "--staging-targets", solo.Id));
 
-        // A socat in front of the real one: when the switch tells the proxy the new slot is ready, it marks the moment
-        // and hangs, so the kill lands mid-switch (new server address set, not yet ready, nothing committed).
+        // A socat in front of the real one: when the switch tells the proxy the new slot (green: 1.0.0 serves from
+        // blue) is ready, it marks the moment and hangs, so the kill lands mid-switch (new server address set, not yet
+        // ready, nothing committed). The reconcile step's "blue state ready" for the current slot passes through.
         var shim = Directory.CreateTempSubdirectory("e2e-socat-shim-").FullName;
         var mark = Path.Combine(shim, "switching");
         File.WriteAllText(Path.Combine(shim, "socat"), $$"""
             #!/bin/sh
             input=$(cat)
-            case "$input" in *"state ready"*) : > '{{mark}}'; sleep 300 ;; esac
+            case "$input" in *"/green state ready"*) : > '{{mark}}'; sleep 300 ;; esac
             printf '%s\n' "$input" | exec /usr/bin/socat "$@"
             """);
         File.SetUnixFileMode(Path.Combine(shim, "socat"), (UnixFileMode)0b111_101_101);
