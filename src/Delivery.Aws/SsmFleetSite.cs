@@ -71,7 +71,7 @@ public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions
             var r = release.Release;
             var version = await records.PutAsync(environment, new FleetRelease(r.Version, r.Digest, r.ImageReference, r.Commit ?? "",
                 DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"), release.DeployedBy, release.Hosts, release.Skipped), cancellationToken);
-            return $"Recorded {r.Version} in Parameter Store {records.Name(environment)} (version {version})";
+            return $"Recorded {r.Version} in Parameter Store {records.Name(environment)} (version {version}{(release.Skipped is { Count: > 0 } skipped ? $"; skipped: {string.Join(", ", skipped)}" : "")})";
         }
 
         public override async Task<string?> RemoveAsync(DeployEnvironment environment, CancellationToken cancellationToken = default) =>

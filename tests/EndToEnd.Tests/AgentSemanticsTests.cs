@@ -58,6 +58,28 @@ public sealed class AgentSemanticsTests(CloneFixture clone, FleetFixture fleet) 
     }
 
     [Fact]
+    public async Task Skip_offline_rolls_the_online_instances_and_names_the_offline_one_in_the_table_and_the_record()
+    {
+        var offline = fleet.Instances[1];
+        await WriteImageAsync(fleet.V1);
+        offline.Fake.Online = false;
+        try
+        {
+            var run = await BuildAsync("DeployStaging", "--skip", "--staging-targets", fleet.Tag, "--skip-offline");
+
+            BuildAssert.Succeeded(run);
+            Assert.Contains(run.OutputLines, l => l.Contains(offline.Id) && l.Contains("skipped: offline (ConnectionLost)"));
+            Assert.Contains(run.OutputLines, l => l.Contains("Recorded 1.0.0 in Parameter Store /webapp/staging/release") && l.Contains($"skipped: {offline.Id} (offline (ConnectionLost))"));
+            Assert.DoesNotContain(fleet.Endpoint.Invocations, i => i.InstanceId == offline.Id);
+            Assert.Empty(await Containers(offline, all: true));
+        }
+        finally
+        {
+            offline.Fake.Online = true;
+        }
+    }
+
+    [Fact]
     public async Task A_deploy_killed_mid_switch_by_CancelCommand_is_reconciled_by_the_next_deploy()
     {
         var solo = fleet.Instances[3];
