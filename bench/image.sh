@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Image build and push efficiency, in a temporary clone that pushes as $IMAGE_NAME (default bench-webapp) to the
 # shared local registry, so the real work tree and the real `webapp` tags are untouched:
-#   (a) a no-change rebuild: the second of two `./build.sh DockerBuild` runs, its seconds and its layer-cache use;
+#   (a) a no-change rebuild: the second of two `./build.sh DockerBuild` runs, its seconds, that its publish mirror
+#       copied nothing (an incremental build) and that it gives the same image id (the build assembles the image
+#       itself, so there is no engine layer cache to count: the same inputs must give the same id);
 #   (b) a one-line change to a page pushes only the app layer: bytes pushed for the first tag (goal <= MAX_PUSH_MB);
 #   (c) the image size (docker image inspect).
 # Exits 1 when a goal is missed.       bash bench/image.sh        MAX_PUSH_MB=20 KEEP=1 bash bench/image.sh
@@ -13,6 +15,8 @@ REGISTRY_URL="http://127.0.0.1:5000"
 
 WORK="$(mktemp -d /tmp/bench-image.XXXXXX)"
 CLONE="$WORK/repo"
+# This run's own publish mirror (the default one is shared by every build on the machine).
+CANONICAL="$WORK/canonical-source"
 cleanup() {
   local tag
   # Untag what this run built (an image still used by a container stays), then drop the clone.
@@ -30,36 +34,37 @@ registry_layers() {
 note "cloning $ROOT into $CLONE ($BENCH_SOURCE)…"
 bench_clone "$CLONE"
 
-# (a) Two DockerBuild runs; the first warms the clone (build project, npm, restore, publish), the second is measured.
+# (a) Two DockerBuild runs; the first warms the clone and the mirror (build project, npm, restore, publish), the
+# second is measured.
 note "(a) ./build.sh DockerBuild, twice…"
-build_in "$CLONE" "$WORK/build1.log" DockerBuild --image-name "$IMAGE_NAME"
+build_in "$CLONE" "$WORK/build1.log" DockerBuild --image-name "$IMAGE_NAME" --canonical-source-directory "$CANONICAL"
 id1="$(jq -r .imageId "$CLONE/artifacts/image-build.json")"
 start=$(now_ms)
-build_in "$CLONE" "$WORK/build2.log" DockerBuild --image-name "$IMAGE_NAME"
+build_in "$CLONE" "$WORK/build2.log" DockerBuild --image-name "$IMAGE_NAME" --canonical-source-directory "$CANONICAL"
 wall2=$(($(now_ms) - start))
 id2="$(jq -r .imageId "$CLONE/artifacts/image-build.json")"
 BUILT_TAGS="$(jq -r '.tags[]' "$CLONE/artifacts/image-build.json" | tr '\n' ' ')"
-# Every Dockerfile step after FROM can come from the cache; the engine prints " ---> Using cache" for each one that did.
-steps_after_from=$(awk '/^Step [0-9]+\/[0-9]+ : FROM /{ f = 1; next } f && /^Step [0-9]+\/[0-9]+ :/{ n++ } END { print n + 0 }' "$WORK/build2.log")
-cached=$(grep -c -- '---> Using cache' "$WORK/build2.log" || true)
+# Publish logs "Building from <mirror>: N files copied, N deleted, N unchanged".
+mirror2="$(sed -nE 's/^Building from [^:]+: (.*)$/\1/p' "$WORK/build2.log" | tail -1)"
+copied2="$(sed -nE 's/^([0-9]+) files copied.*/\1/p' <<<"$mirror2")"
+dockerbuild2="$(target_seconds "$WORK/build2.log" DockerBuild)"
 
-echo "rebuild_dockerbuild_target_s: $(target_seconds "$WORK/build2.log" DockerBuild)"
-echo "rebuild_publish_target_s: $(target_seconds "$WORK/build2.log" Publish)"
+echo "rebuild_dockerbuild_target_s: $dockerbuild2 (first build: $(target_seconds "$WORK/build1.log" DockerBuild))"
+echo "rebuild_publish_target_s: $(target_seconds "$WORK/build2.log" Publish) (first build: $(target_seconds "$WORK/build1.log" Publish))"
 echo "rebuild_build_sh_wall_s: $(seconds "$wall2")"
-echo "rebuild_using_cache_lines: $cached"
-echo "rebuild_steps_cached: $cached/$steps_after_from"
+echo "rebuild_publish_mirror: ${mirror2:-(no 'Building from' line)}"
 echo "rebuild_same_image_id: $([[ "$id1" == "$id2" ]] && echo yes || echo no) (${id2:7:12})"
-goal "no-change rebuild takes every step after FROM from the layer cache and yields the same image" \
-  "$([[ "$steps_after_from" -gt 0 && "$cached" == "$steps_after_from" && "$id1" == "$id2" ]] && echo 1 || echo 0)"
+goal "no-change rebuild copies nothing into the publish mirror and yields the same image id" \
+  "$([[ "$copied2" == 0 && "$id1" == "$id2" ]] && echo 1 || echo 0)"
 
 # (b) Push once, change one line of a page, push again: only the app layer should travel.
 note "(b) ./build.sh Push, one-line change, ./build.sh Push…"
-build_in "$CLONE" "$WORK/push1.log" Push --image-name "$IMAGE_NAME"
+build_in "$CLONE" "$WORK/push1.log" Push --image-name "$IMAGE_NAME" --canonical-source-directory "$CANONICAL"
 first_tag="$(jq -r '.tags[0]' "$CLONE/artifacts/image-build.json")"
 registry_layers "$first_tag" >"$WORK/layers-before.txt"
 marker="bench-image-$(date +%s)-$$"
 changed_file="$(change_one_line "$CLONE" "$marker")"
-build_in "$CLONE" "$WORK/push2.log" Push --image-name "$IMAGE_NAME"
+build_in "$CLONE" "$WORK/push2.log" Push --image-name "$IMAGE_NAME" --canonical-source-directory "$CANONICAL"
 BUILT_TAGS="$BUILT_TAGS $(jq -r '.tags[]' "$CLONE/artifacts/image-build.json" | tr '\n' ' ')"
 registry_layers "$first_tag" >"$WORK/layers-after.txt"
 

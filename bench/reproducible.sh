@@ -3,7 +3,8 @@
 # touched to another time in between) and pushes each to its own repository of the local registry, with the first
 # image removed before the second build. Prints both image ids and both pushed manifest digests; exits 1 unless
 # both pairs are equal. SAME_PATH=1 builds the second clone at the first one's path instead (moved there after the
-# first build), which isolates time from path.
+# first build), which isolates time from path. Both builds publish from one canonical source folder of this run
+# (--canonical-source-directory), emptied between them, so the second build is as cold as the first.
 #   bash bench/reproducible.sh        SAME_PATH=1 KEEP=1 bash bench/reproducible.sh
 set -euo pipefail
 # shellcheck source=bench/lib.sh
@@ -21,12 +22,13 @@ trap cleanup EXIT
 # build_clone <dir> <image name>: builds and pushes there; sets ID and DIGEST, and adds the tags to BUILT_TAGS.
 build_clone() {
   local dir="$1" name="$2"
-  build_in "$dir" "$WORK/$name.log" Push --image-name "$name" --base-image "$BASE_IMAGE"
+  build_in "$dir" "$WORK/$name.log" Push --image-name "$name" --base-image "$BASE_IMAGE" --canonical-source-directory "$CANONICAL"
   BUILT_TAGS="${BUILT_TAGS:-} $(jq -r '.repository as $r | .tags[] | "\($r):\(.)"' "$dir/artifacts/image-build.json" | tr '\n' ' ')"
   ID="$(jq -r .imageId "$dir/artifacts/image-build.json")"
   DIGEST="$(jq -r .digest "$dir/artifacts/image.json")"
 }
 
+CANONICAL="$WORK/canonical-source"
 A="$WORK/a"
 B="$WORK/clone-b/at/another/path"
 # Both clones first, so both hold the same source whatever lands meanwhile.
@@ -37,6 +39,7 @@ bench_clone "$B"
 build_clone "$A" "$IMAGE_NAME-repro-a"
 id_a="$ID" digest_a="$DIGEST"
 for tag in $BUILT_TAGS; do docker image rm "$tag" >/dev/null 2>&1 || true; done
+rm -rf "$CANONICAL"
 
 if [[ -n "${SAME_PATH:-}" ]]; then
   mv "$A" "$WORK/a-built"

@@ -36,7 +36,7 @@ partial class Build
     readonly bool CheckIdempotence;
 
     HostSettings HostSettings => new() { StateRoot = StatePath / "host" };
-    DeployOptions DeployOptions => new() { LockWait = LockWait };
+    DeployOptions DeployOptions => new() { LockWait = LockWait, Unattested = unattestedReason };
     DeployEnvironment SelectedEnvironment => Delivery.Aws.EnvironmentSettings.Of(TargetEnvironment!.Value);
     Deployer Selected => DeployerOf(SelectedEnvironment);
 
@@ -84,23 +84,24 @@ partial class Build
         });
 
     Target Status => _ => _
-        .Description("Shows each environment on every host: version, digest, commit, since, health, rollback targets, drift from the record")
+        .Description("Shows each environment on every host: version, digest, whether the digest is attested, commit, since, health, rollback targets, drift from the record")
         .Executes(async () =>
         {
-            var rows = new List<string[]> { new[] { "Host", "Environment", "Port", "Version", "Digest", "Commit", "Since", "Health", "Rollback to", "Record" } };
+            var rows = new List<string[]> { new[] { "Host", "Environment", "Port", "Version", "Digest", "Attested", "Commit", "Since", "Health", "Rollback to", "Record" } };
             foreach (var environment in DeployEnvironment.All)
             {
                 var site = await DeployerOf(environment).SiteStatusAsync(environment, CancellationToken);
                 if (site.Record is { Where: { } where } record)
-                    Log.Information($"{environment.Name}: {where} v{record.Version}: {record.Release.Version} ({Short(record.Release.Digest)}) by {record.DeployedBy} at {record.Time} on {string.Join(", ", record.Hosts)}");
+                    Log.Information($"{environment.Name}: {where} v{record.Version}: {record.Release.Version} ({Short(record.Release.Digest)}) by {record.DeployedBy} at {record.Time} on {string.Join(", ", record.Hosts)}" +
+                                    (record.Unattested is { } why ? $", deployed UNATTESTED (--allow-unattested: {why})" : ""));
                 foreach (var host in site.Hosts)
                 {
                     var s = host.Status;
                     rows.Add(s is { Deployed: true }
-                        ? [host.Host, environment.Name, $":{environment.PublicPort}", s.Version ?? "?", Short(s.Digest), Short(s.Commit, 7), s.Since ?? "?",
+                        ? [host.Host, environment.Name, $":{environment.PublicPort}", s.Version ?? "?", Short(s.Digest), await AttestationOf(s.Image), Short(s.Commit, 7), s.Since ?? "?",
                            s.Healthy ? "healthy" : $"UNHEALTHY (container {s.ContainerHealth}, public {s.PublicHealth})",
                            host.RollbackTargets.Count > 0 ? string.Join(", ", host.RollbackTargets) : "-", Drift(site, host)]
-                        : [host.Host, environment.Name, $":{environment.PublicPort}", host.Problem ?? "(not deployed)", "", "", "", "", "", Drift(site, host)]);
+                        : [host.Host, environment.Name, $":{environment.PublicPort}", host.Problem ?? "(not deployed)", "", "", "", "", "", "", Drift(site, host)]);
                     if (s?.LockHolder is not null) Log.Warning($"{environment.Name} on {host.Host} is locked by {s.LockHolder}");
                 }
                 if (site.Drifting.ToList() is { Count: > 0 } drifting)

@@ -29,6 +29,9 @@ partial class Build
     [Parameter("Folder for local state: the local registry and the local deploy host")]
     readonly string StateDirectory = ".state";
 
+    [Parameter("Fixed folder that Publish mirrors src/WebApp into and builds from: Razor writes the absolute path of each page into the dll, so it must be one path for every clone and machine (and the same for builds that should give one digest)")]
+    readonly string CanonicalSourceDirectory = "/tmp/reproducible-build/webapp";
+
     AbsolutePath StatePath => Path.IsPathRooted(StateDirectory) ? new AbsolutePath(StateDirectory) : RootDirectory / StateDirectory;
     AbsolutePath BuiltImageFile => ArtifactsDirectory / "image-build.json";
     AbsolutePath ImageManifestFile => ArtifactsDirectory / "image.json";
@@ -70,7 +73,7 @@ partial class Build
             var baseContents = await BaseImageContents.ReadAsync(Docker, baseImage, CancellationToken);
             await File.WriteAllBytesAsync(SbomFile, ImageSbom.Complete(await File.ReadAllBytesAsync(SbomFile, CancellationToken), baseContents), CancellationToken);
             var sbom = await Delivery.Docker.SbomFile.ReadAsync(SbomFile, CancellationToken);
-            Log.Information($"SBOM: {sbom.Components} components (base {baseContents.Digest[..19]}, {string.Join(", ", baseContents.Frameworks.Select(f => $"{f.Key} {f.Value}"))}, {baseContents.Packages.Count} OS packages)");
+            Log.Information($"SBOM {Path.GetRelativePath(RootDirectory, SbomFile)}: {sbom.Components} components (base {baseContents.Digest[..19]}, {string.Join(", ", baseContents.Frameworks.Select(f => $"{f.Key} {f.Value}"))}, {baseContents.Packages.Count} OS packages), {sbom.Sha256}");
             var result = await AppImage.BuildAsync(Docker, new AppImageSpec
             {
                 BaseImage = baseImage,
@@ -134,6 +137,23 @@ partial class Build
             await AttestPushed(manifest, built);
             ReportSummary($"{digest[..19]}…, {built.Tags.Count} tags");
         });
+
+    /// <summary>Publishes <paramref name="project"/> from its mirror at <see cref="CanonicalSourceDirectory"/> (see
+    /// <see cref="CanonicalSource"/>), with the version properties and SOURCE_DATE_EPOCH (the mirror has no git history).</summary>
+    async Task PublishFromCanonicalSource(AbsolutePath project, AbsolutePath output, string configuration)
+    {
+        using var source = await CanonicalSource.MirrorAsync(new CanonicalSourceOptions
+        {
+            SourceRoot = RootDirectory,
+            Project = project,
+            Root = Path.GetFullPath(CanonicalSourceDirectory),
+        }, Log.Information, CancellationToken);
+        Log.Information($"Building from {source.Root}: {source.Copied} files copied, {source.Deleted} deleted, {source.Unchanged} unchanged");
+        var epoch = DateTimeOffset.Parse(await CommitTime(), System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeSeconds();
+        // Restores in the mirror (its own obj/), from the packages the clone's restore already brought.
+        await DotNet(["publish", source.Project, "--configuration", configuration, "--output", output,
+            $"-p:SOURCE_DATE_EPOCH={epoch}", .. MsBuildProperties()]);
+    }
 
     async Task<string> ResolveBaseImage()
     {

@@ -44,32 +44,76 @@ partial class Build
                         $"({Path.GetRelativePath(RootDirectory, SigningDirectory / SigningKey.PublicFileName)}){(SbomFile.FileExists ? " and the SBOM" : "")}, attached in {registry}");
     }
 
+    /// <summary>Why the digest being deployed has no valid provenance, when --allow-unattested let it through; the
+    /// deploy passes it to the release record.</summary>
+    string? unattestedReason;
+
     /// <summary>Before a deploy changes any host: the digest's provenance must be signed by a trusted key, about this
-    /// digest, from this repository. --allow-unattested deploys anyway, with a warning.</summary>
+    /// digest, from this repository. --allow-unattested deploys anyway, with a warning, and the release record notes it.</summary>
     async Task VerifyProvenance(DeployEnvironment environment, Release release)
     {
-        var keyFiles = TrustedKeys.Length > 0 ? TrustedKeys : [SigningDirectory / SigningKey.PublicFileName];
-        var (registry, path) = SplitRepository(release.Repository);
+        unattestedReason = null;
         try
         {
             // A CI runner starts without the state folder: there the workflow's `gh attestation verify` step checks
             // GitHub's attestation of the digest before this job runs the build.
-            if (TrustedKeys.Length == 0 && !File.Exists(keyFiles[0]) && EnvironmentVariable("GITHUB_ACTIONS") == "true")
+            if (TrustedKeys.Length == 0 && !File.Exists(OwnPublicKeyFile) && EnvironmentVariable("GITHUB_ACTIONS") == "true")
             {
                 Log.Information($"{environment.Name}: provenance of {release.ShortDigest} was checked by the workflow (gh attestation verify); no build key is trusted on this runner");
                 return;
             }
-            if (TrustedKeys.Length == 0 && !File.Exists(keyFiles[0]))
-                throw new DeliveryException($"Refusing {release.Repository}@{release.Digest}: untrusted key (no trusted key: {Path.GetRelativePath(RootDirectory, keyFiles[0])} does not exist; pass --trusted-keys)");
-            var trusted = SigningKey.LoadPublicKeys(keyFiles);
-            using var client = new RegistryClient(registry, await RegistryLoginFor(registry));
-            var verified = await ProvenanceVerifier.VerifyAsync(client, path, release.Digest, trusted, await ExpectedSourceRepository(), CancellationToken);
+            var verified = await CheckProvenance(release.Repository, release.Digest);
             Log.Information($"{environment.Name}: {release.Version} ({release.ShortDigest}) has provenance: built from {verified.SourceRepository} at {verified.Commit[..Math.Min(12, verified.Commit.Length)]} by {verified.BuilderId}, signed by key {verified.KeyId[..16]}");
         }
         catch (DeliveryException e) when (AllowUnattested)
         {
             Log.Warning($"{environment.Name}: deploying {release.Version} ({release.ShortDigest}) UNATTESTED (--allow-unattested): {e.Message}");
+            unattestedReason = RefusalReason(e.Message);
         }
+    }
+
+    AbsolutePath OwnPublicKeyFile => SigningDirectory / SigningKey.PublicFileName;
+
+    /// <summary>The one check of a digest's provenance (signed by a trusted key, about this digest, from this
+    /// repository); throws the one-line refusal.</summary>
+    async Task<ProvenanceVerifier.Verified> CheckProvenance(string repository, string digest)
+    {
+        if (TrustedKeys.Length == 0 && !File.Exists(OwnPublicKeyFile))
+            throw new DeliveryException($"Refusing {repository}@{digest}: untrusted key (no trusted key: {Path.GetRelativePath(RootDirectory, OwnPublicKeyFile)} does not exist; pass --trusted-keys)");
+        var trusted = SigningKey.LoadPublicKeys(TrustedKeys.Length > 0 ? TrustedKeys : [OwnPublicKeyFile]);
+        var (registry, path) = SplitRepository(repository);
+        using var client = new RegistryClient(registry, await RegistryLoginFor(registry));
+        return await ProvenanceVerifier.VerifyAsync(client, path, digest, trusted, await ExpectedSourceRepository(), CancellationToken);
+    }
+
+    /// <summary>For Status: whether a running image (repository@digest) has provenance a deploy would accept now:
+    /// "yes", or "NO: " and what is missing or wrong. Each digest is checked once per run.</summary>
+    async Task<string> AttestationOf(string? image)
+    {
+        if (image?.Split('@') is not [var repository, var digest]) return "?";
+        attestations ??= new Dictionary<string, string>();
+        if (attestations.TryGetValue(image, out var known)) return known;
+        try
+        {
+            await CheckProvenance(repository, digest);
+            known = "yes";
+        }
+        catch (DeliveryException e)
+        {
+            known = $"NO: {RefusalReason(e.Message)}";
+        }
+        return attestations[image] = known;
+    }
+
+    Dictionary<string, string>? attestations;
+
+    /// <summary>"no attestation", "bad signature", … : the refusal line without the image and the details.</summary>
+    static string RefusalReason(string refusal)
+    {
+        var reason = refusal.StartsWith("Refusing ", StringComparison.Ordinal) && refusal.IndexOf(": ", StringComparison.Ordinal) is > 0 and var at
+            ? refusal[(at + 2)..]
+            : refusal;
+        return reason.Split(" (")[0];
     }
 
     async Task<string> ExpectedSourceRepository() => ExpectedSource ?? (await SourceUrl() is { Length: > 0 } url ? url : "local");

@@ -94,12 +94,12 @@ partial class Build : BuildBase
     AbsolutePath SbomFile => ArtifactsDirectory / "sbom.cdx.json";
 
     Target Publish => _ => _
-        .Description("Publishes src/WebApp in Release to artifacts/publish/WebApp, with its CycloneDX SBOM in artifacts/sbom.cdx.json")
+        .Description("Publishes src/WebApp in Release (built from a mirror at --canonical-source-directory, so the clone's path stays out of the dll) to artifacts/publish/WebApp, with its CycloneDX SBOM in artifacts/sbom.cdx.json")
         .DependsOn(Restore, Version)
         .After(Test)
         .Executes(async () =>
         {
-            await DotNet(["publish", WebAppProject, "--no-restore", "--configuration", "Release", "--output", PublishDirectory, .. MsBuildProperties()]);
+            await PublishFromCanonicalSource(WebAppProject, PublishDirectory, "Release");
             var v = await CurrentVersion;
             var sbom = await CycloneDxSbom.GenerateAsync(new SbomRequest
             {

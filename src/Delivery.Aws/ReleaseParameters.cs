@@ -13,6 +13,8 @@ public sealed record FleetRelease(
     [property: JsonPropertyName("time")] string Time,
     [property: JsonPropertyName("deployed_by")] string DeployedBy,
     [property: JsonPropertyName("instances")] IReadOnlyList<string> Instances,
+    /// <summary>Why the release was deployed without valid provenance (--allow-unattested); absent when it has it.</summary>
+    [property: JsonPropertyName("unattested"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Unattested = null,
     // Instances --skip-offline left out, each with its PingStatus; absent when none was.
     [property: JsonPropertyName("skipped"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Skipped = null)
 {

@@ -11,6 +11,9 @@ public sealed partial record DeployOptions
     public string? DeployedBy { get; init; }
     /// <summary>Watching the new release after the switch; off unless set (the build picks per-environment defaults).</summary>
     public Bake.BakeSettings Bake { get; init; } = Delivery.Hosts.Bake.BakeSettings.Off;
+    /// <summary>Why the release's digest has no valid provenance, when it is deployed anyway (--allow-unattested); the
+    /// release record notes it. Null for an attested release.</summary>
+    public string? Unattested { get; init; }
 
     public string DeployedByOrDefault()
     {

@@ -68,7 +68,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
             var table = outcomes.Select(o => new HostRow(o.Host, Did(what, o.Outcome.Bake), "-", o.Outcome.Release.Version)).Concat(skippedRows).ToList();
             var recorded = await Ledger.RecordAsync(environment, new RecordedRelease(
                 new Release(first.Release.Version, first.Release.Image.Split('@')[0], first.Release.Digest, Empty(first.Release.Commit)),
-                first.Release.DeployedBy, first.Release.Time, runs.Select(r => r.Host).ToList(),
+                first.Release.DeployedBy, first.Release.Time, runs.Select(r => r.Host).ToList(), Unattested: first.Release.Unattested,
                 Skipped: skipped.Count > 0 ? skipped.Select(r => $"{r.Host} ({r.Reason})").ToList() : null), cancellationToken);
             if (recorded is not null) log?.Invoke(recorded);
             return first with { Total = watch.Elapsed, Table = table, Hosts = outcomes.Select(o => o.Host).ToList() };

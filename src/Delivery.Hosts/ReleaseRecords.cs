@@ -15,7 +15,9 @@ public sealed record ReleaseRecord(
     [property: JsonPropertyName("deployed_by")] string DeployedBy,
     [property: JsonPropertyName("container")] string Container,
     /// <summary>Why a bake-failed or automatic rollback line was written; null otherwise.</summary>
-    [property: JsonPropertyName("reason")] string? Reason = null)
+    [property: JsonPropertyName("reason")] string? Reason = null,
+    /// <summary>Why a release deployed with --allow-unattested has no valid provenance; null when it has.</summary>
+    [property: JsonPropertyName("unattested")] string? Unattested = null)
 {
     internal static ReleaseRecord Parse(JsonElement element) =>
         element.Deserialize<ReleaseRecord>() ?? throw new JsonException("empty release record");

@@ -97,12 +97,15 @@ public sealed class FleetTests(EndpointFixture fixture) : IClassFixture<Endpoint
 
         foreach (var version in new[] { "1.0.0", "1.1.0" })
             await records.PutAsync(DeployEnvironment.Staging, new FleetRelease(version, "sha256:" + new string('b', 64),
-                "r/webapp@sha256:" + new string('b', 64), "abc1234", "2026-12-01T00:00:00Z", "tester", ["i-0123456789abcdef0"]));
+                "r/webapp@sha256:" + new string('b', 64), "abc1234", "2026-12-01T00:00:00Z", "tester", ["i-0123456789abcdef0"],
+                // 1.1.0 went out with --allow-unattested; the record keeps why.
+                version == "1.1.0" ? "bad signature" : null));
 
         var current = await records.GetAsync(DeployEnvironment.Staging);
         Assert.Equal((2L, "1.1.0"), (current!.Value.Version, current.Value.Release.Version));
         var history = await records.HistoryAsync(DeployEnvironment.Staging);
         Assert.Equal(["1.0.0", "1.1.0"], history.Select(h => h.Release.Version));
+        Assert.Equal([null, "bad signature"], history.Select(h => h.Release.Unattested));
         Assert.Equal([1L, 2L], history.Select(h => h.Version));
     }
 

@@ -17,7 +17,8 @@ public sealed class DeployTests(HostFixture fixture, Xunit.Abstractions.ITestOut
         Assert.Equal(fixture.V1.Digest, first.Release.Digest);
         Assert.Null(first.PreviousVersion);
 
-        var second = await bed.Deploy(bed.Staging, fixture.V2);
+        // v2 goes out without valid provenance (--allow-unattested): the record says so, and why.
+        var second = await bed.Deploy(bed.Staging, fixture.V2, new DeployOptions { DeployedBy = "tester", Unattested = "no attestation" });
         Assert.Equal("2.0.0", await bed.Version(bed.Staging));
         Assert.Equal("1.0.0", second.PreviousVersion);
         Assert.Contains("switch", second.Timings.Keys);
@@ -29,6 +30,9 @@ public sealed class DeployTests(HostFixture fixture, Xunit.Abstractions.ITestOut
         Assert.All(history, h => Assert.Equal("tester", h.GetProperty("deployed_by").GetString()));
         Assert.Equal(fixture.V2.ImageReference, history[1].GetProperty("image").GetString());
         Assert.Equal(fixture.V2.Commit, history[1].GetProperty("commit").GetString());
+        Assert.False(history[0].TryGetProperty("unattested", out _));
+        Assert.Equal("no attestation", history[1].GetProperty("unattested").GetString());
+        Assert.Equal("no attestation", second.Release.Unattested);
 
         var status = await bed.Deployer.StatusAsync(bed.Staging);
         Assert.True(status.Deployed);

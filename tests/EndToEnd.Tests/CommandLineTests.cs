@@ -76,12 +76,12 @@ public sealed partial class CommandLineTests
         }
 
         Assert.True(parameters.Count >= 10, $"Only {parameters.Count} parameters found in the help.\n{help}");
-        Assert.Equal(("<int>", "LOCK_WAIT", "LockWait"), (parameters["--lock-wait"].Type, parameters["--lock-wait"].Variable, parameters["--lock-wait"].Key));
-        Assert.Contains("(default: 0)", parameters["--lock-wait"].Description);
+        Assert.Equal(("<timespan>", "LOCK_WAIT", "LockWait"), (parameters["--lock-wait"].Type, parameters["--lock-wait"].Variable, parameters["--lock-wait"].Key));
+        Assert.Contains("(default: 0s)", parameters["--lock-wait"].Description);
         Assert.Equal(("<string>", "REGISTRY_PASSWORD", "RegistryPassword"), (parameters["--registry-password"].Type, parameters["--registry-password"].Variable, parameters["--registry-password"].Key));
         Assert.Contains("(secret)", parameters["--registry-password"].Description);
         Assert.Equal(("<Debug|Release>", "CONFIGURATION"), (parameters["--configuration"].Type, parameters["--configuration"].Variable));
-        Assert.Equal(("<string>", "ENVIRONMENT"), (parameters["--environment"].Type, parameters["--environment"].Variable));
+        Assert.Equal(("<Staging|Production>", "ENVIRONMENT"), (parameters["--environment"].Type, parameters["--environment"].Variable));
         Assert.Equal("[<bool>]", parameters["--yes"].Type);
         // Every variable is the option in upper snake case.
         Assert.All(parameters, p => Assert.Equal(p.Key[2..].Replace('-', '_').ToUpperInvariant(), p.Value.Variable));
@@ -106,10 +106,10 @@ public sealed partial class CommandLineTests
     [Fact]
     public async Task A_value_of_the_wrong_type_names_the_parameter_and_the_expected_type()
     {
-        var run = await BuildScript.RunAsync(Root, "Version", "--lock-wait", "abc");
+        var run = await BuildScript.RunAsync(Root, "Version", "--lines", "abc");
 
         var line = BuildAssert.UsageError(run);
-        Assert.Equal("Parameter --lock-wait: 'abc' is not a valid int", line);
+        Assert.Equal("Parameter --lines: 'abc' is not a valid int", line);
     }
 
     [Fact]

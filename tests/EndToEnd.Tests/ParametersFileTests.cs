@@ -53,7 +53,7 @@ public sealed class ParametersFileTests(CloneFixture clone) : CloneTests(clone)
 
         var run = await Clone.BuildAsync("Version");
 
-        Assert.Equal("Parameter --lock-wait: 'abc' is not a valid int (from .nuke/parameters.json)", BuildAssert.UsageError(run));
+        Assert.Equal("Parameter --lock-wait: 'abc' is not a valid timespan (e.g. 90s, 5m, 1h, 00:05:00) (from .nuke/parameters.json)", BuildAssert.UsageError(run));
     }
 
     [Fact]

@@ -49,9 +49,9 @@ public sealed class SecretRedactionTests(CloneFixture clone) : CloneTests(clone)
     public async Task A_usage_error_that_echoes_the_secret_shows_stars(Source source)
     {
         // The same text given to an int parameter: its error message quotes the value.
-        var run = await BuildWithSecretAsync(source, Secret, "Version", "--lock-wait", Secret);
+        var run = await BuildWithSecretAsync(source, Secret, "Version", "--lines", Secret);
 
-        Assert.Equal("Parameter --lock-wait: '***' is not a valid int", BuildAssert.UsageError(run));
+        Assert.Equal("Parameter --lines: '***' is not a valid int", BuildAssert.UsageError(run));
         BuildAssert.DoesNotContain(run, Secret);
     }
 

@@ -17,7 +17,8 @@ public sealed class VersionFromTagsTests(CloneFixture clone) : CloneTests(clone)
     [Fact]
     public async Task Without_tags_the_version_is_zero_alpha_at_the_height_from_the_first_commit()
     {
-        var commits = int.Parse(await Git.RunAsync(Root, "rev-list", "--count", "HEAD"));
+        // MinVer's height is the distance to the root along the path it walks first: first parents (merges add no height).
+        var commits = int.Parse(await Git.RunAsync(Root, "rev-list", "--first-parent", "--count", "HEAD"));
 
         Assert.Equal($"Version: 0.0.0-alpha.0.{commits - 1}", await VersionAsync());
     }

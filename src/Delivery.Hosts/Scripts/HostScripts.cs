@@ -20,6 +20,7 @@ public static class HostScripts
         bake.Validate();
         var values = PlanValues.Of(host, options.DeployedByOrDefault(), env).Add("lock_wait", LockWaitSeconds(options));
         values.AddRelease(release.Version, release.Digest, release.ImageReference, release.Commit ?? "");
+        values.Add("release_unattested", options.Unattested ?? "");
         if (bake.Enabled) values.AddBake(bake, env);
         return Render($"deploy {release.Version} ({release.Digest}) to {env.Name}", values,
             bake.Enabled ? ["release.sh", "health.sh", "container.sh", "bake.sh"] : ["release.sh", "health.sh", "container.sh"],

@@ -46,6 +46,8 @@ record_release() {
   json="$json,\"version\":$(json_str "$release_version"),\"digest\":$(json_str "$release_digest"),\"image\":$(json_str "$release_image")"
   json="$json,\"commit\":$(json_str "$release_commit"),\"deployed_by\":$(json_str "$deployed_by"),\"container\":$(json_str "$green_name")"
   if [ -n "${2:-}" ]; then json="$json,\"reason\":$(json_str "$2")"; fi
+  # A deploy of a digest without valid provenance (--allow-unattested) says so, and why.
+  if [ "$1" = deploy ] && [ -n "${release_unattested:-}" ]; then json="$json,\"unattested\":$(json_str "$release_unattested")"; fi
   printf '{%s}\n' "$json" >> "$history_file"
   emit "{\"kind\":\"release\",$json}"
 }

@@ -62,7 +62,7 @@ public abstract class ReleaseLedger
 
 /// <summary>A release as the ledger records it: what, by whom, when, on which hosts, and the record's own version.</summary>
 public sealed record RecordedRelease(Release Release, string DeployedBy, string Time, IReadOnlyList<string> Hosts, long Version = 0, string? Where = null,
-    IReadOnlyList<string>? Skipped = null);
+    string? Unattested = null, IReadOnlyList<string>? Skipped = null);
 
 /// <summary>This machine: one host, the local bash. Its ledger is the host's own history.</summary>
 public sealed class ThisMachine(IDeployHost host) : Site
