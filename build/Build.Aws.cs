@@ -53,9 +53,13 @@ partial class Build
         ? new(environment, ProductionTargets, ProductionRegion ?? AwsRegion, ProductionEndpointUrl)
         : new(environment, StagingTargets, StagingRegion ?? AwsRegion, StagingEndpointUrl);
 
+    [Parameter("SSM: roll the online instances and name the offline ones (ConnectionLost, unmanaged) in the table and the release record, instead of stopping")]
+    readonly bool SkipOffline;
+
     FleetOptions FleetOptions => new()
     {
         MaxConcurrency = MaxConcurrency,
+        SkipOffline = SkipOffline,
         MaxErrors = MaxErrors,
         ExecutionTimeoutSeconds = (int)Math.Ceiling(ExecutionTimeout.TotalSeconds),
         DeliveryTimeoutSeconds = (int)Math.Ceiling(DeliveryTimeout.TotalSeconds),

@@ -62,26 +62,32 @@ partial class Build
     /// (the same bytes, so the same digest; on ECR through BatchGetImage and PutImage). No layer moves.</summary>
     async Task TagPromoted(Release release)
     {
-        var (registry, path) = SplitRepository(release.Repository);
         var tags = ImageTags.Promotion(release.Version);
         try
         {
-            if (EcrRegistry.TryParse(registry) is { } ecr)
-            {
-                using var ecrClient = EcrClientFor(ecr);
-                await ecrClient.TagAsync(ecr.AccountId, path, release.Digest, tags, CancellationToken);
-            }
-            else
-            {
-                using var client = new RegistryClient(registry, await RegistryLoginFor(registry));
-                await client.TagAsync(path, release.Digest, tags, CancellationToken);
-            }
+            await AddTags(release.Repository, release.Digest, tags);
         }
         catch (DeliveryException e)
         {
             throw new DeliveryException($"Production runs {release.Version} ({release.ShortDigest}), but the tags {string.Join(", ", tags)} could not be added: {e.Message}");
         }
         Log.Information($"Tagged {release.Repository}@{release.Digest} as {string.Join(", ", tags)} (digest unchanged)");
+    }
+
+    /// <summary>Adds tags to an existing manifest (the same bytes, so the same digest; on ECR through BatchGetImage and PutImage).</summary>
+    async Task AddTags(string repository, string digest, IReadOnlyList<string> tags)
+    {
+        var (registry, path) = SplitRepository(repository);
+        if (EcrRegistry.TryParse(registry) is { } ecr)
+        {
+            using var ecrClient = EcrClientFor(ecr);
+            await ecrClient.TagAsync(ecr.AccountId, path, digest, tags, CancellationToken);
+        }
+        else
+        {
+            using var client = new RegistryClient(registry, await RegistryLoginFor(registry));
+            await client.TagAsync(path, digest, tags, CancellationToken);
+        }
     }
 
     /// <summary>A deploy whose pull the registry refused says how to give the hosts credentials.</summary>

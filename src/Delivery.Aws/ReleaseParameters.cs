@@ -14,7 +14,9 @@ public sealed record FleetRelease(
     [property: JsonPropertyName("deployed_by")] string DeployedBy,
     [property: JsonPropertyName("instances")] IReadOnlyList<string> Instances,
     /// <summary>Why the release was deployed without valid provenance (--allow-unattested); absent when it has it.</summary>
-    [property: JsonPropertyName("unattested"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Unattested = null)
+    [property: JsonPropertyName("unattested"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Unattested = null,
+    // Instances --skip-offline left out, each with its PingStatus; absent when none was.
+    [property: JsonPropertyName("skipped"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Skipped = null)
 {
     public Release ToRelease() => new(Version, Image.Split('@')[0], Digest, Commit.Length > 0 ? Commit : null);
 }

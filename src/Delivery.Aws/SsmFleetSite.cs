@@ -32,11 +32,14 @@ public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions
 
     public override async Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken)
     {
-        var runs = await new SsmFleet(ssm, targets, options, log).RunAsync(script, what, cancellationToken);
+        var fleet = new SsmFleet(ssm, targets, options, log);
+        var runs = await fleet.RunAsync(script, what, cancellationToken);
         if (runs.Count == 0) throw new DeliveryException($"{targets} matches no SSM-managed instance; {nothingDone}");
-        var missing = (targets.InstanceIds ?? []).Except(runs.Select(r => r.InstanceId))
+        // --skip-offline: the pre-flight left these out before sending; they are named, not counted as unreached.
+        var skipped = fleet.Skipped.Select(s => new HostRun(s.InstanceId, new HostResult(-1, []), false, $"offline ({s.PingStatus})", Skipped: true)).ToList();
+        var missing = (targets.InstanceIds ?? []).Except(runs.Select(r => r.InstanceId)).Except(skipped.Select(s => s.Host))
             .Select(id => new HostRun(id, new HostResult(-1, []), false, "not reached"));
-        return [.. runs.Select(Run), .. missing];
+        return [.. runs.Select(Run), .. missing, .. skipped];
     }
 
     public override async Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken)
@@ -67,8 +70,8 @@ public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions
         {
             var r = release.Release;
             var version = await records.PutAsync(environment, new FleetRelease(r.Version, r.Digest, r.ImageReference, r.Commit ?? "",
-                DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"), release.DeployedBy, release.Hosts, release.Unattested), cancellationToken);
-            return $"Recorded {r.Version} in Parameter Store {records.Name(environment)} (version {version})";
+                DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"), release.DeployedBy, release.Hosts, release.Unattested, release.Skipped), cancellationToken);
+            return $"Recorded {r.Version} in Parameter Store {records.Name(environment)} (version {version}{(release.Skipped is { Count: > 0 } skipped ? $"; skipped: {string.Join(", ", skipped)}" : "")})";
         }
 
         public override async Task<string?> RemoveAsync(DeployEnvironment environment, CancellationToken cancellationToken = default) =>

@@ -23,15 +23,23 @@ public sealed partial record DeployOptions
     {
         var who = DeployedBy ?? DefaultDeployer();
         if (!DeployerPattern().IsMatch(who))
-            throw new DeliveryException($"Deployer name '{who}' may contain only letters, digits, '.', '_', '@', '+' and '-'.");
+            throw new DeliveryException($"Deployer name '{who}' may contain only letters, digits, '.', '_', '@', '+', ':', '/' and '-'.");
         return who;
     }
 
-    public static string DefaultDeployer()
+    /// <summary>user@machine; on GitHub Actions the actor who started the run and the run's URL
+    /// (<c>octocat@https://github.com/o/r/actions/runs/42</c>), since the runner's user and VM name say nothing.</summary>
+    public static string DefaultDeployer() => DefaultDeployer(Environment.GetEnvironmentVariable);
+
+    public static string DefaultDeployer(Func<string, string?> variable)
     {
+        if (variable("GITHUB_ACTIONS") == "true" && variable("GITHUB_ACTOR") is { Length: > 0 } actor
+            && variable("GITHUB_SERVER_URL") is { Length: > 0 } server && variable("GITHUB_REPOSITORY") is { Length: > 0 } repository
+            && variable("GITHUB_RUN_ID") is { Length: > 0 } run)
+            return Regex.Replace($"{actor}@{server.TrimEnd('/')}/{repository}/actions/runs/{run}", "[^A-Za-z0-9._@+:/-]", "-");
         var raw = $"{Environment.UserName}@{Environment.MachineName}";
         return Regex.Replace(raw, "[^A-Za-z0-9._@+-]", "-");
     }
 
-    [GeneratedRegex("^[A-Za-z0-9._@+-]{1,100}$")] private static partial Regex DeployerPattern();
+    [GeneratedRegex("^[A-Za-z0-9._@+:/-]{1,200}$")] private static partial Regex DeployerPattern();
 }

@@ -74,17 +74,21 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
         DeployOptions options, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
-        var runs = await site.RollAsync(script, what, nothingDone, Show, cancellationToken);
+        var all = await site.RollAsync(script, what, nothingDone, Show, cancellationToken);
+        var skipped = all.Where(r => r.Skipped).ToList();
+        var skippedRows = skipped.Select(r => new HostRow(r.Host, $"skipped: {r.Reason}", "-", "untouched")).ToList();
+        var runs = all.Where(r => !r.Skipped).ToList();
         var failed = runs.Where(r => r.Reached && !r.Succeeded).ToList();
         var unreached = runs.Where(r => !r.Reached).Select(r => r.Host).ToList();
         if (failed.Count == 0 && unreached.Count == 0)
         {
             var outcomes = runs.Select(r => (r.Host, Outcome: Outcome(r, what, watch.Elapsed))).ToList();
             var first = outcomes[0].Outcome;
-            var table = outcomes.Select(o => new HostRow(o.Host, Did(what, o.Outcome.Bake), "-", o.Outcome.Release.Version)).ToList();
+            var table = outcomes.Select(o => new HostRow(o.Host, Did(what, o.Outcome.Bake), "-", o.Outcome.Release.Version)).Concat(skippedRows).ToList();
             var recorded = await Ledger.RecordAsync(environment, new RecordedRelease(
                 new Release(first.Release.Version, first.Release.Image.Split('@')[0], first.Release.Digest, Empty(first.Release.Commit)),
-                first.Release.DeployedBy, first.Release.Time, runs.Select(r => r.Host).ToList(), Unattested: first.Release.Unattested), cancellationToken);
+                first.Release.DeployedBy, first.Release.Time, runs.Select(r => r.Host).ToList(), Unattested: first.Release.Unattested,
+                Skipped: skipped.Count > 0 ? skipped.Select(r => $"{r.Host} ({r.Reason})").ToList() : null), cancellationToken);
             if (recorded is not null) log?.Invoke(recorded);
             return first with { Total = watch.Elapsed, Table = table, Hosts = outcomes.Select(o => o.Host).ToList() };
         }
@@ -118,6 +122,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
             }
         }
         rows.AddRange(unreached.Select(id => new HostRow(id, "not reached", "-", "untouched")));
+        rows.AddRange(skippedRows);
         if (switchBack is null) rows = await WithServingAsync(environment, rows);
 
         var message = failed.Count > 0

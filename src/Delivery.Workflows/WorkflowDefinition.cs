@@ -27,6 +27,13 @@ public sealed partial record WorkflowDefinition
 
     /// <summary>Run first in the push job: loads the archive and checks its image id against <see cref="BuiltImagePath"/>.</summary>
     public string ImportImageTarget { get; init; } = "ImportImage";
+    /// <summary>Run by a release tag instead of a build: finds the image main pushed for the commit (tag
+    /// <c>sha-&lt;short&gt;</c>), adds the release tag and writes <see cref="ImageManifestPath"/>.</summary>
+    public string PromoteTarget { get; init; } = "PromoteCommitImage";
+
+    /// <summary>The engine's option for how long <see cref="PromoteTarget"/> waits for main's run to push the commit's
+    /// image (a tag pushed together with main starts both runs at once); the workflow passes the build job's limit.</summary>
+    public string ImageWaitOption { get; init; } = "--image-wait";
     public string StagingTarget { get; init; } = "DeployStaging";
     public string ProductionTarget { get; init; } = "DeployProduction";
 
@@ -81,7 +88,10 @@ public sealed partial record WorkflowDefinition
     public bool CancelSupersededPullRequestRuns { get; init; } = true;
 
     public int BuildTimeoutMinutes { get; init; } = 45;
-    public int DeployTimeoutMinutes { get; init; } = 20;
+    /// <summary>A deploy job's limit. It must hold the lock wait plus a fleet's sized lifetimes (waves × (health +
+    /// bake + margin) + SSM's delivery slack), which the build checks before sending; 60 fits six instances one at a
+    /// time with a 120 s bake.</summary>
+    public int DeployTimeoutMinutes { get; init; } = 60;
 
     /// <summary>Named in the header comment as the source of truth for the file.</summary>
     public string Source { get; init; } = "the [GitHubWorkflow] attribute on the build class";
@@ -105,11 +115,12 @@ public sealed partial record WorkflowDefinition
         Require(BuildScript, ScriptPath(), "BuildScript", "a relative path such as './build.sh'");
         if (BuildTargets.Count == 0)
             throw new DeliveryException("Workflow BuildTargets is empty: name the targets the build job runs, such as 'Test'.");
-        foreach (var target in BuildTargets.Append(PushTarget).Append(ExportImageTarget).Append(ImportImageTarget).Append(StagingTarget).Append(ProductionTarget))
+        foreach (var target in BuildTargets.Append(PushTarget).Append(ExportImageTarget).Append(ImportImageTarget).Append(PromoteTarget).Append(StagingTarget).Append(ProductionTarget))
             Require(target, TargetName(), "target", "a target name such as 'DockerBuild'");
         Require(SkipDependenciesOption, Option(), "SkipDependenciesOption", "an option such as '--skip'");
         Require(ReleaseOption, Option(), "ReleaseOption", "an option such as '--release'");
         Require(LockWaitOption, Option(), "LockWaitOption", "an option such as '--lock-wait'");
+        Require(ImageWaitOption, Option(), "ImageWaitOption", "an option such as '--image-wait'");
         if (DeployLockWaitSeconds < 0)
             throw new DeliveryException($"Workflow DeployLockWaitSeconds must be 0 or more, not {DeployLockWaitSeconds}.");
         Require(AwsRoleVariable, GitHubName(), "AwsRoleVariable", "a GitHub variable name such as 'AWS_ROLE_ARN'");

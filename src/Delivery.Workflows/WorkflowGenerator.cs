@@ -5,11 +5,12 @@ using static Delivery.Workflows.WorkflowExpressions;
 namespace Delivery.Workflows;
 
 /// <summary>
-/// Turns a <see cref="WorkflowDefinition"/> into the workflow file's text. Four jobs, each with the least it needs:
-/// <c>build</c> (every push and pull request: compile, test, build and smoke-test the image, export it; contents: read,
-/// no ID token, no secret), <c>push</c> (main and release tags: load the exported image, check its id, sign in with
-/// OIDC, push), <c>deploy-staging</c> (main and tags) and <c>deploy-production</c> (release tags, behind the production
-/// environment's reviewers). Build once, push the same bits, deploy the pushed digest.
+/// Turns a <see cref="WorkflowDefinition"/> into the workflow file's text. Five jobs, each with the least it needs:
+/// <c>build</c> (pushes to main and pull requests: compile, test, build and smoke-test the image, export it; contents:
+/// read, no ID token, no secret), <c>push</c> (main: load the exported image, check its id, sign in with OIDC, push,
+/// attest), <c>deploy-staging</c> (main), <c>promote</c> (release tags: no build; main's image of the commit, found by
+/// its <c>sha-</c> tag, gets the release tag) and <c>deploy-production</c> (release tags, behind the production
+/// environment's reviewers). One build per commit, one staging deploy per commit, deploy the pushed digest.
 /// </summary>
 public static class WorkflowGenerator
 {
@@ -19,9 +20,11 @@ public static class WorkflowGenerator
     const string UploadArtifact = "actions/upload-artifact@v4";
     const string DownloadArtifact = "actions/download-artifact@v4";
     const string ConfigureAwsCredentials = "aws-actions/configure-aws-credentials@v4";
+    const string AttestBuildProvenance = "actions/attest-build-provenance@v2";
 
     public const string BuildJob = "build";
     public const string PushJob = "push";
+    public const string PromoteJob = "promote";
     public const string StagingJob = "deploy-staging";
     public const string ProductionJob = "deploy-production";
     public const string ImageArtifact = "image";
@@ -43,6 +46,7 @@ public static class WorkflowGenerator
                     { BuildJob, Build(definition) },
                     { PushJob, Push(definition) },
                     { StagingJob, DeployStaging(definition) },
+                    { PromoteJob, Promote(definition) },
                     { ProductionJob, DeployProduction(definition) },
                 }
             },
@@ -97,7 +101,7 @@ public static class WorkflowGenerator
         steps.Add(new YamlMap
         {
             { "name", "Upload the built image for the push job" },
-            { "if", IsPublishingPush(d.MainBranch) },
+            { "if", IsPushToBranch(d.MainBranch) },
             { "uses", UploadArtifact },
             {
                 "with", new YamlMap
@@ -113,6 +117,8 @@ public static class WorkflowGenerator
         return new YamlMap
         {
             { "name", "Build" },
+            // A release tag names a commit main already built and tested: its run promotes that image instead.
+            { "if", "!" + IsTag },
             { "runs-on", d.RunsOn },
             { "timeout-minutes", d.BuildTimeoutMinutes },
             // Pull requests run code from anyone's commit here: it gets read access and nothing to sign in with.
@@ -130,29 +136,18 @@ public static class WorkflowGenerator
         // The import checks that the loaded image's id is the one the build job recorded, then Push sends those bits.
         steps.Add(RunBuild(d, $"Load and push the built image ({d.ImportImageTarget}, {d.PushTarget})",
             [d.ImportImageTarget, d.PushTarget, d.SkipDependenciesOption]));
-        steps.Add(new YamlMap
-        {
-            { "name", "Upload the image manifest" },
-            { "uses", UploadArtifact },
-            {
-                "with", new YamlMap
-                {
-                    { "name", ImageArtifact },
-                    { "path", d.ImageManifestPath },
-                    { "if-no-files-found", "error" },
-                }
-            },
-        });
+        foreach (var step in AttestSteps(d)) steps.Add(step);
+        steps.Add(UploadManifestStep(d));
 
         return new YamlMap
         {
             { "name", "Push the image" },
             { "needs", BuildJob },
-            { "if", IsPublishingPush(d.MainBranch) },
+            { "if", IsPushToBranch(d.MainBranch) },
             { "runs-on", d.RunsOn },
             { "timeout-minutes", d.DeployTimeoutMinutes },
-            // The push assumes the AWS role through OIDC, which needs an ID token.
-            { "permissions", DeployPermissions() },
+            // The push assumes the AWS role through OIDC, which needs an ID token; only this job may write attestations.
+            { "permissions", PushPermissions() },
             { "steps", steps },
         };
     }
@@ -160,8 +155,8 @@ public static class WorkflowGenerator
     static YamlMap DeployStaging(WorkflowDefinition d) => Deploy(
         d,
         title: "Deploy to staging",
-        // Release tags pass through staging too: production then promotes a digest that staging verified.
-        condition: IsPublishingPush(d.MainBranch),
+        // Main only: a release tag's commit went through staging in main's run, so each commit deploys to staging once.
+        condition: IsPushToBranch(d.MainBranch),
         needs: [PushJob],
         environment: "staging",
         url: d.StagingUrl,
@@ -172,12 +167,49 @@ public static class WorkflowGenerator
         d,
         title: "Deploy to production",
         condition: IsTag,
-        needs: [PushJob, StagingJob],
+        needs: [PromoteJob],
         environment: "production",
         url: d.ProductionUrl,
         // Deploys the image the build job pushed (hence the skip), under the pushed tag's name. The tag reaches the
         // script through GitHub's own GITHUB_REF_NAME variable rather than an expression pasted into the script.
         run: RunBuild(d, $"Deploy the release to production ({d.ProductionTarget})", [d.ProductionTarget, d.SkipDependenciesOption, d.ReleaseOption, "\"$GITHUB_REF_NAME\"", .. LockWait(d)], deploy: true));
+
+    /// <summary>Release tags: no build. Main's run pushed (and attested) the commit's image; this adds the release tag
+    /// to that digest and hands the manifest to production, or fails in one line when main never built the commit.</summary>
+    static YamlMap Promote(WorkflowDefinition d)
+    {
+        var steps = new YamlList();
+        foreach (var step in PrepareSteps(d)) steps.Add(step);
+        steps.Add(AwsCredentials(d, d.AwsPushRoleVariable));
+        steps.Add(RunBuild(d, $"Promote the image main built for this commit ({d.PromoteTarget})",
+            [d.PromoteTarget, d.ImageWaitOption, (d.BuildTimeoutMinutes * 60).ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+        steps.Add(UploadManifestStep(d));
+
+        return new YamlMap
+        {
+            { "name", "Promote main's image of the commit" },
+            { "if", $"github.event_name == 'push' && {IsTag}" },
+            { "runs-on", d.RunsOn },
+            // Waits at most the build job's limit for main's run to push, then tags.
+            { "timeout-minutes", d.BuildTimeoutMinutes + 10 },
+            { "permissions", OidcPermissions() },
+            { "steps", steps },
+        };
+    }
+
+    static YamlMap UploadManifestStep(WorkflowDefinition d) => new()
+    {
+        { "name", "Upload the image manifest" },
+        { "uses", UploadArtifact },
+        {
+            "with", new YamlMap
+            {
+                { "name", ImageArtifact },
+                { "path", d.ImageManifestPath },
+                { "if-no-files-found", "error" },
+            }
+        },
+    };
 
     static string[] LockWait(WorkflowDefinition d) => [d.LockWaitOption, d.DeployLockWaitSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)];
 
@@ -185,9 +217,11 @@ public static class WorkflowGenerator
     {
         var steps = new YamlList();
         foreach (var step in PrepareSteps(d)) steps.Add(step);
-        steps.Add(DownloadArtifactStep(d, ImageArtifact, "Download the image manifest from the push job"));
+        steps.Add(DownloadArtifactStep(d, ImageArtifact, $"Download the image manifest from the {needs[0]} job"));
         // The environment's own AWS_ROLE_ARN: its deploy role, trusted only from this environment.
         steps.Add(AwsCredentials(d, d.AwsRoleVariable));
+        // Before the build touches any host: the digest must carry this repository's workflow attestation.
+        steps.Add(VerifyAttestationStep(d));
         steps.Add(run);
 
         return new YamlMap
@@ -214,10 +248,57 @@ public static class WorkflowGenerator
         };
     }
 
-    static YamlMap DeployPermissions() => new()
+    // Every job that signs in to AWS needs an ID token; attestations are written by the push job only and read by
+    // the deploy jobs' check.
+    static YamlMap OidcPermissions(string? attestations = null) => new()
     {
         { "id-token", "write" },
         { "contents", "read" },
+        { "attestations", attestations },
+    };
+
+    static YamlMap DeployPermissions() => OidcPermissions(attestations: "read");
+
+    static YamlMap PushPermissions() => OidcPermissions(attestations: "write");
+
+    /// <summary>GitHub's own attestation of the pushed digest (Sigstore, signed with the job's OIDC identity), stored
+    /// in GitHub and pushed to the registry next to the image.</summary>
+    static IEnumerable<YamlMap> AttestSteps(WorkflowDefinition d)
+    {
+        yield return new YamlMap
+        {
+            { "name", "Read the pushed digest" },
+            { "id", "pushed" },
+            { "run", $"echo \"repository=$(jq -r .repository {d.ImageManifestPath})\" >> \"$GITHUB_OUTPUT\"\necho \"digest=$(jq -r .digest {d.ImageManifestPath})\" >> \"$GITHUB_OUTPUT\"\n" },
+        };
+        yield return new YamlMap
+        {
+            { "name", "Attest the pushed digest" },
+            { "uses", AttestBuildProvenance },
+            {
+                "with", new YamlMap
+                {
+                    { "subject-name", Wrap("steps.pushed.outputs.repository") },
+                    { "subject-digest", Wrap("steps.pushed.outputs.digest") },
+                    { "push-to-registry", true },
+                }
+            },
+        };
+    }
+
+    /// <summary>Before the build touches any host: the digest must carry GitHub's attestation from this repository's
+    /// workflow. gh reads the digest from the registry, so an ECR registry is logged in to first.</summary>
+    static YamlMap VerifyAttestationStep(WorkflowDefinition d) => new()
+    {
+        { "name", "Verify the image's provenance" },
+        {
+            "run", $"repository=\"$(jq -r .repository {d.ImageManifestPath})\"\n" +
+                   $"digest=\"$(jq -r .digest {d.ImageManifestPath})\"\n" +
+                   "registry=\"${repository%%/*}\"\n" +
+                   "case \"$registry\" in *.dkr.ecr.*.amazonaws.com) aws ecr get-login-password | docker login --username AWS --password-stdin \"$registry\" ;; esac\n" +
+                   $"gh attestation verify \"oci://$repository@$digest\" --repo \"$GITHUB_REPOSITORY\" --signer-workflow \"$GITHUB_REPOSITORY/{d.RelativePath}\"\n"
+        },
+        { "env", new YamlMap { { "GH_TOKEN", Wrap("github.token") } } },
     };
 
     static IEnumerable<YamlMap> PrepareSteps(WorkflowDefinition d)

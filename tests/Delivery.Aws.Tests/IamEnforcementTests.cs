@@ -146,7 +146,8 @@ public sealed class IamEnforcementTests(IamEnforcementTests.Roles roles, ITestOu
         output.WriteLine($"allowed and never used by an enforced test: {string.Join(", ", unused)}");
 
         // The Docker engine calls these through the registry's HTTP API during docker push, not through the ECR JSON
-        // API the endpoint authorizes; BatchGetImage/PutImage (promotion tags) need a backing registry (EcrImageTests).
+        // API the endpoint authorizes; BatchGetImage/PutImage (promotion tags, and the deploy roles' manifest read for
+        // `gh attestation verify` on GitHub) need a backing registry (EcrImageTests).
         Assert.Equal(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload", "ecr:GetDownloadUrlForLayer",
                       "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"], unused);
     }

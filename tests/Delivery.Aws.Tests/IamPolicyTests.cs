@@ -76,7 +76,10 @@ public sealed class IamPolicyTests
         Assert.Equal((environment, "webapp"), (tags.GetProperty("ssm:resourceTag/Environment").GetString(), tags.GetProperty("ssm:resourceTag/App").GetString()));
         var writes = statements.Single(st => st.Actions.Contains("ssm:PutParameter"));
         Assert.Equal([$"arn:aws:ssm:${{Region}}:${{Account}}:parameter/webapp/{environment}/*"], writes.Resources);
-        Assert.DoesNotContain(statements.SelectMany(st => st.Actions), a => a.StartsWith("ecr:", StringComparison.Ordinal));
+        // From ECR only what `gh attestation verify oci://…` needs to read the manifest: sign-in and BatchGetImage on the app's repository.
+        Assert.Equal(["ecr:BatchGetImage", "ecr:GetAuthorizationToken"],
+            statements.SelectMany(st => st.Actions).Where(a => a.StartsWith("ecr:", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        Assert.Equal(["arn:aws:ecr:${Region}:${Account}:repository/webapp"], statements.Single(st => st.Actions.Contains("ecr:BatchGetImage")).Resources);
     }
 
     [Fact]

@@ -55,8 +55,23 @@ public sealed class ModelTests
             Assert.Throws<DeliveryException>(() => HostScripts.Deploy(new HostSettings(), DeployEnvironment.Staging with { PublicPort = 70000 }, release, new DeployOptions())).Message);
         Assert.Equal("Memory limit 'lots' of staging must look like 512m or 1g.",
             Assert.Throws<DeliveryException>(() => HostScripts.Deploy(new HostSettings(), DeployEnvironment.Staging with { Memory = "lots" }, release, new DeployOptions())).Message);
-        Assert.Equal("Deployer name 'eve; id' may contain only letters, digits, '.', '_', '@', '+' and '-'.",
+        Assert.Equal("Deployer name 'eve; id' may contain only letters, digits, '.', '_', '@', '+', ':', '/' and '-'.",
             Assert.Throws<DeliveryException>(() => HostScripts.Deploy(new HostSettings(), DeployEnvironment.Staging, release, new DeployOptions { DeployedBy = "eve; id" })).Message);
+    }
+
+    [Fact]
+    public void On_GitHub_Actions_the_deployer_is_the_actor_and_the_run_URL()
+    {
+        var ci = new Dictionary<string, string>
+        {
+            ["GITHUB_ACTIONS"] = "true", ["GITHUB_ACTOR"] = "octo-cat", ["GITHUB_SERVER_URL"] = "https://github.com",
+            ["GITHUB_REPOSITORY"] = "acme/webapp", ["GITHUB_RUN_ID"] = "9876543210",
+        };
+        var who = DeployOptions.DefaultDeployer(n => ci.GetValueOrDefault(n));
+
+        Assert.Equal("octo-cat@https://github.com/acme/webapp/actions/runs/9876543210", who);
+        Assert.Equal(who, new DeployOptions { DeployedBy = who }.DeployedByOrDefault());
+        Assert.DoesNotContain("/actions/runs/", DeployOptions.DefaultDeployer(n => n == "GITHUB_ACTIONS" ? null : ci.GetValueOrDefault(n)));
     }
 
     [Fact]

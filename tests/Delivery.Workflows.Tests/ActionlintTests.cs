@@ -64,7 +64,7 @@ public sealed class ActionlintTests(ActionlintInstallation installation) : IClas
         var generated = WorkflowGenerator.Generate(new WorkflowDefinition { Name = "broken" });
         var broken = generated
             .Replace("fetch-depth: 0", "fetch-depht: 0")
-            .Replace("    needs:\n      - push\n      - deploy-staging\n    if: startsWith", "    needs:\n      - pusj\n      - deploy-staging\n    if: startsWith");
+            .Replace("    needs: promote\n    if: startsWith", "    needs: promotr\n    if: startsWith");
         var lines = broken.Split('\n');
         var typoLine = Array.FindIndex(lines, l => l.Contains("fetch-depht")) + 1;
         var productionJobLine = Array.IndexOf(lines, "  deploy-production:") + 1; // actionlint points at the job
@@ -72,7 +72,7 @@ public sealed class ActionlintTests(ActionlintInstallation installation) : IClas
         var findings = await actionlint.LintTextAsync(broken, ".github/workflows/broken.yml");
 
         Assert.Contains(findings, f => f.Kind == "action" && f.Line == typoLine && f.Column == 11 && f.Message.Contains("\"fetch-depht\" is not defined"));
-        Assert.Contains(findings, f => f.Kind == "job-needs" && f.Line == productionJobLine && f.Message.Contains("\"pusj\" which does not exist"));
+        Assert.Contains(findings, f => f.Kind == "job-needs" && f.Line == productionJobLine && f.Message.Contains("\"promotr\" which does not exist"));
         Assert.All(findings, f => Assert.Equal(".github/workflows/broken.yml", f.File));
         Assert.StartsWith($".github/workflows/broken.yml:{typoLine}:11: ", findings.First().ToString());
     }

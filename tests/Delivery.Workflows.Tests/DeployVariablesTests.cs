@@ -21,7 +21,7 @@ public class DeployVariablesTests
 
     static IEnumerable<IReadOnlyDictionary<string, string>> RunEnvironments(string job) =>
         ((YamlSequenceNode)((YamlMappingNode)((YamlMappingNode)Root["jobs"])[job])["steps"]).Cast<YamlMappingNode>()
-        .Where(s => s.Children.ContainsKey("run") && s.Children.ContainsKey("env"))
+        .Where(s => s.Children.ContainsKey("run") && s.Children.ContainsKey("env") && ((YamlScalarNode)s["run"]).Value!.StartsWith("exec ", StringComparison.Ordinal))
         .Select(s => (IReadOnlyDictionary<string, string>)((YamlMappingNode)s["env"]).Children
             .ToDictionary(c => ((YamlScalarNode)c.Key).Value!, c => ((YamlScalarNode)c.Value).Value!));
 

@@ -57,15 +57,32 @@ public class WorkflowStructureTests
         Assert.Equal(["main"], ((YamlSequenceNode)Map(Root, "on", "pull_request")["branches"]).Select(n => n.ToString()));
     }
 
-    static readonly string Publishing = "github.event_name == 'push' && (github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/tags/'))";
+    static readonly string MainPush = "github.ref == 'refs/heads/main' && github.event_name == 'push'";
 
     static string[] Needs(string job) =>
         Map(Root, "jobs", job)["needs"] is YamlScalarNode single ? [single.Value!] : List(Root, "jobs", job, "needs");
 
     [Fact]
-    public void The_jobs_are_build_push_and_the_two_deploys_in_that_order()
+    public void The_jobs_are_build_push_staging_promote_and_production_in_that_order()
     {
-        Assert.Equal(["build", "push", "deploy-staging", "deploy-production"], Map(Root, "jobs").Children.Keys.Select(k => k.ToString()));
+        Assert.Equal(["build", "push", "deploy-staging", "promote", "deploy-production"], Map(Root, "jobs").Children.Keys.Select(k => k.ToString()));
+    }
+
+    [Fact]
+    public void A_release_tag_builds_nothing_and_promotes_main_s_image_of_the_commit_once_through_staging()
+    {
+        Assert.Equal("!startsWith(github.ref, 'refs/tags/')", Scalar(Root, "jobs", "build", "if"));
+        var promote = Map(Root, "jobs", "promote");
+        Assert.Equal("github.event_name == 'push' && startsWith(github.ref, 'refs/tags/')", Scalar(promote, "if"));
+        Assert.False(promote.Children.ContainsKey("needs"));
+        Assert.Equal("${{ vars.AWS_PUSH_ROLE_ARN }}", Scalar(Step("promote", "aws-actions/configure-aws-credentials@v4"), "with", "role-to-assume"));
+        // It waits up to the build job's limit for main's run of the same commit, and its own limit holds that wait.
+        Assert.Equal("exec ./build.sh PromoteCommitImage --image-wait 2700", Scalar(Steps("promote").Single(s => s.Children.ContainsKey("run")), "run"));
+        Assert.True(int.Parse(Scalar(promote, "timeout-minutes")) * 60 > 2700);
+        Assert.Equal("image", Scalar(Step("promote", "actions/upload-artifact@v4"), "with", "name"));
+        Assert.DoesNotContain(Steps("promote"), s => s.Children.ContainsKey("uses") && Scalar(s, "uses").StartsWith("actions/download-artifact", StringComparison.Ordinal));
+        // One staging deploy per commit: main's run, never the tag's.
+        Assert.Equal(MainPush, Scalar(Root, "jobs", "deploy-staging", "if"));
     }
 
     [Fact]
@@ -78,7 +95,7 @@ public class WorkflowStructureTests
         var build = Map(Root, "jobs", "build", "permissions");
         Assert.Equal("read", Scalar(build, "contents"));
         Assert.Single(build.Children);
-        foreach (var job in new[] { "push", "deploy-staging", "deploy-production" })
+        foreach (var job in new[] { "push", "deploy-staging", "promote", "deploy-production" })
         {
             Assert.Equal("write", Scalar(Root, "jobs", job, "permissions", "id-token"));
             Assert.Equal("read", Scalar(Root, "jobs", job, "permissions", "contents"));
@@ -116,7 +133,7 @@ public class WorkflowStructureTests
     {
         var uploads = Steps("build").Where(s => s.Children.ContainsKey("uses") && Scalar(s, "uses") == "actions/upload-artifact@v4").ToList();
         var image = uploads.Single(u => Scalar(u, "with", "name") == "built-image");
-        Assert.Equal(Publishing, Scalar(image, "if"));
+        Assert.Equal(MainPush, Scalar(image, "if"));
         Assert.Equal("artifacts/image.tar\nartifacts/image-build.json\nartifacts/sbom.cdx.json\n", Scalar(image, "with", "path"));
         Assert.Equal("error", Scalar(image, "with", "if-no-files-found"));
         var testResults = uploads.Single(u => Scalar(u, "with", "name") == "test-results");
@@ -125,21 +142,21 @@ public class WorkflowStructureTests
         var steps = Steps("push").ToList();
         var download = Step("push", "actions/download-artifact@v4");
         Assert.Equal(("built-image", "artifacts"), (Scalar(download, "with", "name"), Scalar(download, "with", "path")));
-        var run = steps.Single(s => s.Children.ContainsKey("run"));
+        var run = steps.Single(s => s.Children.ContainsKey("run") && Scalar(s, "run").StartsWith("exec ", StringComparison.Ordinal));
         Assert.Equal("exec ./build.sh ImportImage Push --skip", Scalar(run, "run"));
         Assert.True(steps.IndexOf(download) < steps.IndexOf(run));
     }
 
     [Fact]
-    public void Push_needs_build_runs_only_for_main_and_tags_signs_in_with_OIDC_and_uploads_the_manifest()
+    public void Push_needs_build_runs_only_for_main_signs_in_with_OIDC_and_uploads_the_manifest()
     {
         var job = Map(Root, "jobs", "push");
         Assert.Equal(["build"], Needs("push"));
-        Assert.Equal(Publishing, Scalar(job, "if"));
+        Assert.Equal(MainPush, Scalar(job, "if"));
 
         var steps = Steps("push").ToList();
         var aws = Step("push", "aws-actions/configure-aws-credentials@v4");
-        var run = steps.Single(s => s.Children.ContainsKey("run"));
+        var run = steps.Single(s => s.Children.ContainsKey("run") && Scalar(s, "run").StartsWith("exec ", StringComparison.Ordinal));
         var upload = Step("push", "actions/upload-artifact@v4");
         // The push role (ECR only); each deploy job assumes its environment's own AWS_ROLE_ARN.
         Assert.Equal("${{ vars.AWS_PUSH_ROLE_ARN }}", Scalar(aws, "with", "role-to-assume"));
@@ -161,6 +178,7 @@ public class WorkflowStructureTests
         Assert.Equal([
             ("push", "exec ./build.sh ImportImage Push --skip"),
             ("deploy-staging", "exec ./build.sh DeployStaging --skip --lock-wait 600"),
+            ("promote", "exec ./build.sh PromoteCommitImage --image-wait 2700"),
             ("deploy-production", "exec ./build.sh DeployProduction --skip --release \"$GITHUB_REF_NAME\" --lock-wait 600"),
         ], stepsWithSecrets);
     }
@@ -171,8 +189,8 @@ public class WorkflowStructureTests
         var job = Map(Root, "jobs", "deploy-staging");
 
         Assert.Equal(["push"], Needs("deploy-staging"));
-        // Release tags go through staging too, so production promotes a digest staging verified.
-        Assert.Equal(Publishing, Scalar(job, "if"));
+        // Main only: a release tag's commit went through staging in main's run.
+        Assert.Equal(MainPush, Scalar(job, "if"));
         Assert.Equal("staging", Scalar(job, "environment", "name"));
         Assert.Equal("${{ vars.STAGING_URL }}", Scalar(job, "environment", "url"));
         // Never cancelled mid-deploy (that would SIGKILL the host scripts); a second deploy waits for the hosts' lock.
@@ -182,11 +200,12 @@ public class WorkflowStructureTests
     }
 
     [Fact]
-    public void Production_needs_push_and_staging_deploys_tags_behind_the_production_environment_and_is_never_cancelled()
+    public void Production_needs_promote_deploys_tags_behind_the_production_environment_and_is_never_cancelled()
     {
         var job = Map(Root, "jobs", "deploy-production");
 
-        Assert.Equal(["push", "deploy-staging"], Needs("deploy-production"));
+        Assert.Equal(["promote"], Needs("deploy-production"));
+        Assert.Equal("Download the image manifest from the promote job", Scalar(Step("deploy-production", "actions/download-artifact@v4"), "name"));
         Assert.Equal("startsWith(github.ref, 'refs/tags/')", Scalar(job, "if"));
         Assert.Equal("production", Scalar(job, "environment"));
         Assert.Equal(("deploy-production", "false"), (Scalar(job, "concurrency", "group"), Scalar(job, "concurrency", "cancel-in-progress")));
@@ -201,7 +220,7 @@ public class WorkflowStructureTests
         Assert.Contains("\n          REGISTRY: ${{ vars.REGISTRY }}\n", Text);
 
         var scriptSteps = Root.AllNodes.OfType<YamlMappingNode>().Where(m => m.Children.ContainsKey("run") && Scalar(m, "run").StartsWith("exec ./build.sh")).ToList();
-        Assert.Equal(4, scriptSteps.Count);
+        Assert.Equal(5, scriptSteps.Count);
         Assert.Equal(["AWS_ROLE_ARN", "REGISTRY"], Map(scriptSteps[0], "env").Children.Keys.Select(k => k.ToString()));
         Assert.All(scriptSteps.Skip(1), s => Assert.Equal(3, Map(s, "env").Children.Count));
     }
@@ -216,23 +235,63 @@ public class WorkflowStructureTests
     }
 
     [Fact]
-    public void Every_environment_value_is_a_reference_to_a_secret_or_variable_never_a_value()
+    public void Every_environment_value_is_a_reference_to_a_secret_or_variable_or_the_job_s_own_token_for_gh()
     {
         var environments = Root.AllNodes.OfType<YamlMappingNode>()
             .SelectMany(m => m.Children.Where(c => c.Key.ToString() == "env").Select(c => (YamlMappingNode)c.Value))
-            .SelectMany(env => env.Children.Values.Cast<YamlScalarNode>())
+            .SelectMany(env => env.Children)
+            .Select(c => (Name: c.Key.ToString(), Value: ((YamlScalarNode)c.Value).Value!))
             .ToList();
 
         Assert.NotEmpty(environments);
-        Assert.All(environments, v => Assert.Matches(new Regex(@"^\$\{\{ (secrets|vars)\.[A-Z0-9_]+ \}\}$"), v.Value!));
+        // The job's own token, scoped by its permissions block, is what gh reads; it is never a literal value either.
+        Assert.All(environments, v => Assert.Matches(
+            v.Name == "GH_TOKEN" ? new Regex(@"^\$\{\{ github\.token \}\}$") : new Regex(@"^\$\{\{ (secrets|vars)\.[A-Z0-9_]+ \}\}$"), v.Value));
     }
 
     [Fact]
-    public void Without_parameters_no_env_blocks_are_written()
+    public void Without_parameters_the_only_env_is_gh_s_token_for_the_attestation_check()
     {
-        var text = WorkflowGenerator.Generate(new WorkflowDefinition { Name = "plain" });
+        var root = Parse(WorkflowGenerator.Generate(new WorkflowDefinition { Name = "plain" }));
 
-        Assert.DoesNotContain("env:", text);
+        var environments = root.AllNodes.OfType<YamlMappingNode>()
+            .SelectMany(m => m.Children.Where(c => c.Key.ToString() == "env").Select(c => (YamlMappingNode)c.Value))
+            .SelectMany(env => env.Children.Keys.Select(k => k.ToString()))
+            .ToList();
+        Assert.Equal(["GH_TOKEN", "GH_TOKEN"], environments);
+    }
+
+    [Fact]
+    public void Only_the_push_job_may_write_attestations_and_it_attests_the_pushed_digest()
+    {
+        var jobs = Map(Root, "jobs");
+        var writers = jobs.Children.Where(j => ((YamlMappingNode)j.Value).Children.ContainsKey("permissions")
+                && ((YamlMappingNode)((YamlMappingNode)j.Value)["permissions"]).Children.TryGetValue("attestations", out var level) && level.ToString() == "write")
+            .Select(j => j.Key.ToString());
+        Assert.Equal(["push"], writers);
+        Assert.Equal("write", Scalar(Map(Root, "jobs", "push"), "permissions", "id-token"));
+        Assert.DoesNotContain("attestations", Map(Root, "permissions").Children.Keys.Select(k => k.ToString()));
+
+        var push = Steps("push").ToList();
+        var attest = push.FindIndex(s => s.Children.ContainsKey("uses") && Scalar(s, "uses") == "actions/attest-build-provenance@v2");
+        var pushed = push.FindIndex(s => s.Children.ContainsKey("run") && Scalar(s, "run").Contains(" Push "));
+        Assert.True(pushed >= 0 && attest > pushed, "the attestation follows the push");
+        Assert.Equal("${{ steps.pushed.outputs.digest }}", Scalar(push[attest], "with", "subject-digest"));
+    }
+
+    [Theory]
+    [InlineData("deploy-staging", "DeployStaging")]
+    [InlineData("deploy-production", "DeployProduction")]
+    public void Deploy_jobs_verify_the_attestation_before_the_build_sends_any_command(string job, string target)
+    {
+        var steps = Steps(job).ToList();
+        var verify = steps.FindIndex(s => s.Children.ContainsKey("run") && Scalar(s, "run").Contains("gh attestation verify"));
+        var deploy = steps.FindIndex(s => s.Children.ContainsKey("run") && Scalar(s, "run").StartsWith($"exec ./build.sh {target} "));
+
+        Assert.True(verify >= 0 && deploy > verify, $"{job}: verify at {verify}, deploy at {deploy}");
+        Assert.Contains("gh attestation verify \"oci://$repository@$digest\" --repo \"$GITHUB_REPOSITORY\" --signer-workflow \"$GITHUB_REPOSITORY/.github/workflows/delivery.yml\"",
+            Scalar(steps[verify], "run"));
+        Assert.Equal("read", Scalar(Map(Root, "jobs", job), "permissions", "attestations"));
     }
 
     [Fact]

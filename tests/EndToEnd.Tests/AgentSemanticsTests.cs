@@ -58,20 +58,43 @@ public sealed class AgentSemanticsTests(CloneFixture clone, FleetFixture fleet) 
     }
 
     [Fact]
+    public async Task Skip_offline_rolls_the_online_instances_and_names_the_offline_one_in_the_table_and_the_record()
+    {
+        var offline = fleet.Instances[1];
+        await WriteImageAsync(fleet.V1);
+        offline.Fake.Online = false;
+        try
+        {
+            var run = await BuildAsync("DeployStaging", "--skip", "--staging-targets", fleet.Tag, "--skip-offline");
+
+            BuildAssert.Succeeded(run);
+            Assert.Contains(run.OutputLines, l => l.Contains(offline.Id) && l.Contains("skipped: offline (ConnectionLost)"));
+            Assert.Contains(run.OutputLines, l => l.Contains("Recorded 1.0.0 in Parameter Store /webapp/staging/release") && l.Contains($"skipped: {offline.Id} (offline (ConnectionLost))"));
+            Assert.DoesNotContain(fleet.Endpoint.Invocations, i => i.InstanceId == offline.Id);
+            Assert.Empty(await Containers(offline, all: true));
+        }
+        finally
+        {
+            offline.Fake.Online = true;
+        }
+    }
+
+    [Fact]
     public async Task A_deploy_killed_mid_switch_by_CancelCommand_is_reconciled_by_the_next_deploy()
     {
         var solo = fleet.Instances[3];
         await WriteImageAsync(fleet.V1);
         BuildAssert.Succeeded(await BuildAsync("DeployStaging", "--skip", "--staging-targets", solo.Id));
 
-        // A socat in front of the real one: when the switch tells the proxy the new slot is ready, it marks the moment
-        // and hangs, so the kill lands mid-switch (new server address set, not yet ready, nothing committed).
+        // A socat in front of the real one: when the switch tells the proxy the new slot (green: 1.0.0 serves from
+        // blue) is ready, it marks the moment and hangs, so the kill lands mid-switch (new server address set, not yet
+        // ready, nothing committed). The reconcile step's "blue state ready" for the current slot passes through.
         var shim = Directory.CreateTempSubdirectory("e2e-socat-shim-").FullName;
         var mark = Path.Combine(shim, "switching");
         File.WriteAllText(Path.Combine(shim, "socat"), $$"""
             #!/bin/sh
             input=$(cat)
-            case "$input" in *"state ready"*) : > '{{mark}}'; sleep 300 ;; esac
+            case "$input" in *"/green state ready"*) : > '{{mark}}'; sleep 300 ;; esac
             printf '%s\n' "$input" | exec /usr/bin/socat "$@"
             """);
         File.SetUnixFileMode(Path.Combine(shim, "socat"), (UnixFileMode)0b111_101_101);

@@ -43,7 +43,9 @@ public abstract class Site
 }
 
 /// <summary>One host's part of an operation.</summary>
-public sealed record HostRun(string Host, HostResult Result, bool Reached, string Reason)
+/// <param name="Skipped">Left out on purpose before anything was sent (an offline instance with --skip-offline):
+/// neither a failure nor "not reached", but named in the table and the record.</param>
+public sealed record HostRun(string Host, HostResult Result, bool Reached, string Reason, bool Skipped = false)
 {
     public bool Succeeded => Reached && Result.Succeeded;
     public HostOutput Output => new(Result);
@@ -66,7 +68,7 @@ public abstract class ReleaseLedger
 
 /// <summary>A release as the ledger records it: what, by whom, when, on which hosts, and the record's own version.</summary>
 public sealed record RecordedRelease(Release Release, string DeployedBy, string Time, IReadOnlyList<string> Hosts, long Version = 0, string? Where = null,
-    string? Unattested = null);
+    string? Unattested = null, IReadOnlyList<string>? Skipped = null);
 
 /// <summary>This machine: one host, the local bash. Its ledger is the host's own history.</summary>
 public sealed class ThisMachine(IDeployHost host) : Site
