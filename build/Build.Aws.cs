@@ -104,15 +104,10 @@ partial class Build
     /// <summary>The deploy's table for the job summary: what went where, and each host's bake verdict.</summary>
     static string TableReport(string title, IReadOnlyList<HostRow> rows) =>
         $"### {title} ({rows.Count} host(s))\n\n" +
-        "| Host | Did | Switched back | Serves |\n|---|---|---|---|\n" +
-        string.Concat(rows.Select(r => $"| {Cell(r.Host)} | {Cell(r.Did)} | {Cell(r.SwitchBack)} | {Cell(r.Serves)} |\n"));
-
-    static string Cell(string text) => text.Replace("|", "\\|").Replace("\n", " ");
+        Tables.Markdown([["Host", "Did", "Switched back", "Serves"], .. rows.Select(r => new[] { r.Host, r.Did, r.SwitchBack, r.Serves })]);
 
     void PrintRows(IReadOnlyList<string[]> rows)
     {
-        var widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
-        foreach (var row in rows)
-            Log.Information(string.Join("  ", row.Select((cell, i) => cell.PadRight(widths[i]))).TrimEnd());
+        foreach (var line in Tables.Text(rows)) Log.Information(line);
     }
 }
