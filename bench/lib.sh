@@ -62,7 +62,8 @@ deploy_switch_ms() { sed -nE 's/.*[(,] ?switch ([0-9]+) ms.*/\1/p' <<<"$1"; }
 staging_ready() { curl -fs -o /dev/null --max-time 5 "$STAGING_URL/readyz"; }
 
 # Staging's current release (from the host state), for the restore fallback.
-staging_field() { sed -n "s/^$1=//p" "$HOST_STATE/host/envs/staging/current" 2>/dev/null; }
+# Empty when staging was never deployed from this work tree (sed exits 2 on a missing file, which set -e would end on).
+staging_field() { sed -n "s/^$1=//p" "$HOST_STATE/host/envs/staging/current" 2>/dev/null || true; }
 
 # restore_staging <clone>: back to the normal build of the work tree (./build.sh DeployStaging in $ROOT). If that
 # build fails (the tree is shared and may be mid-edit), redeploys the release staging ran before the bench instead,
