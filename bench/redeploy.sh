@@ -42,7 +42,8 @@ bench_clone "$CLONE"
 note "(a) building and deploying $VERSION_BASE-redeploy.1 and .2…"
 TOUCHED=1
 for k in 1 2; do
-  build_in "$CLONE" "$WORK/push$k.log" Push --image-name "$IMAGE_NAME" --version-override "$VERSION_BASE-redeploy.$k"
+  # The same state folder as the deploys: Push signs with the key there, and the deploys verify against it.
+  build_in "$CLONE" "$WORK/push$k.log" Push --state-directory "$HOST_STATE" --image-name "$IMAGE_NAME" --version-override "$VERSION_BASE-redeploy.$k"
   cp "$CLONE/artifacts/image.json" "$WORK/image$k.json"
   deploy_from_clone "$WORK/first-deploy$k.log" --skip
 done
