@@ -63,7 +63,7 @@ public static class PairedJudge
         Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
     /// <summary>Q(z) = erfc(z / sqrt 2) / 2 (the Chebyshev fit of erfc, fractional error below 1.2e-7), as judge.sh has it.</summary>
-    internal static double UpperTail(double z)
+    public static double UpperTail(double z)
     {
         var x = Math.Abs(z) / Math.Sqrt(2);
         var t = 1 / (1 + 0.5 * x);

@@ -112,12 +112,13 @@ bake_rails() {
   rails_verdict=$verdict
 }
 
-# The bake: rounds of paired probes (judge.sh) until the judge is confident, the probe budget is spent or the bake
-# time is over, whichever comes first; the rails are sampled every interval and once more before a pass. A judge
-# verdict of "slower" or "errors" rolls back with the judge's line as the reason; too few pairs is "no verdict",
-# logged, and no rollback. With a probe budget of 0 the rails alone watch the whole window.
+# The bake: rounds of paired probes (judge.sh) and a look after each, until the judge is confident or the bake time
+# is over; the rails are sampled every interval and once more before an early pass. A judge verdict of "slower" or
+# "errors" rolls back with the judge's line as the reason. Only a confident pass ends the bake early: when the probe
+# budget is spent first, or the judge had too few pairs ("no verdict") or no confident answer, that is logged, and
+# the rails alone watch until the bake time is over. With a probe budget of 0 the rails alone watch the whole window.
 bake_watch() {
-  local started deadline now next_rails look_at=$judge_step last=0 req err rate p95 p99 limit verdict
+  local started deadline now next next_rails look_at=$judge_step at_end final judging=0 req err rate p95 p99 limit verdict
   local judge_verdict=off judge_line="" rails_verdict=wait rails_result="" pairs=0
   local -a judged
   probe_unanswered=0
@@ -134,15 +135,18 @@ bake_watch() {
   started=$switched_ms
   deadline=$((started + bake_ms))
   next_rails=$((started + bake_interval_ms))
+  : > "$bake_dir/pairs"
   if [ "$judge_budget" -gt 0 ]; then
+    judging=1
     say "baking $release_version for up to $((bake_ms / 1000)) s: paired judge against $old_version (confidence $judge_confidence, tolerated shift $judge_tolerance, at most $judge_budget pairs); rails: 5xx rate <= $bake_max_error_rate, p99 <= max(${bake_latency_ratio} x ${baseline_p99} s, ${bake_latency_floor} s), sampled every $(ms_text "$bake_interval_ms") s"
   else
     say "baking $release_version for $((bake_ms / 1000)) s: 5xx rate <= $bake_max_error_rate, p99 <= max(${bake_latency_ratio} x ${baseline_p99} s, ${bake_latency_floor} s), sampled every $(ms_text "$bake_interval_ms") s"
   fi
-  : > "$bake_dir/pairs"
   while :; do
-    if [ "$judge_budget" -gt 0 ] && [ "$pairs" -lt "$judge_budget" ]; then
-      judge_round "$old_port" "$green_port" "$bake_dir/pairs"
+    if [ "$judging" = 1 ]; then
+      next=$((judge_budget - pairs))
+      [ "$next" -le "$judge_step" ] || next=$judge_step
+      judge_round "$old_port" "$green_port" "$bake_dir/pairs" "$next"
       pairs=$(wc -l < "$bake_dir/pairs")
     else
       now=$(date +%s%3N)
@@ -151,31 +155,40 @@ bake_watch() {
       if [ "$now" -lt "$next" ]; then sleep "$(ms_text $((next - now)))"; fi
     fi
     now=$(date +%s%3N)
-    if [ "$now" -ge "$deadline" ] || { [ "$judge_budget" -gt 0 ] && [ "$pairs" -ge "$judge_budget" ]; }; then last=1; fi
-    if [ "$now" -ge "$next_rails" ] || [ "$last" = 1 ]; then
+    at_end=0
+    [ "$now" -lt "$deadline" ] || at_end=1
+    if [ "$now" -ge "$next_rails" ] || [ "$at_end" = 1 ]; then
       bake_rails
       while [ "$next_rails" -le "$now" ]; do next_rails=$((next_rails + bake_interval_ms)); done
     fi
-    if [ "$judge_budget" -gt 0 ] && { [ "$pairs" -ge "$look_at" ] || [ "$last" = 1 ]; }; then
-      while [ "$look_at" -le "$pairs" ]; do look_at=$((look_at + judge_step)); done
-      read -r -a judged < <(judge_pairs "$bake_dir/pairs" "$last")
-      judge_verdict=${judged[0]}
-      case "$judge_verdict" in
-        slower | errors) bake_rollback "$judge_verdict" "$(judge_describe "${judged[@]}")" ;;
-        pass)
-          # A confident pass ends the bake early, after one more look at the rails.
-          [ "$last" = 1 ] || bake_rails
-          last=1 ;;
-      esac
-      [ "$last" = 0 ] || judge_line=$(judge_describe "${judged[@]}")
+    if [ "$judging" = 1 ]; then
+      final=$at_end
+      [ "$pairs" -lt "$judge_budget" ] || final=1
+      if [ "$pairs" -ge "$look_at" ] || [ "$final" = 1 ]; then
+        while [ "$look_at" -le "$pairs" ]; do look_at=$((look_at + judge_step)); done
+        read -r -a judged < <(judge_pairs "$bake_dir/pairs" "$final")
+        judge_verdict=${judged[0]}
+        case "$judge_verdict" in
+          slower | errors) bake_rollback "$judge_verdict" "$(judge_describe "${judged[@]}")" ;;
+          pass)
+            [ "$at_end" = 1 ] || bake_rails
+            judge_line=$(judge_describe "${judged[@]}")
+            say "judge: $judge_line"
+            break ;;
+          none | inconclusive)
+            judge_line=$(judge_describe "${judged[@]}")
+            say "judge: $judge_line"
+            [ "$at_end" = 1 ] || say "bake: the rails alone watch $release_version until the bake time is over"
+            judging=0 ;;
+        esac
+      fi
     fi
-    [ "$last" = 0 ] || break
+    [ "$at_end" = 0 ] || break
   done
   now=$(date +%s%3N)
   if [ "$rails_verdict" = wait ]; then
     say "bake: only $req requests in $(ms_text $((now - started))) s (fewer than $bake_min_requests); the rails pass without a verdict on rates"
   fi
-  [ -z "$judge_line" ] || say "judge: $judge_line"
   emit "{\"kind\":\"bake\",\"verdict\":\"pass\",$rails_result,\"probes\":$((pairs * 2)),\"pairs\":$pairs,\"judge\":\"$judge_verdict\",\"judge_line\":$(json_str "$judge_line"),\"seconds\":$(ms_text $((now - started)))}"
   say "$release_version passed the bake on $env_name after $(ms_text $((now - started))) s"
   rm -rf "$bake_dir"

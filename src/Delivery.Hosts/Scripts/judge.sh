@@ -20,16 +20,16 @@
 
 judge_next=0
 
-# judge_round OLD_PORT NEW_PORT PAIRS_FILE: judge_step pairs, from judge_streams curl processes at once, each pairing
-# its requests one after the other in random order (the order is drawn here, before the streams start). The paths
-# take turns over probe_paths, one per pair. A request that got no answer is code 000.
+# judge_round OLD_PORT NEW_PORT PAIRS_FILE [PAIRS]: PAIRS (default judge_step) pairs, from judge_streams curl processes
+# at once, each pairing its requests one after the other in random order (the order is drawn here, before the streams
+# start). The paths take turns over probe_paths, one per pair. A request that got no answer is code 000.
 judge_round() {
-  local old="http://127.0.0.1:$1" new="http://127.0.0.1:$2" file="$3" per s i path order
+  local old="http://127.0.0.1:$1" new="http://127.0.0.1:$2" file="$3" left="${4:-$judge_step}" per s i path order
   local -a args streams=()
-  per=$(((judge_step + judge_streams - 1) / judge_streams))
-  for ((s = 1; s <= judge_streams; s++)); do
+  per=$(((left + judge_streams - 1) / judge_streams))
+  for ((s = 1; s <= judge_streams && left > 0; s++)); do
     args=() order=""
-    for ((i = 0; i < per; i++)); do
+    for ((i = 0; i < per && left > 0; i++, left--)); do
       path=${probe_paths[$((judge_next % ${#probe_paths[@]}))]}
       judge_next=$((judge_next + 1))
       if ((RANDOM % 2)); then
@@ -52,8 +52,8 @@ judge_round() {
         }' > "$file.$s" &
     streams+=($!)
   done
-  wait "${streams[@]}"
-  for ((s = 1; s <= judge_streams; s++)); do
+  [ "${#streams[@]}" -eq 0 ] || wait "${streams[@]}"
+  for ((s = 1; s <= ${#streams[@]}; s++)); do
     cat "$file.$s" >> "$file"
     rm -f "$file.$s"
   done
