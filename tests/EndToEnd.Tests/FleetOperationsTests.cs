@@ -131,7 +131,7 @@ public sealed class FleetOperationsTests(CloneFixture clone, FleetFixture fleet)
     public async Task A_release_whose_bake_failed_on_staging_is_never_promoted_from_the_fleet()
     {
         var solo = fleet.Instances[3];
-        string[] metered = ["--bake-metrics-path", TestImages.MetricsPath, "--bake-probe-paths", TestImages.PagePath, "--bake-probes", "20", "--bake-interval", "1s"];
+        string[] metered = ["--bake-metrics-path", TestImages.MetricsPath, "--bake-probe-paths", TestImages.PagePath, "--bake-interval", "1s"];
         await WriteImageAsync(fleet.Metered);
         BuildAssert.Succeeded(await BuildAsync(["DeployStaging", "--skip", "--staging-targets", solo.Id, "--bake-seconds", "0", .. metered]));
         await WriteImageAsync(fleet.Serves5xx);

@@ -119,7 +119,8 @@ bake_rails() {
 # the rails alone watch until the bake time is over. With a probe budget of 0 the rails alone watch the whole window.
 bake_watch() {
   local started deadline now next next_rails look_at=$judge_step at_end final judging=0 req err rate p95 p99 limit verdict
-  local judge_verdict=off judge_line="" rails_verdict=wait rails_result="" pairs=0
+  local judge_verdict=off judge_line="" rails_verdict=wait rails_result="" pairs=0 round_done
+  round_pid=""
   local -a judged
   probe_unanswered=0
   if [ -z "$old_name" ]; then
@@ -143,25 +144,47 @@ bake_watch() {
     say "baking $release_version for $((bake_ms / 1000)) s: 5xx rate <= $bake_max_error_rate, p99 <= max(${bake_latency_ratio} x ${baseline_p99} s, ${bake_latency_floor} s), sampled every $(ms_text "$bake_interval_ms") s"
   fi
   while :; do
-    if [ "$judging" = 1 ]; then
+    if [ "$judging" = 1 ] && [ -z "$round_pid" ]; then
       next=$((judge_budget - pairs))
       [ "$next" -le "$judge_step" ] || next=$judge_step
-      judge_round "$old_port" "$green_port" "$bake_dir/pairs" "$next"
-      pairs=$(wc -l < "$bake_dir/pairs")
-    else
-      now=$(date +%s%3N)
-      next=$next_rails
-      [ "$next" -le "$deadline" ] || next=$deadline
-      if [ "$now" -lt "$next" ]; then sleep "$(ms_text $((next - now)))"; fi
+      # In the background, so that the rails keep their interval however slow the probes are.
+      (
+        trap 'for p in $(jobs -p); do kill "$p" 2>/dev/null; done; exit 143' TERM
+        judge_round "$old_port" "$green_port" "$bake_dir/pairs" "$next"
+      ) &
+      round_pid=$!
+      judge_next=$((judge_next + next))
     fi
+    # Until the round is over, the next rails sample is due or the bake time is over.
     now=$(date +%s%3N)
+    next=$next_rails
+    [ "$next" -le "$deadline" ] || next=$deadline
+    while [ "$now" -lt "$next" ]; do
+      if [ -z "$round_pid" ]; then
+        sleep "$(ms_text $((next - now)))"
+      else
+        kill -0 "$round_pid" 2>/dev/null || break
+        sleep 0.05
+      fi
+      now=$(date +%s%3N)
+    done
+    round_done=0
+    if [ -n "$round_pid" ] && ! kill -0 "$round_pid" 2>/dev/null; then
+      wait "$round_pid" || true
+      round_pid="" round_done=1
+      pairs=$(wc -l < "$bake_dir/pairs")
+    fi
     at_end=0
     [ "$now" -lt "$deadline" ] || at_end=1
     if [ "$now" -ge "$next_rails" ] || [ "$at_end" = 1 ]; then
       bake_rails
       while [ "$next_rails" -le "$now" ]; do next_rails=$((next_rails + bake_interval_ms)); done
     fi
-    if [ "$judging" = 1 ]; then
+    if [ "$at_end" = 1 ] && [ -n "$round_pid" ]; then
+      stop_round
+      pairs=$(wc -l < "$bake_dir/pairs")
+    fi
+    if [ "$judging" = 1 ] && { [ "$round_done" = 1 ] || [ "$at_end" = 1 ]; }; then
       final=$at_end
       [ "$pairs" -lt "$judge_budget" ] || final=1
       if [ "$pairs" -ge "$look_at" ] || [ "$final" = 1 ]; then
@@ -193,6 +216,13 @@ bake_watch() {
   say "$release_version passed the bake on $env_name after $(ms_text $((now - started))) s"
   rm -rf "$bake_dir"
 }
+# stop_round: ends a round of paired probes still in flight (its streams too); its pairs are not counted.
+stop_round() {
+  [ -n "${round_pid:-}" ] || return 0
+  kill "$round_pid" 2>/dev/null || true
+  wait "$round_pid" 2>/dev/null || true
+  round_pid=""
+}
 ms_text() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
 
 # bake_rollback RULE REASON: the breach. The previous release (still running, in maint) takes the traffic again
@@ -200,6 +230,7 @@ ms_text() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
 # rollback, and the new release is drained, shown (log tail) and removed. Exits non-zero with a one-line reason.
 bake_rollback() {
   local rule="$1" reason="$2" bad_version="$release_version" rolled_ms req err rate p95 p99 limit verdict
+  stop_round
   acquire_lock "$proxy_lock_dir" 'the proxy' "bake rollback of $env_name to $old_version" 60
   write_proxy_fragment "$old_slot" "$old_port" "$green_port" "$old_version"
   proxy_set "set server $backend/$old_slot state ready"
