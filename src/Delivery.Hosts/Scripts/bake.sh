@@ -149,7 +149,7 @@ bake_watch() {
       [ "$next" -le "$judge_step" ] || next=$judge_step
       # In the background, so that the rails keep their interval however slow the probes are.
       (
-        trap 'for p in $(jobs -p); do kill "$p" 2>/dev/null; done; exit 143' TERM
+        trap end_streams TERM
         judge_round "$old_port" "$green_port" "$bake_dir/pairs" "$next"
       ) &
       round_pid=$!
@@ -216,6 +216,13 @@ bake_watch() {
   say "$release_version passed the bake on $env_name after $(ms_text $((now - started))) s"
   rm -rf "$bake_dir"
 }
+# end_streams: a round's TERM trap; its streams' processes end with it.
+end_streams() {
+  local stream
+  for stream in $(jobs -p); do kill "$stream" 2>/dev/null || true; done
+  exit 143
+}
+
 # stop_round: ends a round of paired probes still in flight (its streams too); its pairs are not counted.
 stop_round() {
   [ -n "${round_pid:-}" ] || return 0
