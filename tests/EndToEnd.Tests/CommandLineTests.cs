@@ -47,7 +47,7 @@ public sealed partial class CommandLineTests
         var targets = await HelpTargetsAsync();
 
         var names = targets.Select(m => m.Groups["name"].Value).ToList();
-        Assert.Subset(names.ToHashSet(), new HashSet<string> { "Restore", "Compile", "Test", "Version", "Publish", "DockerBuild", "SmokeTest", "Push", "DeployStaging", "DeployProduction", "Rollback", "Release" });
+        Assert.Subset(names.ToHashSet(), new HashSet<string> { "Restore", "Compile", "Test", "Version", "Publish", "DockerBuild", "SmokeTest", "Push", "DeployStaging", "DeployProduction", "Rollback", "CutRelease" });
         Assert.All(targets, m => Assert.True(m.Groups["description"].Value.Length >= 15, $"{m.Groups["name"]} has no real description: '{m.Groups["description"]}'"));
         var defaults = targets.Where(m => m.Groups["default"].Success).Select(m => m.Groups["name"].Value).ToList();
         Assert.Equal(["Compile"], defaults);
@@ -139,6 +139,16 @@ public sealed partial class CommandLineTests
 
         var line = BuildAssert.UsageError(run);
         Assert.Equal($"Missing required parameter --environment (needed by {target})", line);
+    }
+
+    [Fact]
+    public async Task The_old_target_name_Release_still_runs_CutRelease_with_a_one_line_warning()
+    {
+        var run = await BuildScript.RunAsync(Root, "Release");
+
+        Assert.Equal("Missing required parameter --release-version (needed by CutRelease)", BuildAssert.SingleErrorLine(run));
+        Assert.Equal(["warning: Target Release is deprecated and will be removed in the next release; use CutRelease"],
+            run.OutputLines.Where(l => l.Trim().Length > 0));
     }
 
     [Fact]
