@@ -8,8 +8,8 @@ partial class Build
     [Parameter("Environment for Rollback, Logs, Teardown, ForceUnlock and ConfigureHost", Name = "Environment")]
     readonly Delivery.Aws.EnvironmentName? TargetEnvironment;
 
-    [Parameter("Release X.Y.Z to promote to production (default: the release staging's record names)", Name = "Release")]
-    readonly string? PromoteRelease;
+    [Parameter("Version X.Y.Z to promote to production (default: the release staging's record names)", DeprecatedNames = ["Release"])]
+    readonly string? PromoteVersion;
 
     [Parameter("Promote a digest that never passed the staging health gate")]
     readonly bool AllowUnverified;
@@ -62,13 +62,13 @@ partial class Build
         });
 
     Target DeployProduction => _ => _
-        .Description("Promotes the release staging's record names (or --release X.Y.Z) to production (:8080) once staging verified it; never rebuilds")
+        .Description("Promotes the release staging's record names (or --promote-version X.Y.Z) to production (:8080) once staging verified it; never rebuilds")
         .DependsOn(ConfigureHost)
         .Executes(async () =>
         {
             ReadyToDeploy(DeployEnvironment.Production);
             var release = await DeployerOf(DeployEnvironment.Staging).PromotableAsync(DeployEnvironment.Staging,
-                PromoteRelease is null ? null : await TaggedRelease(PromoteRelease), AllowUnverified, CancellationToken);
+                PromoteVersion is null ? null : await TaggedRelease(PromoteVersion), AllowUnverified, CancellationToken);
             await Deploy(DeployEnvironment.Production, release);
             await TagPromoted(release);
         });

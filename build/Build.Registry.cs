@@ -46,7 +46,7 @@ partial class Build
             : $"ECR repository {repository.Uri} exists ({(repository.ImmutableTags ? "immutable" : "mutable")} tags)");
     }
 
-    /// <summary>--release X.Y.Z: the digest the registry serves for the tag, through the registry API (no pull).</summary>
+    /// <summary>--promote-version X.Y.Z: the digest the registry serves for the tag, through the registry API (no pull).</summary>
     async Task<Release> TaggedRelease(string version)
     {
         if (!Delivery.Versioning.SemanticVersion.TryParse(version, out _))

@@ -220,7 +220,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
         if (release is null)
         {
             var recorded = await Ledger.GetAsync(source, cancellationToken)
-                           ?? throw new DeliveryException($"{Ledger.NothingRecorded(source)}: run ./build.sh Deploy{Title(source)} first, or pass --release X.Y.Z");
+                           ?? throw new DeliveryException($"{Ledger.NothingRecorded(source)}: run ./build.sh Deploy{Title(source)} first, or pass --promote-version X.Y.Z");
             release = recorded.Release;
         }
         var evidence = await PromotionEvidenceEverywhereAsync(source, release.Digest, cancellationToken);
