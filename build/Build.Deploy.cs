@@ -58,7 +58,7 @@ partial class Build
             var image = await ImageManifest.ReadAsync(ImageManifestFile, CancellationToken);
             // A --version-override build from a tarball knows no commit.
             var commit = image.Commit == Delivery.Versioning.VersionInfo.UnknownSha ? null : image.Commit;
-            await Deploy(DeployEnvironment.Staging, new Release(image.Version, image.Repository, image.Digest, commit));
+            await Deploy(DeployEnvironment.Staging, new PinnedImage(image.Version, image.Repository, image.Digest, commit));
         });
 
     Target DeployProduction => _ => _
@@ -92,7 +92,7 @@ partial class Build
             {
                 var site = await DeployerOf(environment).SiteStatusAsync(environment, CancellationToken);
                 if (site.Record is { Where: { } where } record)
-                    Log.Information($"{environment.Name}: {where} v{record.Version}: {record.Release.Version} ({Short(record.Release.Digest)}) by {record.DeployedBy} at {record.Time} on {string.Join(", ", record.Hosts)}" +
+                    Log.Information($"{environment.Name}: {where} v{record.Version}: {record.Image.Version} ({Short(record.Image.Digest)}) by {record.DeployedBy} at {record.Time} on {string.Join(", ", record.Hosts)}" +
                                     (record.Unattested is { } why ? $", deployed UNATTESTED (--allow-unattested: {why})" : ""));
                 foreach (var host in site.Hosts)
                 {
@@ -146,7 +146,7 @@ partial class Build
         .Requires(() => TargetEnvironment)
         .Executes(() => Selected.ForceUnlockAsync(SelectedEnvironment, DeployOptions, CancellationToken));
 
-    async Task Deploy(DeployEnvironment environment, Release release)
+    async Task Deploy(DeployEnvironment environment, PinnedImage release)
     {
         var deployer = ReadyToDeploy(environment);
         if (ForceUnlock) await deployer.ForceUnlockAsync(environment, DeployOptions, CancellationToken);
