@@ -149,6 +149,54 @@ public sealed class FleetOperationsTests(CloneFixture clone, FleetFixture fleet)
     }
 
     [Fact]
+    public async Task The_release_phase_runs_on_the_first_instance_only_and_maintenance_goes_on_and_off_on_every_instance()
+    {
+        var instances = fleet.Instances.Take(3).ToList();
+        string[] staging = ["--staging-targets", fleet.Tag];
+        await WriteImageAsync(fleet.V1);
+        BuildAssert.Succeeded(await BuildAsync(["DeployStaging", "--skip", .. staging]));
+        var marker = $"migrated-{fleet.RunId}";
+        await WriteImageAsync(fleet.V2);
+        var deploy = await BuildAsync(["DeployStaging", "--skip", "--release-command", $"/bin/busybox echo {marker}", .. staging]);
+
+        BuildAssert.Succeeded(deploy);
+        foreach (var i in instances) Assert.Equal("1.1.0", await fleet.VersionAsync(i.StagingPort));
+        // Once, on one instance of the three: its output line and its one "passed" line name the same one.
+        var output = deploy.OutputLines.Where(l => l.Contains($"release phase: {marker}")).ToList();
+        var passed = deploy.OutputLines.Where(l => l.Contains("release phase passed on ")).ToList();
+        Assert.Single(output);
+        var ran = Assert.Single(passed);
+        var first = Assert.Single(instances, i => ran.Contains($"release phase passed on {i.Id} in "));
+        Assert.Contains(first.Id, output[0]);
+
+        var on = await BuildAsync(["Maintenance", "--environment", "staging", "--on", "--message", $"Database upgrade {fleet.RunId}", "--retry-after", "90s", .. staging]);
+        BuildAssert.Succeeded(on);
+        foreach (var i in instances)
+        {
+            var (status, body, retry) = await Get(i.StagingPort, "/");
+            Assert.Equal((503, "90"), (status, retry));
+            Assert.Contains($"Database upgrade {fleet.RunId}", body);
+            Assert.Equal(200, (await Get(i.StagingPort, "/readyz")).Status);
+        }
+        var shown = await BuildAsync(["Maintenance", "--environment", "staging", .. staging]);
+        BuildAssert.Succeeded(shown);
+        foreach (var i in instances)
+            BuildAssert.HasLine(shown, l => l.Contains(i.Id) && l.Contains($"Database upgrade {fleet.RunId}"), $"{i.Id} shown in maintenance with the message");
+
+        var off = await BuildAsync(["Maintenance", "--environment", "staging", "--off", .. staging]);
+        BuildAssert.Succeeded(off);
+        foreach (var i in instances) Assert.Equal("1.1.0", await fleet.VersionAsync(i.StagingPort));
+    }
+
+    static async Task<(int Status, string Body, string? RetryAfter)> Get(int port, string path)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        using var response = await http.GetAsync($"http://127.0.0.1:{port}{path}");
+        var retry = response.Headers.TryGetValues("Retry-After", out var values) ? values.Single() : null;
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(), retry);
+    }
+
+    [Fact]
     public async Task A_bake_longer_than_the_execution_timeout_is_refused_before_anything_is_sent()
     {
         await WriteImageAsync(fleet.V1);
