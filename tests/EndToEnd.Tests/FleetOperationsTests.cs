@@ -161,13 +161,14 @@ public sealed class FleetOperationsTests(CloneFixture clone, FleetFixture fleet)
 
         BuildAssert.Succeeded(deploy);
         foreach (var i in instances) Assert.Equal("1.1.0", await fleet.VersionAsync(i.StagingPort));
-        // Once, on one instance of the three: its output line and its one "passed" line name the same one.
-        var output = deploy.OutputLines.Where(l => l.Contains($"release phase: {marker}")).ToList();
-        var passed = deploy.OutputLines.Where(l => l.Contains("release phase passed on ")).ToList();
-        Assert.Single(output);
-        var ran = Assert.Single(passed);
-        var first = Assert.Single(instances, i => ran.Contains($"release phase passed on {i.Id} in "));
-        Assert.Contains(first.Id, output[0]);
+        // One SSM command, to one instance of the three, which printed the command's output and passed.
+        var log = string.Join("\n", deploy.OutputLines);
+        var sent = System.Text.RegularExpressions.Regex.Match(log, @"^Release phase of 1\.1\.0 on staging: SSM command (?<id>[0-9a-f-]+) to (?<instance>i-[0-9a-f]+) \(", System.Text.RegularExpressions.RegexOptions.Multiline);
+        Assert.True(sent.Success, log);
+        var first = Assert.Single(instances, i => i.Id == sent.Groups["instance"].Value);
+        Assert.Equal([first.Id], fleet.Endpoint.Invocations.Where(x => x.CommandId == sent.Groups["id"].Value).Select(x => x.InstanceId));
+        Assert.Contains($"release phase: {marker}", fleet.Endpoint.Output(sent.Groups["id"].Value, first.Id));
+        Assert.Single(deploy.OutputLines, l => l.StartsWith($"release phase passed on {first.Id} in ", StringComparison.Ordinal));
 
         var on = await BuildAsync(["Maintenance", "--environment", "staging", "--on", "--message", $"Database upgrade {fleet.RunId}", "--retry-after", "90s", .. staging]);
         BuildAssert.Succeeded(on);
@@ -180,8 +181,9 @@ public sealed class FleetOperationsTests(CloneFixture clone, FleetFixture fleet)
         }
         var shown = await BuildAsync(["Maintenance", "--environment", "staging", .. staging]);
         BuildAssert.Succeeded(shown);
+        var note = System.Text.RegularExpressions.Regex.Replace(shown.SummaryNote("Maintenance") ?? "", @"\s+", " ");
         foreach (var i in instances)
-            BuildAssert.HasLine(shown, l => l.Contains(i.Id) && l.Contains($"Database upgrade {fleet.RunId}"), $"{i.Id} shown in maintenance with the message");
+            Assert.Matches($@"{i.Id}: staging in maintenance since \S+ \(Database upgrade {fleet.RunId}\)", note);
 
         var off = await BuildAsync(["Maintenance", "--environment", "staging", "--off", .. staging]);
         BuildAssert.Succeeded(off);
