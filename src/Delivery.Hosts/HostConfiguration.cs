@@ -23,10 +23,13 @@ public sealed record HostConfigurationSettings
     public bool CheckIdempotence { get; init; }
 
     /// <summary>How long a fresh instance's cloud-init may take before ConfigureHost gives up.</summary>
-    public TimeSpan CloudInitWait { get; init; } = TimeSpan.FromMinutes(10);
+    public TimeSpan CloudInitWait { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>How long another package manager (unattended-upgrades at first boot) may hold the package lock.</summary>
-    public TimeSpan PackageLockWait { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan PackageLockWait { get; init; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>What the playbook itself needs at least, on top of the waits, within a site's script time limit.</summary>
+    public static readonly TimeSpan PlaybookBudget = TimeSpan.FromMinutes(5);
 
     /// <summary>Where the host says what it runs (tests point it at a fixture).</summary>
     public string OsReleaseFile { get; init; } = "/etc/os-release";
@@ -72,6 +75,12 @@ public sealed class HostConfiguration(Deployer deployer)
 {
     public async Task<IReadOnlyList<ConfiguredHost>> ConfigureAsync(HostConfigurationSettings settings, string what, CancellationToken cancellationToken = default)
     {
+        // The waits are bounds, not estimates; with them the playbook must still fit the transport's limit (SSM's execution timeout).
+        var needed = settings.CloudInitWait + settings.PackageLockWait + HostConfigurationSettings.PlaybookBudget * (settings.CheckIdempotence ? 2 : 1);
+        if (deployer.Site.ScriptTimeLimit is var (limit, parameter) && limit < needed)
+            throw new DeliveryException($"{what}: the script may wait {settings.CloudInitWait.TotalSeconds:0} s for cloud-init and {settings.PackageLockWait.TotalSeconds:0} s " +
+                                        $"for the package lock and needs up to {HostConfigurationSettings.PlaybookBudget.TotalSeconds:0} s per playbook run: {needed.TotalSeconds:0} s " +
+                                        $"in all, more than {parameter} ({limit.TotalSeconds:0} s); raise {parameter} to at least {needed.TotalSeconds:0}s (nothing was sent)");
         var script = HostScripts.ConfigureHost(deployer.Site.ScriptSettings(deployer.Settings), settings);
         var runs = await deployer.RollAsync(script, what, "nothing was configured", cancellationToken);
         return runs.Where(r => r.Succeeded).Select(r => new ConfiguredHost(r.Host, r.Output.Configured is { Count: > 0 } played

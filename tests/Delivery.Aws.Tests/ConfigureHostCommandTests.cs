@@ -38,7 +38,8 @@ public sealed class ConfigureHostCommandTests
         Assert.Equal(files.Keys.Order(), shipped.Keys.Order());
         Assert.All(files, f => Assert.Equal(f.Value, shipped[f.Key]));
         Assert.Contains("roles/host_config/tasks/main.yml", shipped.Keys);
-        Assert.True(SsmLimits.CommandBytes([HostCommand.Wrap(script)]) < SsmLimits.MaxCommandBytes / 4);
+        // Room for the playbook to grow several times over before it needs S3.
+        Assert.InRange(SsmLimits.CommandBytes([HostCommand.Wrap(script)]), 1, SsmLimits.MaxCommandBytes / 3);
     }
 
     [Fact]

@@ -223,3 +223,33 @@ public sealed class ConfigureHostScriptTests : IDisposable
             Assert.Matches($@"^the package lock is still held by flock \(pid \d+: .*\) on .* after 3 s; try again when it is done$", result.Error);
     }
 }
+
+/// <summary>ConfigureHost's waits are bounds: with them, the playbook must still fit the site's script time limit.</summary>
+public sealed class ConfigureHostTimeLimitTests
+{
+    sealed class LimitedSite(TimeSpan limit) : Sites.Site
+    {
+        public override string Name => "a limited site";
+        public override Task<string> DescribeHostsAsync(CancellationToken cancellationToken = default) => Task.FromResult(Name);
+        public override HostSettings ScriptSettings(HostSettings settings) => settings;
+        public override Sites.ReleaseLedger Ledger(HostSettings settings) => throw new NotSupportedException();
+        public override Task<IReadOnlyList<Sites.HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("nothing may be sent");
+        public override Task<IReadOnlyList<Sites.HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public override Task<IReadOnlyList<Sites.HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+        public override (TimeSpan Limit, string Parameter)? ScriptTimeLimit => (limit, "--execution-timeout");
+    }
+
+    [Fact]
+    public async Task Waits_and_two_runs_that_cannot_fit_the_execution_timeout_fail_before_anything_is_sent()
+    {
+        var configuration = new HostConfiguration(new Deployer(new LimitedSite(TimeSpan.FromSeconds(900)), new HostSettings()));
+
+        var error = await Assert.ThrowsAsync<DeliveryException>(() =>
+            configuration.ConfigureAsync(new HostConfigurationSettings { PlaybookArchive = "", CheckIdempotence = true }, "ConfigureHost on a limited site"));
+
+        Assert.Equal("ConfigureHost on a limited site: the script may wait 300 s for cloud-init and 180 s for the package lock and needs up to 300 s per playbook run: " +
+                     "1080 s in all, more than --execution-timeout (900 s); raise --execution-timeout to at least 1080s (nothing was sent)", error.Message);
+    }
+}

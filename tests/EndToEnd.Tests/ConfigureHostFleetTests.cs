@@ -46,7 +46,7 @@ public sealed class ConfigureHostFleetTests(CloneFixture clone) : CloneTests(clo
                 ["AWS_EC2_METADATA_DISABLED"] = "true",
             };
             // --environment staging: production has no targets here, and ConfigureHost must not configure this machine.
-            string[] arguments = ["ConfigureHost", "--environment", "staging", "--staging-targets", instance.Id, "--execution-timeout", "10m"];
+            string[] arguments = ["ConfigureHost", "--environment", "staging", "--staging-targets", instance.Id, "--execution-timeout", "15m"];
 
             var first = await Clone.BuildAsync(environment, arguments);
             var second = await Clone.BuildAsync(environment, arguments);

@@ -189,13 +189,14 @@ public static class HostScripts
             ["webapp_host_config"] = host.ReadsHostConfig ? "true" : "false",
         };
         foreach (var (name, value) in settings.Variables) variables[name] = value;
-        var values = PlanValues.Of(host, DeployOptions.DefaultDeployer(), null)
+        // Only its own values: the host's reach the playbook as its variables.
+        var values = new ScriptValues()
             .Add("os_release_file", settings.OsReleaseFile)
             .Add("cloud_init_wait", (long)Math.Ceiling(settings.CloudInitWait.TotalSeconds))
             .Add("package_lock_wait", (long)Math.Ceiling(settings.PackageLockWait.TotalSeconds))
             .Add("playbook_archive", settings.PlaybookArchive)
             .Add("playbook_variables", variables.Select(v => $"{v.Key}={v.Value}"));
-        return Render("configure this host with the ansible playbook", values, ["configure-host.sh"],
+        return RenderOnly("configure this host with the ansible playbook", values, ["configure-host.sh"],
             ConfigureSteps + (settings.CheckIdempotence ? "check_playbook_syntax\nrun_playbook 1\ncheck_idempotent\n" : "run_playbook 1\n"));
     }
 
@@ -234,10 +235,14 @@ public static class HostScripts
     }
 
     /// <summary>The script: shebang and shell options, the values its text reads, its files, then its steps.</summary>
-    internal static string Render(string title, ScriptValues values, IReadOnlyList<string> files, string steps)
-    {
+    internal static string Render(string title, ScriptValues values, IReadOnlyList<string> files, string steps) =>
         // The steps' context (HostContext) calls on_exit and use_host.
-        var functions = ShellFiles.Render(["lib/host.sh", "lock.sh", .. files]);
+        RenderOnly(title, values, ["lib/host.sh", "lock.sh", .. files], steps);
+
+    /// <summary>A script of exactly these files (and their needs): ConfigureHost's, which reads no deploy state.</summary>
+    static string RenderOnly(string title, ScriptValues values, IReadOnlyList<string> files, string steps)
+    {
+        var functions = ShellFiles.Render(files);
         return new StringBuilder()
             .Append("#!/usr/bin/env bash\n")
             .Append($"# {title.Replace('\n', ' ')} (rendered by Delivery.Hosts; runs as one script on the host)\n")
