@@ -33,6 +33,10 @@ public sealed class ConfigureHostFleetTests(CloneFixture clone) : CloneTests(clo
         {
             var instance = endpoint.AddInstance($"i-0c0f{Tools.NewRunId()}0000001");
             instance.IsolateRoot(Path.Combine(directory, "instance"));
+            // As a fresh image: no ansible, and empty package lists (apt-get install alone would not find ansible-core).
+            var fresh = await Tools.Run(instance.Launcher[0], [.. instance.Launcher.Skip(1), "sh", "-c",
+                "dpkg --remove ansible-core >/dev/null && rm -rf /var/lib/apt/lists/* && ! command -v ansible-playbook"]);
+            Assert.True(fresh.Succeeded, fresh.StandardOutput + fresh.StandardError);
             var before = string.Join("\n", HostPaths.Select(Fingerprint));
             var environment = new Dictionary<string, string?>
             {
@@ -58,6 +62,10 @@ public sealed class ConfigureHostFleetTests(CloneFixture clone) : CloneTests(clo
                 .Single(m => m.Success)).ToList();
             Console.WriteLine($"ConfigureHost on {instance.Id}: first run changed={runs[0].Groups["changed"].Value} in {runs[0].Groups["seconds"].Value} s, " +
                               $"second run changed={runs[1].Groups["changed"].Value} in {runs[1].Groups["seconds"].Value} s ({runs[0].Groups["system"].Value})");
+            var commands = endpoint.Invocations.Where(i => i.InstanceId == instance.Id).Select(i => i.CommandId).ToList();
+            Assert.Equal(2, commands.Count);
+            Assert.Contains("webapp-deploy: installing ansible-core with apt\n", endpoint.Output(commands[0], instance.Id));
+            Assert.Contains("webapp-deploy: ansible-playbook is installed\n", endpoint.Output(commands[1], instance.Id));
             Assert.NotEqual("0", runs[0].Groups["changed"].Value);
             Assert.Equal("0", runs[1].Groups["changed"].Value);
             Assert.Equal("1 host(s) configured, changed=0", second.SummaryNote("ConfigureHost"));
