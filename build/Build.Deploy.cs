@@ -42,20 +42,23 @@ partial class Build
 
     /// <summary>Explicitly, or when a site asks for it (this machine lacking its host tools), so a fresh machine can
     /// deploy without a separate step.</summary>
-    bool HostNeedsConfiguring => InvokedTargets.Contains(nameof(ConfigureHost)) || SitesToConfigure.Any(s => s.Deployer.Site.NeedsConfiguring(HostSettings));
+    bool HostNeedsConfiguring => SitesToConfigure.Any();
 
     Target ConfigureHost => _ => _
         .Description("Provisions the environments' hosts with ansible/configure-host.yml (Docker, HAProxy, state root, registry access): this machine, or every SSM instance")
         .OnlyWhenDynamic(() => HostNeedsConfiguring)
         .Executes(async () =>
         {
+            var summary = new List<string>();
             foreach (var (deployer, what) in SitesToConfigure)
             {
                 var hosts = await new HostConfiguration(deployer).ConfigureAsync(HostConfigurationSettings, what, CancellationToken);
                 foreach (var host in hosts) Log.Information(host.Describe());
-                ReportSummary($"{hosts.Count} host(s) configured, changed={string.Join("/", hosts.Select(h => h.Runs[0].Changed))}{(CheckIdempotence ? ", second run changed=0" : "")}");
+                summary.Add($"{hosts.Count} host(s) configured, changed={string.Join("/", hosts.Select(h => h.Runs[0].Changed))}{(CheckIdempotence ? ", second run changed=0" : "")}");
+                // The registry step of the site: today the build's own docker (this machine); a fleet's login goes here too.
                 await LogHostInToRegistry(deployer.Site);
             }
+            ReportSummary(string.Join("; ", summary));
         });
 
     Target DeployStaging => _ => _
@@ -183,11 +186,13 @@ partial class Build
         }
     }
 
-    /// <summary>The sites of --environment (or of every environment), each once, with the environments it serves.</summary>
+    /// <summary>The sites of --environment (or of every environment), each once, with the environments it serves:
+    /// all of them when ConfigureHost is asked for, else only those that ask for it themselves.</summary>
     IEnumerable<(Deployer Deployer, string What)> SitesToConfigure =>
         (TargetEnvironment is null ? DeployEnvironment.All : [SelectedEnvironment])
         .GroupBy(e => SettingsOf(e) is { SsmTargets: { } targets } settings ? (targets.ToString(), settings.Region, settings.EndpointUrl) : (null, null, null))
-        .Select(g => (DeployerOf(g.First()), $"ConfigureHost on {DeployerOf(g.First()).Site.Name} ({string.Join(" and ", g.Select(e => e.Name))})"));
+        .Select(g => (Deployer: DeployerOf(g.First()), What: $"ConfigureHost on {DeployerOf(g.First()).Site.Name} ({string.Join(" and ", g.Select(e => e.Name))})"))
+        .Where(s => InvokedTargets.Contains(nameof(ConfigureHost)) || s.Deployer.Site.NeedsConfiguring(HostSettings));
 
     HostConfigurationSettings HostConfigurationSettings => new()
     {

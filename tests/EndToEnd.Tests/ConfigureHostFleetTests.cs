@@ -52,16 +52,20 @@ public sealed class ConfigureHostFleetTests(CloneFixture clone) : CloneTests(clo
             // --environment staging: production has no targets here, and ConfigureHost must not configure this machine.
             string[] arguments = ["ConfigureHost", "--environment", "staging", "--staging-targets", instance.Id, "--execution-timeout", "15m"];
 
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var first = await Clone.BuildAsync(environment, arguments);
+            var firstBuild = clock.Elapsed;
             var second = await Clone.BuildAsync(environment, arguments);
+            var secondBuild = clock.Elapsed - firstBuild;
 
             BuildAssert.Succeeded(first);
             BuildAssert.Succeeded(second);
             var runs = new[] { first, second }.Select(run => run.OutputLines
                 .Select(l => Regex.Match(l, $@"{instance.Id} \((?<system>[^)]*\)?)\): run 1 changed=(?<changed>\d+) in (?<seconds>[0-9.]+) s"))
                 .Single(m => m.Success)).ToList();
-            Console.WriteLine($"ConfigureHost on {instance.Id}: first run changed={runs[0].Groups["changed"].Value} in {runs[0].Groups["seconds"].Value} s, " +
-                              $"second run changed={runs[1].Groups["changed"].Value} in {runs[1].Groups["seconds"].Value} s ({runs[0].Groups["system"].Value})");
+            Console.WriteLine($"ConfigureHost on {instance.Id} ({runs[0].Groups["system"].Value}): " +
+                              $"first build {firstBuild.TotalSeconds:0.0} s, playbook changed={runs[0].Groups["changed"].Value} in {runs[0].Groups["seconds"].Value} s; " +
+                              $"second build {secondBuild.TotalSeconds:0.0} s, playbook changed={runs[1].Groups["changed"].Value} in {runs[1].Groups["seconds"].Value} s");
             var commands = endpoint.Invocations.Where(i => i.InstanceId == instance.Id).Select(i => i.CommandId).ToList();
             Assert.Equal(2, commands.Count);
             Assert.Contains("webapp-deploy: installing ansible-core with apt\n", endpoint.Output(commands[0], instance.Id));
