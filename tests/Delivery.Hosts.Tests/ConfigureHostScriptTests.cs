@@ -165,6 +165,19 @@ public sealed class ConfigureHostScriptTests : IDisposable
     }
 
     [Fact]
+    public async Task A_host_without_os_release_fails_in_one_line()
+    {
+        FreshMachine("apt");
+        var missing = Path.Combine(dir, "no-os-release");
+
+        var (result, calls) = await Run(HostScripts.ConfigureHost(Host, Settings("debian-12") with { OsReleaseFile = missing }));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"cannot configure this host: it has no {missing}, so its system is unknown; supported systems are Ubuntu 22.04, Ubuntu 24.04, Debian 12, Amazon Linux 2023", result.Error);
+        Assert.Equal("", calls);
+    }
+
+    [Fact]
     public async Task A_second_run_that_changes_something_fails_the_idempotence_check()
     {
         FreshMachine("apt");

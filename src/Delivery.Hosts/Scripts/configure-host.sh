@@ -6,16 +6,14 @@
 # are removed).
 # needs: lib/output.sh
 
-readonly supported_systems='Ubuntu 22.04, Ubuntu 24.04, Debian 12, Amazon Linux 2023'
-
 os_release_value() {
   sed -n "s/^$1=//p" "$os_release_file" | tail -n 1 | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'\$/\1/"
 }
 
 # Sets system_name, package_manager and package_lock_files from os-release; any other system fails in one line.
 detect_system() {
-  [ -r "$os_release_file" ] || fail "cannot configure this host: it has no $os_release_file, so its system is unknown; supported: $supported_systems"
-  local id version
+  local supported='Ubuntu 22.04, Ubuntu 24.04, Debian 12, Amazon Linux 2023' id version
+  [ -r "$os_release_file" ] || fail "cannot configure this host: it has no $os_release_file, so its system is unknown; supported systems are $supported"
   id=$(os_release_value ID)
   version=$(os_release_value VERSION_ID)
   system_name=$(os_release_value PRETTY_NAME)
@@ -27,7 +25,7 @@ detect_system() {
     'amzn 2023')
       package_manager=dnf
       package_lock_files=(/var/lib/rpm/.rpm.lock /usr/lib/sysimage/rpm/.rpm.lock) ;;
-    *) fail "cannot configure $system_name ($id $version): supported systems are $supported_systems" ;;
+    *) fail "cannot configure $system_name ($id $version): supported systems are $supported" ;;
   esac
   say "system: $system_name (packages through $package_manager)"
 }
