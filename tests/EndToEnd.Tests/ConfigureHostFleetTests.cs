@@ -13,8 +13,8 @@ namespace EndToEnd.Tests;
 [Collection(FleetCloneCollection.Name)]
 public sealed class ConfigureHostFleetTests(CloneFixture clone) : CloneTests(clone)
 {
-    /// <summary>What ConfigureHost would change on this machine if it escaped the instance's root.</summary>
-    static readonly string[] HostPaths = ["/etc/docker", "/etc/webapp-deploy", "/var/lib/webapp-deploy", "/root/.docker", "/etc/haproxy", "/etc/apt"];
+    /// <summary>What ConfigureHost (and making the instance a fresh image) would change on this machine if it escaped the instance's root.</summary>
+    static readonly string[] HostPaths = ["/etc/docker", "/etc/webapp-deploy", "/var/lib/webapp-deploy", "/root/.docker", "/etc/haproxy", "/etc/apt", "/usr/bin/ansible-playbook"];
 
     static string Fingerprint(string path)
     {
