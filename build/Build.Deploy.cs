@@ -190,7 +190,7 @@ partial class Build
     /// all of them when ConfigureHost is asked for, else only those that ask for it themselves.</summary>
     IEnumerable<(Deployer Deployer, string What)> SitesToConfigure =>
         (TargetEnvironment is null ? DeployEnvironment.All : [SelectedEnvironment])
-        .GroupBy(e => SettingsOf(e) is { SsmTargets: { } targets } settings ? (targets.ToString(), settings.Region, settings.EndpointUrl) : (null, null, null))
+        .GroupBy(e => DeployerOf(e).Site.Reaches)
         .Select(g => (Deployer: DeployerOf(g.First()), What: $"ConfigureHost on {DeployerOf(g.First()).Site.Name} ({string.Join(" and ", g.Select(e => e.Name))})"))
         .Where(s => InvokedTargets.Contains(nameof(ConfigureHost)) || s.Deployer.Site.NeedsConfiguring(HostSettings));
 

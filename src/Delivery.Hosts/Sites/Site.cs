@@ -12,6 +12,10 @@ public abstract class Site
     /// <summary>Shown in messages: "this machine", "tag:Role=webapp", "i-0abc…,i-0def…".</summary>
     public abstract string Name { get; }
 
+    /// <summary>Which hosts the site reaches: equal for two sites of the same hosts (two environments on one machine, or
+    /// on one fleet through one endpoint), so an operation on every site's hosts runs once per host.</summary>
+    public virtual string Reaches => Name;
+
     /// <summary>What a confirmation question names, e.g. "this machine" or "3 instances (tag:Role=webapp)".</summary>
     public abstract Task<string> DescribeHostsAsync(CancellationToken cancellationToken = default);
 
