@@ -2,9 +2,9 @@ namespace EndToEnd.Tests.Infrastructure;
 
 /// <summary>
 /// One full clone of this repository (its committed HEAD, full history; uncommitted changes are not in it) with a bare repository as <c>origin</c>, shared
-/// by every test class in <see cref="CloneCollection"/>. The first <c>./build.sh</c> in it compiles <c>_build</c>
-/// (the slow part), so it happens once; <see cref="ResetAsync"/> puts the clone back to its first state before each
-/// test, keeping that compiled build (<c>.nuke/temp</c>).
+/// by every test class in <see cref="CloneCollection"/>. Its first <c>./build.sh</c> reuses the compiled <c>_build</c>
+/// when it can (<see cref="CompiledBuild"/>); <see cref="ResetAsync"/> puts the clone back to its first state before
+/// each test, keeping that compiled build (<c>.nuke/temp</c>).
 /// </summary>
 public sealed class CloneFixture : IAsyncLifetime
 {
@@ -29,7 +29,7 @@ public sealed class CloneFixture : IAsyncLifetime
         await Git.RunAsync(Root, "fetch", "--quiet", "--prune", "origin");
         BaseCommit = await Git.HeadAsync(Root);
 
-        var warmUp = await BuildScript.RunAsync(Root, ["Version"], limit: BuildScript.FirstBuildTimeout);
+        var warmUp = await CompiledBuild.WarmUpAsync(Root, ["Version"]);
         if (warmUp.ExitCode != 0) throw new InvalidOperationException($"The first build in the clone failed.\n{warmUp}");
     }
 
@@ -114,7 +114,7 @@ public sealed class ShallowCloneFixture : IAsyncLifetime
         await Git.RunAsync(directory, "clone", "--quiet", "--depth", "1", new Uri(Repository.Root).AbsoluteUri, Root);
         await CloneFixture.ConfigureIdentityAsync(Root);
         Assert.Equal("true", await Git.RunAsync(Root, "rev-parse", "--is-shallow-repository"));
-        var warmUp = await BuildScript.RunAsync(Root, ["--help"], limit: BuildScript.FirstBuildTimeout);
+        var warmUp = await CompiledBuild.WarmUpAsync(Root, ["--help"]);
         if (warmUp.ExitCode != 0) throw new InvalidOperationException($"The first build in the shallow clone failed.\n{warmUp}");
     }
 
@@ -129,4 +129,62 @@ public sealed class ShallowCloneFixture : IAsyncLifetime
 public sealed class ShallowCloneCollection : ICollectionFixture<ShallowCloneFixture>
 {
     public const string Name = "Shallow clone";
+}
+
+/// <summary>
+/// Compiling <c>_build</c> is the slow part of a clone's first <c>./build.sh</c>, and every clone here is of one commit:
+/// each clone gets a copy of a compiled build (<c>.nuke/temp</c>: _build's output folder and the stamp of its inputs),
+/// from the first clone that ran, else from the repository under test. build.sh still decides: it runs the copy only
+/// when the stamp matches the clone's own inputs (a hash of their contents and names relative to the root), and
+/// compiles as in any fresh clone otherwise (say the work tree has uncommitted changes to build/).
+/// </summary>
+public static class CompiledBuild
+{
+    static readonly SemaphoreSlim OneAtATime = new(1, 1);
+    static string? compiledIn;
+
+    const string Output = ".nuke/temp/artifacts/bin/_build";
+    const string Stamp = ".nuke/temp/build.stamp";
+
+    /// <summary>Copies a compiled build into <paramref name="root"/>, then runs its first <c>./build.sh</c>.</summary>
+    public static async Task<BuildRun> WarmUpAsync(string root, string[] arguments)
+    {
+        await OneAtATime.WaitAsync();
+        try
+        {
+            if (compiledIn is null || !TryCopy(compiledIn, root)) TryCopy(Repository.Root, root);
+            var run = await BuildScript.RunAsync(root, arguments, limit: BuildScript.FirstBuildTimeout);
+            if (run.ExitCode == 0) compiledIn = root;
+            return run;
+        }
+        finally
+        {
+            OneAtATime.Release();
+        }
+    }
+
+    static bool TryCopy(string from, string to)
+    {
+        var output = Path.Combine(from, Output);
+        var stamp = Path.Combine(from, Stamp);
+        if (!Directory.Exists(output) || !File.Exists(stamp)) return false;
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories))
+            {
+                var target = Path.Combine(to, Output, Path.GetRelativePath(output, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(file, target, overwrite: true);
+            }
+            File.Copy(stamp, Path.Combine(to, Stamp), overwrite: true);
+            return true;
+        }
+        catch (IOException)
+        {
+            // The other clone went away meanwhile: no copy, so build.sh compiles.
+            var partial = Path.Combine(to, ".nuke", "temp");
+            if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
+            return false;
+        }
+    }
 }
