@@ -8,7 +8,7 @@ namespace Delivery.Hosts.Tests;
 
 /// <summary>The bake against real releases: busybox images whose CGI page serves 500s or answers ten times slower,
 /// behind the real proxy, judged from their own /metrics.</summary>
-[Collection(HostCollection.Name)]
+[Collection(HostLoadCollection.Name)]
 public sealed class BakeTests(HostFixture fixture, ITestOutputHelper output)
 {
     static readonly BakeSettings Bake = new()

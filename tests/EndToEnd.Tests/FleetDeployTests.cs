@@ -9,7 +9,7 @@ namespace EndToEnd.Tests;
 /// ./build.sh deploys to EC2 instances through SSM Run Command: the AWS test endpoint (SigV4, session tokens) runs
 /// each command for real on its fake instance, each with its own state root, proxy, containers and ports.
 /// </summary>
-[Collection(FleetCloneCollection.Name)]
+[Collection(FleetDeployCloneCollection.Name)]
 public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : CloneTests(clone), IClassFixture<FleetFixture>
 {
     const string RegistryPassword = "registry-password-that-must-never-print";

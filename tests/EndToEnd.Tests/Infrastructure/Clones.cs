@@ -81,10 +81,17 @@ public sealed class CloneCollection : ICollectionFixture<CloneFixture>
     public const string Name = "Full clone";
 }
 
-/// <summary>A second full clone of its own, so the fleet deploys (long, mostly waiting on their fake instances) run
-/// beside the tests of the first clone instead of after them.</summary>
+/// <summary>A full clone of its own, so the fleet operations (long, mostly waiting on their fake instances) run beside
+/// the tests of the other clones instead of after them.</summary>
 [CollectionDefinition(Name)]
 public sealed class FleetCloneCollection : ICollectionFixture<CloneFixture>
+{
+    public const string Name = "Full clone for fleet operations";
+}
+
+/// <summary>Another full clone, so the fleet deploys run beside the fleet operations.</summary>
+[CollectionDefinition(Name)]
+public sealed class FleetDeployCloneCollection : ICollectionFixture<CloneFixture>
 {
     public const string Name = "Full clone for fleet deploys";
 }
@@ -168,22 +175,26 @@ public static class CompiledBuild
         var output = Path.Combine(from, Output);
         var stamp = Path.Combine(from, Stamp);
         if (!Directory.Exists(output) || !File.Exists(stamp)) return false;
+        var copied = Path.Combine(to, ".nuke", "temp");
         try
         {
+            var before = File.ReadAllText(stamp);
             foreach (var file in Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories))
             {
                 var target = Path.Combine(to, Output, Path.GetRelativePath(output, file));
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                 File.Copy(file, target, overwrite: true);
             }
-            File.Copy(stamp, Path.Combine(to, Stamp), overwrite: true);
+            // build.sh deletes the stamp before it compiles and writes it after: the same stamp before and after the
+            // copy means no compile ran in between.
+            if (File.ReadAllText(stamp) != before) throw new IOException($"{stamp} changed during the copy");
+            File.WriteAllText(Path.Combine(to, Stamp), before);
             return true;
         }
         catch (IOException)
         {
-            // The other clone went away meanwhile: no copy, so build.sh compiles.
-            var partial = Path.Combine(to, ".nuke", "temp");
-            if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
+            // A compile or the other clone's cleanup meanwhile: no copy, so build.sh compiles.
+            if (Directory.Exists(copied)) Directory.Delete(copied, recursive: true);
             return false;
         }
     }
