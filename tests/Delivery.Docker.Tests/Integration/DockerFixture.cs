@@ -7,10 +7,19 @@ using Delivery.Core;
 
 namespace Delivery.Docker.Tests.Integration;
 
+/// <summary>The tests that use the images built from the app (the offline base, the published app): built once here.</summary>
 [CollectionDefinition(Name)]
 public sealed class DockerCollection : ICollectionFixture<DockerFixture>
 {
     public const string Name = "docker engine";
+}
+
+/// <summary>The engine and registry tests that need none of the app's images, beside <see cref="DockerCollection"/>
+/// (a fixture of their own: another prefix, another temp dir).</summary>
+[CollectionDefinition(Name)]
+public sealed class DockerRegistryCollection : ICollectionFixture<DockerFixture>
+{
+    public const string Name = "docker engine and registries";
 }
 
 /// <summary>

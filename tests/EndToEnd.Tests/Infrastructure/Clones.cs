@@ -96,6 +96,28 @@ public sealed class FleetDeployCloneCollection : ICollectionFixture<CloneFixture
     public const string Name = "Full clone for fleet deploys";
 }
 
+/// <summary>Another full clone, so fleet logs, teardown and a failed rollback run beside the other fleet operations.</summary>
+[CollectionDefinition(Name)]
+public sealed class FleetTeardownCloneCollection : ICollectionFixture<CloneFixture>
+{
+    public const string Name = "Full clone for fleet teardown";
+}
+
+/// <summary>Another full clone for the tests that publish, build and push images, beside the many short runs of
+/// <see cref="CloneCollection"/>.</summary>
+[CollectionDefinition(Name)]
+public sealed class ImageCloneCollection : ICollectionFixture<CloneFixture>
+{
+    public const string Name = "Full clone for images";
+}
+
+/// <summary>Another full clone for deploys to instances that behave as the SSM agent does.</summary>
+[CollectionDefinition(Name)]
+public sealed class AgentCloneCollection : ICollectionFixture<CloneFixture>
+{
+    public const string Name = "Full clone for agent semantics";
+}
+
 /// <summary>Base of the test classes that use the shared clone: resets it before each test.</summary>
 public abstract class CloneTests(CloneFixture clone) : IAsyncLifetime
 {
