@@ -194,30 +194,6 @@ sealed class RunCommandInvocation
         }
     }
 
-    /// <summary>
-    /// Writes the script as a new file with mode 0700, through a short-lived <c>sh</c> so that this process never holds
-    /// it open for writing. Written here, the write descriptor would be copied into every child that another thread
-    /// forks meanwhile (another instance's script, a test's docker or git) until that child execs; while one such copy
-    /// lives, running the script fails with "Text file busy" (ETXTBSY), as seen when three instances start at once on
-    /// a loaded machine. The agent runs each plugin from its own process, where that race does not meet a test's threads.
-    /// </summary>
-    static async Task WriteScriptAsync(string path, string text)
-    {
-        var psi = new ProcessStartInfo("/bin/sh")
-        {
-            RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false,
-            StandardInputEncoding = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false),
-        };
-        // noclobber: a new file, as the agent's; umask 077 creates it 0600, then chmod as the agent's 0700.
-        foreach (var a in new[] { "-c", "set -C; umask 077; cat > \"$1\" && chmod 700 \"$1\"", "sh", path }) psi.ArgumentList.Add(a);
-        using var writer = Process.Start(psi)!;
-        var errors = writer.StandardError.ReadToEndAsync();
-        await writer.StandardInput.WriteAsync(text);
-        writer.StandardInput.Close();
-        await writer.WaitForExitAsync();
-        if (writer.ExitCode != 0) throw new IOException($"could not write {path}: {(await errors).Trim()}");
-    }
-
     /// <summary>CancelCommand: a pending invocation ends Cancelled without running; a running one is killed.</summary>
     public void Cancel()
     {
