@@ -45,9 +45,10 @@ public sealed class FleetOperationsTests(CloneFixture clone, FleetFixture fleet)
         }
         foreach (var i in instances) Assert.Equal("1.1.0", await fleet.VersionAsync(i.ProductionPort));
 
-        var wrk = Wrk.Start(instances[0].ProductionPort, TimeSpan.FromSeconds(20));
+        // Users until the whole roll is done, however long it takes on a loaded machine.
+        await using var wrk = Wrk.StartUntilStopped(instances[0].ProductionPort, TimeSpan.FromMinutes(3));
         var rollback = await BuildAsync(["Rollback", "--environment", "production", "--max-concurrency", "1", .. both]);
-        var load = await wrk.Result();
+        var load = await wrk.StopAsync();
 
         BuildAssert.Succeeded(rollback);
         foreach (var i in instances) Assert.Equal("1.0.0", await fleet.VersionAsync(i.ProductionPort));
