@@ -13,7 +13,7 @@ namespace EndToEnd.Tests;
 [Collection(FleetTeardownCloneCollection.Name)]
 public sealed class FleetTeardownAndFailedRollbackTests(CloneFixture clone, FleetFixture fleet) : CloneTests(clone), IClassFixture<FleetFixture>
 {
-    async Task WriteImageAsync(Release release)
+    async Task WriteImageAsync(PinnedImage release)
     {
         Directory.CreateDirectory(Path.Combine(Root, "artifacts"));
         await File.WriteAllTextAsync(Path.Combine(Root, "artifacts", "image.json"), JsonSerializer.Serialize(new

@@ -31,17 +31,17 @@ public sealed class HostFixture : IAsyncLifetime
 
     public string RunId => images.RunId;
     public TestRegistry Registry => images.Registry;
-    public Release V1 => images.V1;
-    public Release V2 => images.V2;
-    public Release V3 => images.V3;
-    public Release V4 => images.V4;
-    public Release NeverReady => images.NeverReady;
-    public Release ExitsAtStart => images.ExitsAtStart;
-    public Release RunsAsRoot => images.RunsAsRoot;
-    public Release Metered1 => images.Metered1;
-    public Release Metered2 => images.Metered2;
-    public Release Serves5xx => images.Serves5xx;
-    public Release TenTimesSlower => images.TenTimesSlower;
+    public PinnedImage V1 => images.V1;
+    public PinnedImage V2 => images.V2;
+    public PinnedImage V3 => images.V3;
+    public PinnedImage V4 => images.V4;
+    public PinnedImage NeverReady => images.NeverReady;
+    public PinnedImage ExitsAtStart => images.ExitsAtStart;
+    public PinnedImage RunsAsRoot => images.RunsAsRoot;
+    public PinnedImage Metered1 => images.Metered1;
+    public PinnedImage Metered2 => images.Metered2;
+    public PinnedImage Serves5xx => images.Serves5xx;
+    public PinnedImage TenTimesSlower => images.TenTimesSlower;
     public string Repository => $"{Registry.Address}/hdt{RunId}/webapp";
 
     public async Task InitializeAsync() => images = await HostImages.AcquireAsync();
@@ -60,17 +60,17 @@ sealed class HostImages
 
     public string RunId { get; } = Tools.NewRunId();
     public TestRegistry Registry { get; private set; } = null!;
-    public Release V1 { get; private set; } = null!;
-    public Release V2 { get; private set; } = null!;
-    public Release V3 { get; private set; } = null!;
-    public Release V4 { get; private set; } = null!;
-    public Release NeverReady { get; private set; } = null!;
-    public Release ExitsAtStart { get; private set; } = null!;
-    public Release RunsAsRoot { get; private set; } = null!;
-    public Release Metered1 { get; private set; } = null!;
-    public Release Metered2 { get; private set; } = null!;
-    public Release Serves5xx { get; private set; } = null!;
-    public Release TenTimesSlower { get; private set; } = null!;
+    public PinnedImage V1 { get; private set; } = null!;
+    public PinnedImage V2 { get; private set; } = null!;
+    public PinnedImage V3 { get; private set; } = null!;
+    public PinnedImage V4 { get; private set; } = null!;
+    public PinnedImage NeverReady { get; private set; } = null!;
+    public PinnedImage ExitsAtStart { get; private set; } = null!;
+    public PinnedImage RunsAsRoot { get; private set; } = null!;
+    public PinnedImage Metered1 { get; private set; } = null!;
+    public PinnedImage Metered2 { get; private set; } = null!;
+    public PinnedImage Serves5xx { get; private set; } = null!;
+    public PinnedImage TenTimesSlower { get; private set; } = null!;
     int beds;
 
     public int NextBed() => Interlocked.Increment(ref beds);
