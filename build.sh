@@ -37,7 +37,9 @@ build_inputs() {
   done
 }
 
-# A hash of the names and contents of every input file, and of the dotnet path (another SDK rebuilds).
+# A hash of the names and contents of every input file, and of the dotnet path (another SDK rebuilds). The names are
+# relative to the root, so a copy of the checkout elsewhere (a clone, another CI workspace) with a copy of the compiled
+# build reuses it.
 inputs_hash() {
   local dirs files
   mapfile -t dirs < <(build_inputs)
@@ -47,7 +49,7 @@ inputs_hash() {
       [[ -f "$ROOT/$f" ]] && echo "$ROOT/$f"
     done
   )
-  { echo "$DOTNET"; printf '%s\n' "${files[@]}" | LC_ALL=C sort | tr '\n' '\0' | xargs -0 sha256sum; } | sha256sum | cut -d' ' -f1
+  { echo "$DOTNET"; printf '%s\n' "${files[@]#"$ROOT"/}" | LC_ALL=C sort | tr '\n' '\0' | (cd "$ROOT" && xargs -0 sha256sum); } | sha256sum | cut -d' ' -f1
 }
 
 is_current() { [[ -f "$BUILD_DLL" && -f "$STAMP" && "$(cat "$STAMP")" == "$HASH" ]]; }

@@ -3,7 +3,8 @@
 # earlier figure, with the ratio. It prints; it asserts nothing about speed (exit 1 only when a run fails).
 #
 #   bash bench/test-time.sh                  ./build.sh Test here, against the last run of this script
-#                                            (artifacts/bench/test-time.tsv; the new figures replace it)
+#                                            (artifacts/bench/test-time.tsv; the new figures replace it), else
+#                                            against the full run's times committed in tests/test-times.tsv
 #   bash bench/test-time.sh <git-rev>        ./build.sh Test in a clone at <git-rev> (before), then here (after):
 #                                            one session on one machine, so the two figures compare
 #   bash bench/test-time.sh [<git-rev>] -- --test-project Delivery.Versioning,Delivery.Core
@@ -90,8 +91,13 @@ if [[ -n "$rev" ]]; then
 else
   last="$ROOT/artifacts/bench/test-time.tsv"
   measure "$ROOT" "$work/after.tsv" || failed=1
+  committed="$ROOT/tests/test-times.tsv"
   if [[ -f "$last" ]]; then
     compare "$last" "$work/after.tsv" "last run" "this run"
+  elif [[ -f "$committed" ]]; then
+    note "no earlier run in ${last#"$ROOT"/}; comparing with the full run committed in ${committed#"$ROOT"/}"
+    awk -F'\t' 'NR > 1 { name = ($1 == "total") ? "test projects (wall)" : $1; print name "\t" $2 }' "$committed" >"$work/committed.tsv"
+    compare "$work/committed.tsv" "$work/after.tsv" "committed" "this run"
   else
     note "no earlier run in ${last#"$ROOT"/}; this run's figures:"
     compare /dev/null "$work/after.tsv" "" "this run"

@@ -19,8 +19,12 @@ partial class Build : BuildBase
     [Parameter("Test: passed to dotnet test --filter; a bare word runs the tests whose full name contains it")]
     readonly string? TestFilter;
 
-    [Parameter("Test: how many test projects run at once, by default the cores plus one (projects that share a machine-wide resource never do)")]
+    [Parameter("Test: how many test projects run at once, by default twice the cores plus one (projects that share a machine-wide resource never do)")]
     readonly int? TestParallelism;
+
+    /// <summary>The test projects mostly wait (containers, health gates, SSM polls, child builds), so more of them run
+    /// at once than there are cores.</summary>
+    static int DefaultTestParallelism => Environment.ProcessorCount * 2 + 1;
 
     AbsolutePath Solution => RootDirectory / "WebApp.sln";
     AbsolutePath SourceDirectory => RootDirectory / "src";
@@ -86,7 +90,7 @@ partial class Build : BuildBase
             var summary = await DotNetTestRun.RunAsync(projects, new DotNetTestOptions
             {
                 DotNet = DotNetExecutable, Configuration = Configuration.ToString(), ResultsDirectory = TestResultsDirectory,
-                Filter = TestFilter, Parallelism = TestParallelism ?? Environment.ProcessorCount + 1, EarlierDurations = EarlierTestTimes(),
+                Filter = TestFilter, Parallelism = TestParallelism ?? DefaultTestParallelism, EarlierDurations = EarlierTestTimes(),
                 // The browser the provisioning plan found (chromium, google-chrome, microsoft-edge) for the Playwright tests.
                 Environment = testBrowser is null ? null : new Dictionary<string, string?> { [Delivery.Provisioning.ProvisioningPlanner.BrowserVariable] = testBrowser },
             }, Log.Information, Log.Output, CancellationToken);

@@ -10,7 +10,7 @@ namespace Delivery.Hosts.Tests;
 /// <summary>The bake against real releases: busybox images whose CGI page serves 500s or answers two or ten times
 /// slower, behind the real proxy, judged side by side with the previous release (the paired judge) and from their own
 /// /metrics (the rails).</summary>
-[Collection(HostCollection.Name)]
+[Collection(HostLoadCollection.Name)]
 public sealed class BakeTests(HostFixture fixture, ITestOutputHelper output)
 {
     static readonly BakeSettings Bake = new()

@@ -5,8 +5,9 @@ using Xunit.Abstractions;
 
 namespace Delivery.Hosts.Tests;
 
-/// <summary>The provisioning playbook, run for real on this machine (as root, connection local): a second run changes nothing.</summary>
-[Collection(HostCollection.Name)]
+/// <summary>The provisioning playbook, run for real on this machine (as root, connection local): a second run changes nothing.
+/// It runs beside the deploy tests: it touches the packages and the packaged services, never a test bed's proxy or
+/// containers (the project's apt resource keeps it apart from other projects' apt use).</summary>
 public sealed class ConfigureHostPlaybookTests(ITestOutputHelper output)
 {
     static string Playbook([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>

@@ -7,7 +7,7 @@ namespace Delivery.Hosts.Tests;
 /// Restarting the engine is tested on a private dockerd that this test starts (own data root, socket and bridge),
 /// so the shared engine other work relies on is never restarted.
 /// </summary>
-[Collection(HostCollection.Name)]
+[Collection(HostStateCollection.Name)]
 public sealed class DockerRestartTests(HostFixture fixture, ITestOutputHelper output)
 {
     [Fact]

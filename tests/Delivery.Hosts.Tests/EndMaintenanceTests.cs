@@ -5,7 +5,7 @@ namespace Delivery.Hosts.Tests;
 
 /// <summary>Maintenance mode through deploys and rollbacks on the real engine and proxy: it stays on unless the
 /// operation is given --end-maintenance.</summary>
-[Collection(HostCollection.Name)]
+[Collection(HostStateCollection.Name)]
 public sealed class EndMaintenanceTests(HostFixture fixture, ITestOutputHelper output)
 {
     [Fact]

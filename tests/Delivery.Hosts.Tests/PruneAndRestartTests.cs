@@ -3,7 +3,7 @@ using Xunit.Abstractions;
 
 namespace Delivery.Hosts.Tests;
 
-[Collection(HostCollection.Name)]
+[Collection(HostStateCollection.Name)]
 public sealed class PruneAndRestartTests(HostFixture fixture, ITestOutputHelper output)
 {
     [Fact]

@@ -5,7 +5,7 @@ namespace Delivery.Hosts.Tests;
 
 /// <summary>Status --verify-rollback against the real engine and registry: each retained target is on the host and
 /// starts, or the registry still has its digest; what is neither, or no longer starts, is named with its reason.</summary>
-[Collection(HostCollection.Name)]
+[Collection(HostStateCollection.Name)]
 public sealed class VerifyRollbackTests(HostFixture fixture, ITestOutputHelper output)
 {
     [Fact]

@@ -5,11 +5,13 @@ using Xunit.Abstractions;
 
 namespace Delivery.Hosts.Tests;
 
-/// <summary>Real load (wrk, 20 keep-alive connections, bounded to 10 s) on the public port while releases change.</summary>
-[Collection(HostCollection.Name)]
+/// <summary>Real load (wrk, 20 keep-alive connections) on the public port while releases change: it starts before
+/// the change and is stopped after it, so it covers the change however long that takes on a loaded machine.</summary>
+[Collection(HostLoadCollection.Name)]
 public sealed class ZeroDowntimeTests(HostFixture fixture, ITestOutputHelper output)
 {
-    static readonly TimeSpan LoadDuration = TimeSpan.FromSeconds(10);
+    /// <summary>Caps a load that a failing test never stops; far above what the changes take even on a loaded machine.</summary>
+    static readonly TimeSpan LoadBound = TimeSpan.FromMinutes(2);
 
     [Fact]
     public async Task Redeploying_under_load_drops_no_request()
@@ -17,18 +19,17 @@ public sealed class ZeroDowntimeTests(HostFixture fixture, ITestOutputHelper out
         await using var bed = fixture.NewBed();
         await bed.Deploy(bed.Staging, fixture.V1);
 
-        var load = Wrk.Start(bed.Staging.PublicPort, LoadDuration);
+        // The load runs until both redeploys are done, however long they take on a loaded machine, then a little more.
+        await using var load = Wrk.StartUntilStopped(bed.Staging.PublicPort, LoadBound);
         await Task.Delay(1000);
-        var watch = Stopwatch.StartNew();
         var toV2 = await bed.Deploy(bed.Staging, fixture.V2);
         var toV3 = await bed.Deploy(bed.Staging, fixture.V3);
-        watch.Stop();
-        var result = await load.Result();
+        await Task.Delay(500);
+        var result = await load.StopAsync();
 
         output.WriteLine($"load: {result}");
         output.WriteLine($"redeploy to 2.0.0: {toV2.Total.TotalMilliseconds:0} ms (switch {toV2.Timings["switch"].TotalMilliseconds:0} ms, health {toV2.Timings["health"].TotalMilliseconds:0} ms, drain {toV2.Timings["drain"].TotalMilliseconds:0} ms)");
         output.WriteLine($"redeploy to 3.0.0: {toV3.Total.TotalMilliseconds:0} ms (switch {toV3.Timings["switch"].TotalMilliseconds:0} ms, health {toV3.Timings["health"].TotalMilliseconds:0} ms, drain {toV3.Timings["drain"].TotalMilliseconds:0} ms)");
-        Assert.True(watch.Elapsed < LoadDuration, $"both redeploys must happen while the load runs; they took {watch.Elapsed}");
         Assert.True(result.Requests > 1000, $"too little load to mean anything: {result}");
         Assert.Equal(0, result.SocketErrors);
         Assert.Equal(0, result.Non2xx3xx);
@@ -44,10 +45,11 @@ public sealed class ZeroDowntimeTests(HostFixture fixture, ITestOutputHelper out
         var historyBefore = bed.History(staging);
         var currentBefore = bed.StateFile(staging, "current");
 
-        var load = Wrk.Start(staging.PublicPort, TimeSpan.FromSeconds(8));
+        await using var load = Wrk.StartUntilStopped(staging.PublicPort, LoadBound);
         await Task.Delay(500);
         var error = await bed.DeployFails(staging, fixture.NeverReady);
-        var result = await load.Result();
+        await Task.Delay(500);
+        var result = await load.StopAsync();
 
         output.WriteLine($"load during the rejected deploy: {result}");
         output.WriteLine(error.Message);
@@ -88,10 +90,11 @@ public sealed class ZeroDowntimeTests(HostFixture fixture, ITestOutputHelper out
         await bed.Deploy(staging, fixture.V1);
         await bed.Deploy(staging, fixture.V2);
 
-        var load = Wrk.Start(staging.PublicPort, TimeSpan.FromSeconds(6));
+        await using var load = Wrk.StartUntilStopped(staging.PublicPort, LoadBound);
         await Task.Delay(1000);
         var back = await bed.Deployer.RollbackAsync(staging, options: new DeployOptions { DeployedBy = "tester" });
-        var result = await load.Result();
+        await Task.Delay(500);
+        var result = await load.StopAsync();
 
         output.WriteLine($"load during the rollback: {result}; rollback took {back.Total.TotalMilliseconds:0} ms (switch {back.Timings["switch"].TotalMilliseconds:0} ms)");
         Assert.Equal("1.0.0", back.Release.Version);
@@ -121,7 +124,7 @@ public sealed class ZeroDowntimeTests(HostFixture fixture, ITestOutputHelper out
 
 /// <summary>The control for the zero-downtime figures: the same load sees the failures when a release is removed
 /// without a switch, so "0 errors" above is a measurement, not a blind spot of wrk or busybox.</summary>
-[Collection(HostCollection.Name)]
+[Collection(HostLoadCollection.Name)]
 public sealed class LoadMeasurementControlTests(HostFixture fixture, ITestOutputHelper output)
 {
     [Fact]

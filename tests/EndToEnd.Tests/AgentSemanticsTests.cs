@@ -11,7 +11,7 @@ namespace EndToEnd.Tests;
 /// ./build.sh against instances that behave as amazon-ssm-agent does: an offline instance stops a deploy before
 /// anything is sent, and a deploy SIGKILLed mid-switch (CancelCommand) is repaired by the next deploy.
 /// </summary>
-[Collection(CloneCollection.Name)]
+[Collection(AgentCloneCollection.Name)]
 public sealed class AgentSemanticsTests(CloneFixture clone, FleetFixture fleet) : CloneTests(clone), IClassFixture<FleetFixture>
 {
     async Task WriteImageAsync(PinnedImage release)

@@ -18,7 +18,7 @@ public sealed class AwsEndpointFixture : IAsyncLifetime
 /// OIDC-authenticated CI jobs do. The API endpoint is the test endpoint (AWS_ENDPOINT_URL_ECR); the registry host
 /// itself cannot be reached from here, so each run ends at the registry, after the login.
 /// </summary>
-[Collection(CloneCollection.Name)]
+[Collection(ImageCloneCollection.Name)]
 public sealed class EcrLoginTests(CloneFixture clone, AwsEndpointFixture aws) : CloneTests(clone), IClassFixture<AwsEndpointFixture>
 {
     const string Registry = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";

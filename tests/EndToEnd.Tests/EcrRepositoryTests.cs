@@ -7,7 +7,7 @@ namespace EndToEnd.Tests;
 /// Push to ECR makes sure the repository exists first, through the AWS test endpoint (AWS_ENDPOINT_URL_ECR). The
 /// registry host itself cannot be reached from here, so each push ends at the engine's push, after the API calls.
 /// </summary>
-[Collection(CloneCollection.Name)]
+[Collection(ImageCloneCollection.Name)]
 public sealed class EcrRepositoryTests(CloneFixture clone, AwsEndpointFixture aws) : CloneTests(clone), IClassFixture<AwsEndpointFixture>
 {
     async Task<BuildRun> PushAsync(string account, string image, params string[] extra)

@@ -9,7 +9,7 @@ namespace EndToEnd.Tests;
 /// ./build.sh deploys to EC2 instances through SSM Run Command: the AWS test endpoint (SigV4, session tokens) runs
 /// each command for real on its fake instance, each with its own state root, proxy, containers and ports.
 /// </summary>
-[Collection(FleetCloneCollection.Name)]
+[Collection(FleetDeployCloneCollection.Name)]
 public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : CloneTests(clone), IClassFixture<FleetFixture>
 {
     const string RegistryPassword = "registry-password-that-must-never-print";
@@ -91,8 +91,10 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
         try
         {
             await WriteImageAsync(fleet.V2);
-            var wrk = Wrk.Start(first.StagingPort, TimeSpan.FromSeconds(25));
+            // Users until the deploy and its switch back are done, however long that takes on a loaded machine.
+            await using var wrk = Wrk.StartUntilStopped(first.StagingPort, TimeSpan.FromMinutes(3));
             var run = await BuildAsync(null, "DeployStaging", "--skip", "--staging-targets", fleet.Tag);
+            var load = await wrk.StopAsync();
 
             var message = BuildAssert.TargetFailure(run, "DeployStaging");
             Assert.StartsWith($"Deploy of 1.1.0 to staging failed on {second.Id}: ", message);
@@ -102,7 +104,6 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
             Assert.Matches($"^{second.Id}  FAILED: the Docker engine does not answer .+ +- +unchanged \\(its own health gate kept the old release\\)$", table[2]);
             Assert.Matches($"^{third.Id}  not reached +- +untouched$", table[3]);
             foreach (var i in new[] { first, second, third }) Assert.Equal("1.0.0", await fleet.VersionAsync(i.StagingPort));
-            var load = await wrk.Result();
             Assert.True(load.Requests > 0, load.ToString());
             Assert.Equal(0, load.FailedRequests);
             NoSecrets(v1, run);

@@ -9,7 +9,7 @@ namespace EndToEnd.Tests;
 /// the jobs call: ExportImage where the image was built, then ImportImage and Push against an empty engine (the
 /// push job's fresh runner), and the pushed digest compared with the registry's own answer.
 /// </summary>
-[Collection(CloneCollection.Name)]
+[Collection(ImageCloneCollection.Name)]
 public sealed class ImageHandoffTests(CloneFixture clone) : CloneTests(clone)
 {
     [Fact]

@@ -7,7 +7,7 @@ namespace EndToEnd.Tests;
 
 /// <summary>Publish writes the CycloneDX SBOM to artifacts/, and DockerBuild labels the image with its sha256, so
 /// that the SBOM of a deployed digest can be found from the image alone.</summary>
-[Collection(CloneCollection.Name)]
+[Collection(ImageCloneCollection.Name)]
 public sealed class SbomTests(CloneFixture clone) : CloneTests(clone)
 {
     [Fact]

@@ -3,7 +3,7 @@ using Delivery.Core;
 
 namespace Delivery.Docker.Tests.Integration;
 
-[Collection(DockerCollection.Name)]
+[Collection(DockerRegistryCollection.Name)]
 public sealed class BuildTests(DockerFixture fixture)
 {
     [Fact]

@@ -7,10 +7,27 @@ using Delivery.Core;
 
 namespace Delivery.Docker.Tests.Integration;
 
+/// <summary>The tests that use the images built from the app (the offline base, the published app): built once here.</summary>
 [CollectionDefinition(Name)]
 public sealed class DockerCollection : ICollectionFixture<DockerFixture>
 {
     public const string Name = "docker engine";
+}
+
+/// <summary>The reproducibility tests (two publishes and image builds each, minutes of work) beside the other tests
+/// of the app's images, at the cost of publishing the app and building the offline base once more for themselves.</summary>
+[CollectionDefinition(Name)]
+public sealed class DockerReproducibleCollection : ICollectionFixture<DockerFixture>
+{
+    public const string Name = "docker engine, reproducible images";
+}
+
+/// <summary>The engine and registry tests that need none of the app's images, beside <see cref="DockerCollection"/>
+/// (a fixture of their own: another prefix, another temp dir).</summary>
+[CollectionDefinition(Name)]
+public sealed class DockerRegistryCollection : ICollectionFixture<DockerFixture>
+{
+    public const string Name = "docker engine and registries";
 }
 
 /// <summary>

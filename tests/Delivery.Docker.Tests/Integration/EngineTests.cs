@@ -4,7 +4,7 @@ using Delivery.Core;
 
 namespace Delivery.Docker.Tests.Integration;
 
-[Collection(DockerCollection.Name)]
+[Collection(DockerRegistryCollection.Name)]
 public sealed class EngineTests(DockerFixture fixture)
 {
     [Fact]

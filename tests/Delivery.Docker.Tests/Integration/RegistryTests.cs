@@ -4,7 +4,7 @@ using Delivery.Core;
 namespace Delivery.Docker.Tests.Integration;
 
 /// <summary>Pushes and pulls through real docker-registry processes on free loopback ports.</summary>
-[Collection(DockerCollection.Name)]
+[Collection(DockerRegistryCollection.Name)]
 public sealed class RegistryTests(DockerFixture fixture, Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     readonly List<LocalRegistry> registries = [];

@@ -9,7 +9,7 @@ namespace Delivery.Docker.Tests.Integration;
 /// times and modes touched in between, assembled on the same base, give one image id; pushed to two fresh registries
 /// (so the engine compresses every layer anew for each), one manifest digest.
 /// </summary>
-[Collection(DockerCollection.Name)]
+[Collection(DockerReproducibleCollection.Name)]
 public sealed class ReproducibleImageTests(DockerFixture fixture, ITestOutputHelper output)
 {
     [Fact]

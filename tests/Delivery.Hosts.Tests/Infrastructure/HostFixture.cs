@@ -1,16 +1,64 @@
 namespace Delivery.Hosts.Tests.Infrastructure;
 
+/// <summary>The tests that deploy: one at a time within a collection, beside the other collections. Each test has a
+/// bed of its own (state root, app name, proxy, ports), so what they share is the engine, the registry and the CPU.</summary>
 [CollectionDefinition(Name)]
 public sealed class HostCollection : ICollectionFixture<HostFixture>
 {
-    /// <summary>Every test that touches dockerd, haproxy and the registry runs in this one collection, one at a time,
-    /// so load tests measure the deploy, not a neighbour.</summary>
     public const string Name = "host integration";
 }
 
-/// <summary>One registry and one set of pushed test images for the whole run.</summary>
+/// <summary>The tests that measure users' requests under load (wrk, the bake's latency and 5xx rules): one at a time,
+/// so two of them never load the machine together.</summary>
+[CollectionDefinition(Name)]
+public sealed class HostLoadCollection : ICollectionFixture<HostFixture>
+{
+    public const string Name = "host integration under load";
+}
+
+/// <summary>The tests of what a host keeps between deploys (prune, teardown, restarts, maintenance, rollback targets).</summary>
+[CollectionDefinition(Name)]
+public sealed class HostStateCollection : ICollectionFixture<HostFixture>
+{
+    public const string Name = "host integration of kept state";
+}
+
+/// <summary>One registry and one set of pushed test images for the whole run, whichever collection asks first; the
+/// last collection to finish removes them.</summary>
 public sealed class HostFixture : IAsyncLifetime
 {
+    HostImages images = null!;
+
+    public string RunId => images.RunId;
+    public TestRegistry Registry => images.Registry;
+    public PinnedImage V1 => images.V1;
+    public PinnedImage V2 => images.V2;
+    public PinnedImage V3 => images.V3;
+    public PinnedImage V4 => images.V4;
+    public PinnedImage NeverReady => images.NeverReady;
+    public PinnedImage ExitsAtStart => images.ExitsAtStart;
+    public PinnedImage RunsAsRoot => images.RunsAsRoot;
+    public PinnedImage Metered1 => images.Metered1;
+    public PinnedImage Metered2 => images.Metered2;
+    public PinnedImage Serves5xx => images.Serves5xx;
+    public PinnedImage TenTimesSlower => images.TenTimesSlower;
+    public PinnedImage TwiceAsSlow => images.TwiceAsSlow;
+    public string Repository => $"{Registry.Address}/hdt{RunId}/webapp";
+
+    public async Task InitializeAsync() => images = await HostImages.AcquireAsync();
+
+    /// <summary>A bed numbered across all collections, so no two share an app name or private port range.</summary>
+    public HostTestBed NewBed(string? dockerHost = null) => new(this, images.NextBed(), dockerHost);
+
+    public Task DisposeAsync() => HostImages.ReleaseAsync();
+}
+
+sealed class HostImages
+{
+    static readonly SemaphoreSlim Gate = new(1, 1);
+    static Task<HostImages>? shared;
+    static int users;
+
     public string RunId { get; } = Tools.NewRunId();
     public TestRegistry Registry { get; private set; } = null!;
     public PinnedImage V1 { get; private set; } = null!;
@@ -25,14 +73,47 @@ public sealed class HostFixture : IAsyncLifetime
     public PinnedImage Serves5xx { get; private set; } = null!;
     public PinnedImage TenTimesSlower { get; private set; } = null!;
     public PinnedImage TwiceAsSlow { get; private set; } = null!;
-    public string Repository => $"{Registry.Address}/hdt{RunId}/webapp";
-    int _beds;
+    int beds;
 
-    public async Task InitializeAsync()
+    public int NextBed() => Interlocked.Increment(ref beds);
+
+    public static async Task<HostImages> AcquireAsync()
+    {
+        await Gate.WaitAsync();
+        try
+        {
+            users++;
+            shared ??= StartAsync();
+        }
+        finally { Gate.Release(); }
+        return await shared;
+    }
+
+    public static async Task ReleaseAsync()
+    {
+        Task<HostImages>? last = null;
+        await Gate.WaitAsync();
+        try
+        {
+            if (--users == 0) (last, shared) = (shared, null);
+        }
+        finally { Gate.Release(); }
+        if (last is { IsCompletedSuccessfully: true }) await (await last).DisposeAsync();
+    }
+
+    static async Task<HostImages> StartAsync()
+    {
+        var images = new HostImages();
+        await images.InitializeAsync();
+        return images;
+    }
+
+    async Task InitializeAsync()
     {
         Tools.Require("docker", "docker.io");
         Registry = await TestRegistry.StartAsync();
         var repo = $"hdt{RunId}/webapp";
+        // One after another: each push is small, and several at once only compete for the engine.
         V1 = await TestImages.BuildAndPushAsync(Registry.Address, repo, "1.0.0", ImageBehaviour.Healthy);
         V2 = await TestImages.BuildAndPushAsync(Registry.Address, repo, "2.0.0", ImageBehaviour.Healthy);
         V3 = await TestImages.BuildAndPushAsync(Registry.Address, repo, "3.0.0", ImageBehaviour.Healthy);
@@ -47,9 +128,7 @@ public sealed class HostFixture : IAsyncLifetime
         TwiceAsSlow = await TestImages.BuildAndPushAsync(Registry.Address, repo, "11.0.0-2x", ImageBehaviour.TwiceAsSlow);
     }
 
-    public HostTestBed NewBed(string? dockerHost = null) => new(this, Interlocked.Increment(ref _beds), dockerHost);
-
-    public async Task DisposeAsync()
+    async Task DisposeAsync()
     {
         // Images the beds pulled by digest: remove whatever is left of this run's repository.
         var docker = Tools.Require("docker", "docker.io");

@@ -2,9 +2,9 @@ namespace EndToEnd.Tests.Infrastructure;
 
 /// <summary>
 /// One full clone of this repository (its committed HEAD, full history; uncommitted changes are not in it) with a bare repository as <c>origin</c>, shared
-/// by every test class in <see cref="CloneCollection"/>. The first <c>./build.sh</c> in it compiles <c>_build</c>
-/// (the slow part), so it happens once; <see cref="ResetAsync"/> puts the clone back to its first state before each
-/// test, keeping that compiled build (<c>.nuke/temp</c>).
+/// by every test class in <see cref="CloneCollection"/>. Its first <c>./build.sh</c> reuses the compiled <c>_build</c>
+/// when it can (<see cref="CompiledBuild"/>); <see cref="ResetAsync"/> puts the clone back to its first state before
+/// each test, keeping that compiled build (<c>.nuke/temp</c>).
 /// </summary>
 public sealed class CloneFixture : IAsyncLifetime
 {
@@ -29,7 +29,7 @@ public sealed class CloneFixture : IAsyncLifetime
         await Git.RunAsync(Root, "fetch", "--quiet", "--prune", "origin");
         BaseCommit = await Git.HeadAsync(Root);
 
-        var warmUp = await BuildScript.RunAsync(Root, ["Version"], limit: BuildScript.FirstBuildTimeout);
+        var warmUp = await CompiledBuild.WarmUpAsync(Root, ["Version"]);
         if (warmUp.ExitCode != 0) throw new InvalidOperationException($"The first build in the clone failed.\n{warmUp}");
     }
 
@@ -81,12 +81,41 @@ public sealed class CloneCollection : ICollectionFixture<CloneFixture>
     public const string Name = "Full clone";
 }
 
-/// <summary>A second full clone of its own, so the fleet deploys (long, mostly waiting on their fake instances) run
-/// beside the tests of the first clone instead of after them.</summary>
+/// <summary>A full clone of its own, so the fleet operations (long, mostly waiting on their fake instances) run beside
+/// the tests of the other clones instead of after them.</summary>
 [CollectionDefinition(Name)]
 public sealed class FleetCloneCollection : ICollectionFixture<CloneFixture>
 {
+    public const string Name = "Full clone for fleet operations";
+}
+
+/// <summary>Another full clone, so the fleet deploys run beside the fleet operations.</summary>
+[CollectionDefinition(Name)]
+public sealed class FleetDeployCloneCollection : ICollectionFixture<CloneFixture>
+{
     public const string Name = "Full clone for fleet deploys";
+}
+
+/// <summary>Another full clone, so fleet logs, teardown and a failed rollback run beside the other fleet operations.</summary>
+[CollectionDefinition(Name)]
+public sealed class FleetTeardownCloneCollection : ICollectionFixture<CloneFixture>
+{
+    public const string Name = "Full clone for fleet teardown";
+}
+
+/// <summary>Another full clone for the tests that publish, build and push images, beside the many short runs of
+/// <see cref="CloneCollection"/>.</summary>
+[CollectionDefinition(Name)]
+public sealed class ImageCloneCollection : ICollectionFixture<CloneFixture>
+{
+    public const string Name = "Full clone for images";
+}
+
+/// <summary>Another full clone for deploys to instances that behave as the SSM agent does.</summary>
+[CollectionDefinition(Name)]
+public sealed class AgentCloneCollection : ICollectionFixture<CloneFixture>
+{
+    public const string Name = "Full clone for agent semantics";
 }
 
 /// <summary>Base of the test classes that use the shared clone: resets it before each test.</summary>
@@ -114,7 +143,7 @@ public sealed class ShallowCloneFixture : IAsyncLifetime
         await Git.RunAsync(directory, "clone", "--quiet", "--depth", "1", new Uri(Repository.Root).AbsoluteUri, Root);
         await CloneFixture.ConfigureIdentityAsync(Root);
         Assert.Equal("true", await Git.RunAsync(Root, "rev-parse", "--is-shallow-repository"));
-        var warmUp = await BuildScript.RunAsync(Root, ["--help"], limit: BuildScript.FirstBuildTimeout);
+        var warmUp = await CompiledBuild.WarmUpAsync(Root, ["--help"]);
         if (warmUp.ExitCode != 0) throw new InvalidOperationException($"The first build in the shallow clone failed.\n{warmUp}");
     }
 
@@ -129,4 +158,66 @@ public sealed class ShallowCloneFixture : IAsyncLifetime
 public sealed class ShallowCloneCollection : ICollectionFixture<ShallowCloneFixture>
 {
     public const string Name = "Shallow clone";
+}
+
+/// <summary>
+/// Compiling <c>_build</c> is the slow part of a clone's first <c>./build.sh</c>, and every clone here is of one commit:
+/// each clone gets a copy of a compiled build (<c>.nuke/temp</c>: _build's output folder and the stamp of its inputs),
+/// from the first clone that ran, else from the repository under test. build.sh still decides: it runs the copy only
+/// when the stamp matches the clone's own inputs (a hash of their contents and names relative to the root), and
+/// compiles as in any fresh clone otherwise (say the work tree has uncommitted changes to build/).
+/// </summary>
+public static class CompiledBuild
+{
+    static readonly SemaphoreSlim OneAtATime = new(1, 1);
+    static string? compiledIn;
+
+    const string Output = ".nuke/temp/artifacts/bin/_build";
+    const string Stamp = ".nuke/temp/build.stamp";
+
+    /// <summary>Copies a compiled build into <paramref name="root"/>, then runs its first <c>./build.sh</c>.</summary>
+    public static async Task<BuildRun> WarmUpAsync(string root, string[] arguments)
+    {
+        await OneAtATime.WaitAsync();
+        try
+        {
+            if (compiledIn is null || !TryCopy(compiledIn, root)) TryCopy(Repository.Root, root);
+            var run = await BuildScript.RunAsync(root, arguments, limit: BuildScript.FirstBuildTimeout);
+            if (run.ExitCode == 0) compiledIn = root;
+            return run;
+        }
+        finally
+        {
+            OneAtATime.Release();
+        }
+    }
+
+    static bool TryCopy(string from, string to)
+    {
+        var output = Path.Combine(from, Output);
+        var stamp = Path.Combine(from, Stamp);
+        if (!Directory.Exists(output) || !File.Exists(stamp)) return false;
+        var copied = Path.Combine(to, ".nuke", "temp");
+        try
+        {
+            var before = File.ReadAllText(stamp);
+            foreach (var file in Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories))
+            {
+                var target = Path.Combine(to, Output, Path.GetRelativePath(output, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(file, target, overwrite: true);
+            }
+            // build.sh deletes the stamp before it compiles and writes it after: the same stamp before and after the
+            // copy means no compile ran in between.
+            if (File.ReadAllText(stamp) != before) throw new IOException($"{stamp} changed during the copy");
+            File.WriteAllText(Path.Combine(to, Stamp), before);
+            return true;
+        }
+        catch (IOException)
+        {
+            // A compile or the other clone's cleanup meanwhile: no copy, so build.sh compiles.
+            if (Directory.Exists(copied)) Directory.Delete(copied, recursive: true);
+            return false;
+        }
+    }
 }

@@ -8,7 +8,7 @@ namespace Delivery.Docker.Tests.Integration.Registries;
 
 /// <summary>Signed provenance attached to pushed digests in a real docker-registry (TLS, Docker tokens), read back and
 /// verified; and each refusal, in its one line.</summary>
-[Collection(DockerCollection.Name)]
+[Collection(DockerRegistryCollection.Name)]
 public sealed class ProvenanceTests(DockerFixture fixture, ITestOutputHelper output)
 {
     const string User = "ci-user";

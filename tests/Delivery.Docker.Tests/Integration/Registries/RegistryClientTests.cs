@@ -8,7 +8,7 @@ namespace Delivery.Docker.Tests.Integration.Registries;
 /// where the engine looks (/etc/docker/certs.d), htpasswd, Docker tokens from a test issuer, an untrusted CA, and a
 /// registry that does not answer. The engine pushes; the client reads digests and adds tags without moving layers.
 /// </summary>
-[Collection(DockerCollection.Name)]
+[Collection(DockerRegistryCollection.Name)]
 public sealed class RegistryClientTests(DockerFixture fixture, Xunit.Abstractions.ITestOutputHelper output)
 {
     const string User = "ci-user";
