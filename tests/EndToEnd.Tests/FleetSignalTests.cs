@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Delivery.Hosts;
+using EndToEnd.Tests.Infrastructure;
+
+namespace EndToEnd.Tests;
+
+/// <summary>
+/// ./build.sh stopped as GitHub's runner stops a cancelled or timed-out step (actions/runner ProcessInvoker: SIGINT,
+/// then SIGTERM 7.5 s later, then SIGKILL 2.5 s after that) in the middle of a rolling fleet deploy through the AWS
+/// test endpoint: the instances that ran the deploy go back to the previous release, nothing is left behind, and
+/// the build says where each instance is.
+/// </summary>
+[Collection(FleetCloneCollection.Name)]
+public sealed class FleetSignalTests(CloneFixture clone, FleetFixture fleet) : CloneTests(clone), IClassFixture<FleetFixture>
+{
+    static readonly TimeSpan SigtermAfter = TimeSpan.FromSeconds(7.5);
+    static readonly TimeSpan SigkillAfter = TimeSpan.FromSeconds(2.5);
+
+    async Task WriteImageAsync(Release release)
+    {
+        Directory.CreateDirectory(Path.Combine(Root, "artifacts"));
+        await File.WriteAllTextAsync(Path.Combine(Root, "artifacts", "image.json"), JsonSerializer.Serialize(new
+        {
+            repository = release.Repository, tags = new[] { release.Version }, digest = release.Digest, version = release.Version,
+            commit = release.Commit, created = DateTimeOffset.UtcNow,
+        }));
+    }
+
+    // The fleet's images are pushed by the fixture, without provenance; no bake (only the metered image serves metrics).
+    static readonly string[] Common = ["--skip", "--bake-seconds", "0", "--allow-unattested", "--max-concurrency", "1"];
+
+    static async Task<List<string>> RunningContainers(FleetFixture.Instance instance)
+    {
+        var docker = Tools.Require("docker", "docker.io");
+        var ps = await Tools.Run(docker, "ps", "--format", "{{.Label \"webapp.digest\"}}", "--filter", $"label=webapp.app={instance.App}", "--filter", "label=webapp.environment=staging");
+        return ps.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+    }
+
+    static string Field(FleetFixture.Instance instance, string file, string name) =>
+        File.ReadAllLines(Path.Combine(instance.Root, "envs", "staging", file)).First(l => l.StartsWith(name + "=", StringComparison.Ordinal))[(name.Length + 1)..];
+
+    [Fact]
+    public async Task SIGINT_mid_roll_switches_back_the_switched_instances_before_SIGTERM_and_leaves_no_lock_or_stray_container()
+    {
+        var instances = fleet.Instances.Take(3).ToList();
+        await WriteImageAsync(fleet.V1);
+        BuildAssert.Succeeded(await Clone.BuildAsync(fleet.AwsEnvironment(), ["DeployStaging", "--staging-targets", fleet.Tag, .. Common]));
+        foreach (var i in instances) Assert.Equal("1.0.0", await fleet.VersionAsync(i.StagingPort));
+
+        await WriteImageAsync(fleet.V2);
+        var psi = new ProcessStartInfo(Path.Combine(Root, "build.sh"))
+        {
+            WorkingDirectory = Root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        foreach (var a in new[] { "DeployStaging", "--staging-targets", fleet.Tag }.Concat(Common)) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in BuildScript.CleanEnvironment(fleet.AwsEnvironment()))
+            if (v is null) psi.Environment.Remove(k); else psi.Environment[k] = v;
+        var lines = new List<string>();
+        var firstSwitched = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var build = new Process { StartInfo = psi };
+        void OnLine(string? line)
+        {
+            if (line is null) return;
+            lock (lines) lines.Add(line);
+            // SsmFleet's line for an instance whose deploy finished: it switched to 1.1.0.
+            if (System.Text.RegularExpressions.Regex.Match(line, @"^  (i-\S+)  Success   exit 0") is { Success: true } m) firstSwitched.TrySetResult(m.Groups[1].Value);
+        }
+        build.OutputDataReceived += (_, e) => OnLine(e.Data);
+        build.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        build.Start();
+        build.BeginOutputReadLine();
+        build.BeginErrorReadLine();
+        string Output() { lock (lines) return string.Join('\n', lines); }
+
+        var switchedFirst = await Task.WhenAny(firstSwitched.Task, build.WaitForExitAsync(), Task.Delay(TimeSpan.FromMinutes(4))) == firstSwitched.Task
+            ? await firstSwitched.Task
+            : throw new Xunit.Sdk.XunitException($"no instance finished its deploy before the build ended or 4 minutes passed:\n{Output()}");
+        Assert.Equal(0, kill(build.Id, 2)); // the runner's SIGINT (the workflow's step execs ./build.sh, which execs dotnet)
+        var signalled = Stopwatch.StartNew();
+        var signals = "SIGINT";
+        if (!await Exited(build, SigtermAfter)) { kill(build.Id, 15); signals += ", SIGTERM"; }
+        if (!await Exited(build, SigkillAfter)) { build.Kill(entireProcessTree: true); signals += ", SIGKILL"; }
+        await build.WaitForExitAsync();
+        var exitedAfter = signalled.Elapsed;
+        var text = Output();
+        Console.WriteLine($"SIGINT after {switchedFirst} switched: the build exited {exitedAfter.TotalSeconds:0.00} s later (exit {build.ExitCode}, signals sent: {signals})");
+
+        Assert.True(signals == "SIGINT", $"the build needed {signals} (exited {exitedAfter.TotalSeconds:0.0} s after SIGINT):\n{text}");
+        Assert.NotEqual(0, build.ExitCode);
+        Assert.DoesNotContain("   at ", text);
+        // Every instance is back on (or still on) 1.0.0, served by 1.0.0's container only, with no lock left.
+        foreach (var i in instances)
+        {
+            Assert.Equal("1.0.0", await fleet.VersionAsync(i.StagingPort));
+            Assert.Equal([fleet.V1.Digest], await RunningContainers(i));
+            Assert.Equal(fleet.V1.Digest, Field(i, "current", "digest"));
+            Assert.False(Directory.Exists(Path.Combine(i.Root, "envs", "staging", "lock")), $"{i.Id} keeps its deploy lock:\n{text}");
+            Assert.False(Directory.Exists(Path.Combine(i.Root, "proxy", "lock")), $"{i.Id} keeps its proxy lock:\n{text}");
+        }
+        // One line per instance says what happened; the first one switched, then was switched back (its history says so too).
+        var first = instances.Single(i => i.Id == switchedFirst);
+        Assert.Contains(text.Split('\n'), l => l == $"{first.Id}: deployed 1.1.0 before the cancel; switched back to 1.0.0");
+        var history = File.ReadAllLines(Path.Combine(first.Root, "envs", "staging", "history.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal([("deploy", fleet.V1.Digest), ("deploy", fleet.V2.Digest), ("rollback", fleet.V1.Digest)],
+            history.TakeLast(3).Select(h => (h.GetProperty("action").GetString(), h.GetProperty("digest").GetString())));
+        foreach (var other in instances.Where(i => i != first))
+            Assert.Contains(text.Split('\n'), l => l.StartsWith($"{other.Id}: ", StringComparison.Ordinal)
+                && (l == $"{other.Id}: not reached before the cancel; untouched"
+                    || l.StartsWith($"{other.Id}: cancelled while running (", StringComparison.Ordinal) && (l.EndsWith("; its deploy never switched, so nothing to switch back; serves 1.0.0", StringComparison.Ordinal) || l.EndsWith("; switched back to 1.0.0", StringComparison.Ordinal))));
+        Assert.Contains(text.Split('\n'), l => l.StartsWith("Target DeployStaging aborted: Deploy of 1.1.0 to staging was cancelled; switched back: ", StringComparison.Ordinal));
+        // The roll never finished, so the release record still names 1.0.0 (the switch-back restores what it says).
+        Assert.DoesNotContain("Recorded 1.1.0", text);
+    }
+
+    static async Task<bool> Exited(Process process, TimeSpan within)
+    {
+        using var wait = new CancellationTokenSource(within);
+        try { await process.WaitForExitAsync(wait.Token); return true; }
+        catch (OperationCanceledException) { return false; }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    static extern int kill(int pid, int signal);
+}
