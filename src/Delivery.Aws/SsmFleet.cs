@@ -30,6 +30,14 @@ public sealed record FleetOptions
     /// (<see cref="FleetLifetimes.For(int, string, TimeSpan, TimeSpan?)"/>) instead of the two fixed timeouts above.</summary>
     public TimeSpan? PerInstanceBudget { get; init; }
 
+    /// <summary>True when the operator set the execution or delivery timeout: then every command uses those two, and
+    /// no per-instance budget sizes them.</summary>
+    public bool FixedLifetimes { get; init; }
+
+    /// <summary>With <see cref="PerInstanceBudget"/>: how long a script may wait for another run's lock (see
+    /// <see cref="FleetLifetimes"/>: in every executionTimeout, once in the roll).</summary>
+    public TimeSpan LockWait { get; init; }
+
     /// <summary>The roll must end within this (a CI job's timeout-minutes, less its other steps); checked before sending.</summary>
     public TimeSpan? MustFinishWithin { get; init; }
 
@@ -189,7 +197,7 @@ public sealed class SsmFleet(SsmClient ssm, SsmTargets targets, FleetOptions opt
         var (delivery, execution, deadline) = (options.DeliveryTimeoutSeconds, options.ExecutionTimeoutSeconds, options.WaitDeadline(count ?? 10));
         if (options.PerInstanceBudget is { } budget)
         {
-            Lifetimes = FleetLifetimes.For(count ?? 10, options.MaxConcurrency, budget, options.MustFinishWithin);
+            Lifetimes = FleetLifetimes.For(count ?? 10, options.MaxConcurrency, budget, options.MustFinishWithin, options.LockWait);
             (delivery, execution, deadline) = (Lifetimes.DeliveryTimeoutSeconds, Lifetimes.ExecutionTimeoutSeconds, Lifetimes.BuildDeadline);
             log?.Invoke($"{what}: {Lifetimes}");
         }

@@ -27,12 +27,20 @@ public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions
 
     public override ReleaseLedger Ledger(HostSettings settings) => new ParameterStoreLedger(new ReleaseParameters(ssm, app));
 
+    /// <summary>Only with fixed lifetimes: sized ones grow with what the script needs (and FleetLifetimes refuses
+    /// what SSM cannot hold, before sending).</summary>
     public override (TimeSpan Limit, string Parameter)? ScriptTimeLimit =>
-        (TimeSpan.FromSeconds(options.ExecutionTimeoutSeconds), "--execution-timeout");
+        options.FixedLifetimes ? (TimeSpan.FromSeconds(options.ExecutionTimeoutSeconds), "--execution-timeout") : null;
 
-    public override async Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken)
+    public override async Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken,
+        ScriptTime? scriptTime = null)
     {
-        var fleet = new SsmFleet(ssm, targets, options, log);
+        // The command's TimeoutSeconds, executionTimeout and the build's deadline follow from the fleet's size, unless
+        // --execution-timeout or --delivery-timeout fixed them.
+        var sized = scriptTime is { } time && !options.FixedLifetimes
+            ? options with { PerInstanceBudget = FleetLifetimes.PerInstance(time.Steps, TimeSpan.Zero), LockWait = time.LockWait }
+            : options;
+        var fleet = new SsmFleet(ssm, targets, sized, log);
         IReadOnlyList<InstanceRun> runs;
         try
         {

@@ -25,12 +25,17 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
     public void CheckFits(DeployEnvironment environment, DeployOptions options)
     {
         if (site.ScriptTimeLimit is not { } limit || !options.Bake.Enabled) return;
-        var needed = options.Bake.Duration + environment.HealthTimeout + environment.DrainTimeout + options.LockWait;
+        var needed = ScriptNeeds(environment, options).Total;
         if (needed > limit.Limit)
             throw new DeliveryException(
-                $"A deploy to {environment.Name} can take {Seconds(needed)} s (bake {Seconds(options.Bake.Duration)} s + health {Seconds(environment.HealthTimeout)} s + drain {Seconds(environment.DrainTimeout)} s + lock wait {Seconds(options.LockWait)} s), " +
+                $"A deploy to {environment.Name} can take {Seconds(needed)} s (bake {Seconds(options.Bake.Duration)} s + health {Seconds(environment.HealthTimeout)} s + drain {Seconds(environment.DrainTimeout)} s + stop {Seconds(environment.StopTimeout)} s + lock wait {Seconds(options.LockWait)} s), " +
                 $"more than the {Seconds(limit.Limit)} s {site.Name} lets a script run; raise {limit.Parameter} or lower --bake-seconds (nothing was sent)");
     }
+
+    /// <summary>The longest a deploy's (or, without a bake, a rollback's) own waits add up to on one host: health gate,
+    /// bake, drain and stop, and the lock wait. A fleet adds a margin for pull, start and switch, and sizes its command from it.</summary>
+    public static ScriptTime ScriptNeeds(DeployEnvironment environment, DeployOptions options) =>
+        new(environment.HealthTimeout + (options.Bake.Enabled ? options.Bake.Duration : TimeSpan.Zero) + environment.DrainTimeout + environment.StopTimeout, options.LockWait);
 
     public async Task<DeployOutcome> DeployAsync(DeployEnvironment environment, Release release, DeployOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -43,7 +48,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
         var back = HostScripts.SwitchBack(Scripts, environment, release.Digest,
             options with { EndMaintenance = false, LockWait = options.LockWait > SwitchBackLockWait ? options.LockWait : SwitchBackLockWait });
         var outcome = await RollReleaseAsync(environment, script, $"Deploy of {release.Version} to {environment.Name}",
-            $"nothing was deployed to {environment.Name}", back, options, cancellationToken);
+            $"nothing was deployed to {environment.Name}", back, options, ScriptNeeds(environment, options), cancellationToken);
         return outcome with { ReleasePhase = phase };
     }
 
@@ -69,11 +74,12 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
     {
         options ??= new DeployOptions();
         var script = HostScripts.Rollback(Scripts, environment, toVersion, options);
-        return RollReleaseAsync(environment, script, $"Rollback of {environment.Name}", $"nothing was rolled back on {environment.Name}", null, options, cancellationToken);
+        return RollReleaseAsync(environment, script, $"Rollback of {environment.Name}", $"nothing was rolled back on {environment.Name}", null, options,
+            ScriptNeeds(environment, options with { Bake = Bake.BakeSettings.Off }), cancellationToken);
     }
 
     async Task<DeployOutcome> RollReleaseAsync(DeployEnvironment environment, string script, string what, string nothingDone, string? switchBack,
-        DeployOptions options, CancellationToken cancellationToken)
+        DeployOptions options, ScriptTime scriptNeeds, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         IReadOnlyList<HostRun> all;
@@ -82,7 +88,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
         {
             try
             {
-                all = await site.RollAsync(script, what, nothingDone, Show, cancellationToken);
+                all = await site.RollAsync(script, what, nothingDone, Show, cancellationToken, scriptNeeds);
             }
             catch (RollCancelledException cancelled)
             {

@@ -37,7 +37,7 @@ public sealed class FleetLifetimesTests
 
         var fits = Enumerable.Range(1, 12).First(c => FleetLifetimes.For(12, c, TimeSpan.FromMinutes(5)).BuildDeadline <= TimeSpan.FromMinutes(30));
         Assert.Equal($"A roll of 12 instance(s), 1 at a time (12 wave(s) of 300 s) may take {FleetLifetimes.For(12, 1, TimeSpan.FromMinutes(5)).BuildDeadline.TotalMinutes:0.#} min, " +
-                     $"over the 30 min it must finish within; --max-concurrency {fits} fits; nothing was sent", error.Message);
+                     $"over the 30 min it must finish within (--fleet-time-limit); --max-concurrency {fits} fits; nothing was sent", error.Message);
         Assert.DoesNotContain('\n', error.Message);
     }
 
@@ -45,6 +45,17 @@ public sealed class FleetLifetimesTests
     public void A_budget_over_the_agent_s_execution_limit_fails_before_sending()
     {
         var error = Assert.Throws<DeliveryException>(() => FleetLifetimes.For(1, 1, TimeSpan.FromDays(3)));
-        Assert.Equal($"One instance needs {3 * 86400} s (health + bake + margin), over the agent's 172800 s executionTimeout limit; nothing was sent", error.Message);
+        Assert.Equal($"One instance needs {3 * 86400} s (health + bake + drain + stop + margin), over the agent's 172800 s executionTimeout limit; nothing was sent", error.Message);
+    }
+
+    [Fact]
+    public void A_lock_wait_lengthens_every_instance_s_execution_timeout_but_the_roll_only_once()
+    {
+        var without = FleetLifetimes.For(6, 1, TimeSpan.FromSeconds(240));
+        var with = FleetLifetimes.For(6, 1, TimeSpan.FromSeconds(240), lockWait: TimeSpan.FromSeconds(600));
+
+        Assert.Equal(without.ExecutionTimeoutSeconds + 600, with.ExecutionTimeoutSeconds);
+        Assert.Equal(without.DeliveryTimeoutSeconds + 600, with.DeliveryTimeoutSeconds);
+        Assert.Contains("6 wave(s) of 240 s, a lock wait of 600 s once", with.ToString());
     }
 }

@@ -85,6 +85,7 @@ public sealed class FleetSignalTests(CloneFixture clone, FleetFixture fleet) : C
         var exitedAfter = signalled.Elapsed;
         var text = Output();
         Console.WriteLine($"SIGINT after {switchedFirst} switched: the build exited {exitedAfter.TotalSeconds:0.00} s later (exit {build.ExitCode}, signals sent: {signals})");
+        Console.WriteLine(text);
 
         Assert.True(signals == "SIGINT", $"the build needed {signals} (exited {exitedAfter.TotalSeconds:0.0} s after SIGINT):\n{text}");
         Assert.NotEqual(0, build.ExitCode);
@@ -93,7 +94,7 @@ public sealed class FleetSignalTests(CloneFixture clone, FleetFixture fleet) : C
         foreach (var i in instances)
         {
             Assert.Equal("1.0.0", await fleet.VersionAsync(i.StagingPort));
-            Assert.Equal([fleet.V1.Digest], await RunningContainers(i));
+            Assert.True([fleet.V1.Digest] is var v1 && (await RunningContainers(i)).SequenceEqual(v1), $"{i.Id} runs {string.Join(", ", await RunningContainers(i))}:\n{text}");
             Assert.Equal(fleet.V1.Digest, Field(i, "current", "digest"));
             Assert.False(Directory.Exists(Path.Combine(i.Root, "envs", "staging", "lock")), $"{i.Id} keeps its deploy lock:\n{text}");
             Assert.False(Directory.Exists(Path.Combine(i.Root, "proxy", "lock")), $"{i.Id} keeps its proxy lock:\n{text}");

@@ -22,8 +22,11 @@ public abstract class Site
     public abstract ReleaseLedger Ledger(HostSettings settings);
 
     /// <summary>Runs a script on each host with the site's rolling rules: a failure stops the roll; hosts the roll never
-    /// reached come back with <see cref="HostRun.Reached"/> false. <paramref name="live"/> gets progress as it comes.</summary>
-    public abstract Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken);
+    /// reached come back with <see cref="HostRun.Reached"/> false. <paramref name="live"/> gets progress as it comes.
+    /// <paramref name="scriptTime"/>, when known, is the longest the script's own waits add up to on one host: a fleet
+    /// sizes its command's lifetimes from it and the host count.</summary>
+    public abstract Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken,
+        ScriptTime? scriptTime = null);
 
     /// <summary>Runs a read-only script on every host at once and returns every host's result.</summary>
     public abstract Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken);
@@ -56,6 +59,12 @@ public sealed record HostRun(string Host, HostResult Result, bool Reached, strin
 {
     public bool Succeeded => Reached && Result.Succeeded;
     public HostOutput Output => new(Result);
+}
+
+/// <summary>The longest one host's script waits: its steps (health gate, bake, drain, stop) and another run's lock.</summary>
+public sealed record ScriptTime(TimeSpan Steps, TimeSpan LockWait)
+{
+    public TimeSpan Total => Steps + LockWait;
 }
 
 /// <summary>A roll stopped by the caller (Ctrl-C, or the runner's SIGINT/SIGTERM): the site cancelled what it had
@@ -101,7 +110,8 @@ public sealed class ThisMachine(IDeployHost host) : Site
 
     public override ReleaseLedger Ledger(HostSettings settings) => new HostHistoryLedger(host, settings);
 
-    public override async Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken) =>
+    public override async Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken,
+        ScriptTime? scriptTime = null) =>
         [Run(await host.RunAsync(script, live, cancellationToken))];
 
     public override async Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken) =>
