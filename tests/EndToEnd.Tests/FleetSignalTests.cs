@@ -94,7 +94,7 @@ public sealed class FleetSignalTests(CloneFixture clone, FleetFixture fleet) : C
         foreach (var i in instances)
         {
             Assert.Equal("1.0.0", await fleet.VersionAsync(i.StagingPort));
-            Assert.True([fleet.V1.Digest] is var v1 && (await RunningContainers(i)).SequenceEqual(v1), $"{i.Id} runs {string.Join(", ", await RunningContainers(i))}:\n{text}");
+            Assert.True((await RunningContainers(i)).SequenceEqual([fleet.V1.Digest]), $"{i.Id} runs {string.Join(", ", await RunningContainers(i))}:\n{text}");
             Assert.Equal(fleet.V1.Digest, Field(i, "current", "digest"));
             Assert.False(Directory.Exists(Path.Combine(i.Root, "envs", "staging", "lock")), $"{i.Id} keeps its deploy lock:\n{text}");
             Assert.False(Directory.Exists(Path.Combine(i.Root, "proxy", "lock")), $"{i.Id} keeps its proxy lock:\n{text}");
