@@ -270,7 +270,14 @@ public sealed class SsmFleet(SsmClient ssm, SsmTargets targets, FleetOptions opt
         try
         {
             await ssm.CancelCommandAsync(commandId, null, budget.Token);
-            lastListed = await ssm.ListCommandInvocationsAsync(commandId, budget.Token);
+            // Until the agents confirm the kill (Cancelling becomes Cancelled), a switch-back could run beside the
+            // script it undoes; the budget bounds the wait, and the switch-back's lock wait covers the rest.
+            while (true)
+            {
+                lastListed = await ssm.ListCommandInvocationsAsync(commandId, budget.Token);
+                if (lastListed.All(i => i.IsTerminal)) break;
+                await Task.Delay(TimeSpan.FromMilliseconds(200), budget.Token);
+            }
             foreach (var i in lastListed.Where(i => !finished.ContainsKey(i.InstanceId))) log?.Invoke($"  {i.InstanceId}  {i.Status}");
         }
         catch (Exception ex) when (ex is DeliveryException or OperationCanceledException)

@@ -58,4 +58,21 @@ public sealed class FleetLifetimesTests
         Assert.Equal(without.DeliveryTimeoutSeconds + 600, with.DeliveryTimeoutSeconds);
         Assert.Contains("6 wave(s) of 240 s, a lock wait of 600 s once", with.ToString());
     }
+
+    [Fact]
+    public void The_workflow_s_deploy_jobs_leave_room_for_six_production_instances_one_at_a_time()
+    {
+        var workflow = new Delivery.Workflows.WorkflowDefinition { Name = "delivery" };
+        var production = Delivery.Hosts.DeployEnvironment.Production;
+        var options = new Delivery.Hosts.DeployOptions
+        {
+            LockWait = TimeSpan.FromSeconds(workflow.DeployLockWaitSeconds),
+            Bake = new Delivery.Hosts.Bake.BakeSettings { Duration = production.BakeTime },
+        };
+        var needs = Delivery.Hosts.Deployer.ScriptNeeds(production, options);
+
+        var lifetimes = FleetLifetimes.For(6, 1, FleetLifetimes.PerInstance(needs.Steps, TimeSpan.Zero), TimeSpan.FromMinutes(workflow.FleetTimeLimitMinutes), needs.LockWait);
+
+        Assert.True(lifetimes.BuildDeadline <= TimeSpan.FromMinutes(workflow.DeployTimeoutMinutes - workflow.DeploySetupMinutes), lifetimes.ToString());
+    }
 }

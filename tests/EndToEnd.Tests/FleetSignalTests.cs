@@ -114,6 +114,50 @@ public sealed class FleetSignalTests(CloneFixture clone, FleetFixture fleet) : C
         Assert.DoesNotContain("Recorded 1.1.0", text);
     }
 
+    [Fact]
+    public async Task A_roll_of_six_instances_one_at_a_time_finishes_inside_lifetimes_sized_to_the_fleet()
+    {
+        while (fleet.Instances.Count < 6) fleet.Instances.Add(fleet.AddInstance(fleet.Instances.Count + 1));
+        var six = fleet.Instances.Take(6).ToList();
+        await WriteImageAsync(fleet.V2);
+        var health = TimeSpan.FromSeconds(10);
+
+        var watch = Stopwatch.StartNew();
+        var run = await Clone.BuildAsync(fleet.AwsEnvironment(), ["DeployStaging", "--staging-targets", string.Join(",", six.Select(i => i.Id)), "--health-timeout", "10s", .. Common]);
+        var rollTime = watch.Elapsed;
+
+        BuildAssert.Succeeded(run);
+        // The lifetimes follow from the staging deploy's own waits (10 s health gate, no bake, drain, stop), the
+        // fleet's margin and six waves; the build says which it sent.
+        var needs = Deployer.ScriptNeeds(DeployEnvironment.Staging with { HealthTimeout = health }, new DeployOptions());
+        var lifetimes = Delivery.Aws.FleetLifetimes.For(6, 1, Delivery.Aws.FleetLifetimes.PerInstance(needs.Steps, TimeSpan.Zero), lockWait: needs.LockWait);
+        Assert.Contains($"Deploy of 1.1.0 to staging: {lifetimes}", run.OutputLines);
+        Console.WriteLine($"6 instances, 1 at a time: {lifetimes}; the build took {rollTime.TotalSeconds:0.0} s");
+        foreach (var i in six) Assert.Equal("1.1.0", await fleet.VersionAsync(i.StagingPort));
+        var commandId = fleet.Endpoint.Invocations.Last(x => x.InstanceId == six[0].Id).CommandId;
+        Assert.Equal(6, fleet.Endpoint.Invocations.Count(x => x.CommandId == commandId && x.Status == "Success"));
+        Assert.Equal(1, fleet.Endpoint.MaxParallelInvocations(commandId));
+        Assert.Contains(run.OutputLines, l => l.StartsWith("Recorded 1.1.0 in Parameter Store /webapp/staging/release (version ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_roll_that_cannot_fit_its_time_limit_fails_before_sending_naming_both_figures_and_the_parameter_to_change()
+    {
+        while (fleet.Instances.Count < 6) fleet.Instances.Add(fleet.AddInstance(fleet.Instances.Count + 1));
+        var six = fleet.Instances.Take(6).ToList();
+        await WriteImageAsync(fleet.V2);
+        var before = fleet.Endpoint.Invocations.Count;
+
+        var run = await Clone.BuildAsync(fleet.AwsEnvironment(), ["DeployStaging", "--staging-targets", string.Join(",", six.Select(i => i.Id)), "--fleet-time-limit", "20m", .. Common]);
+
+        var needs = Deployer.ScriptNeeds(DeployEnvironment.Staging, new DeployOptions());
+        var error = Assert.Throws<Delivery.Core.DeliveryException>(() =>
+            Delivery.Aws.FleetLifetimes.For(6, 1, Delivery.Aws.FleetLifetimes.PerInstance(needs.Steps, TimeSpan.Zero), TimeSpan.FromMinutes(20), needs.LockWait));
+        Assert.Equal(error.Message, BuildAssert.TargetFailure(run, "DeployStaging"));
+        Assert.Contains("over the 20 min it must finish within (--fleet-time-limit); --max-concurrency ", error.Message);
+        Assert.Equal(before, fleet.Endpoint.Invocations.Count);
+    }
+
     static async Task<bool> Exited(Process process, TimeSpan within)
     {
         using var wait = new CancellationTokenSource(within);
