@@ -48,7 +48,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
         var back = HostScripts.SwitchBack(Scripts, environment, release.Digest,
             options with { EndMaintenance = false, LockWait = options.LockWait > SwitchBackLockWait ? options.LockWait : SwitchBackLockWait });
         var outcome = await RollReleaseAsync(environment, script, $"Deploy of {release.Version} to {environment.Name}",
-            $"nothing was deployed to {environment.Name}", back, options, ScriptNeeds(environment, options), cancellationToken);
+            $"nothing was deployed to {environment.Name}", back, options, ScriptNeeds(environment, options), cancellationToken, release.Version);
         return outcome with { ReleasePhase = phase };
     }
 
@@ -79,7 +79,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
     }
 
     async Task<DeployOutcome> RollReleaseAsync(DeployEnvironment environment, string script, string what, string nothingDone, string? switchBack,
-        DeployOptions options, ScriptTime scriptNeeds, CancellationToken cancellationToken)
+        DeployOptions options, ScriptTime scriptNeeds, CancellationToken cancellationToken, string? releaseVersion = null)
     {
         var watch = Stopwatch.StartNew();
         IReadOnlyList<HostRun> all;
@@ -92,7 +92,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
             }
             catch (RollCancelledException cancelled)
             {
-                throw await UndoCancelledAsync(environment, what, switchBack, cancelled, Interlocked.Read(ref signalled) is not 0 and var at ? at : Stopwatch.GetTimestamp(), options);
+                throw await UndoCancelledAsync(environment, what, switchBack, cancelled, Interlocked.Read(ref signalled) is not 0 and var at ? at : Stopwatch.GetTimestamp(), options, releaseVersion);
             }
         }
         var skipped = all.Where(r => r.Skipped).ToList();
@@ -172,7 +172,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
     /// what is left of <see cref="DeployOptions.SignalGrace"/>. Prints one line per host saying where it is; a host
     /// whose switch-back did not finish in time keeps it running and is named. Returns the exception to throw.</summary>
     async Task<SiteOperationException> UndoCancelledAsync(DeployEnvironment environment, string what, string? switchBack, RollCancelledException cancelled,
-        long signalledAt, DeployOptions options)
+        long signalledAt, DeployOptions options, string? releaseVersion)
     {
         var reached = cancelled.Runs.Where(r => r.Reached).ToList();
         var left = options.SignalGrace - options.ExitReserve - Stopwatch.GetElapsedTime(signalledAt);
@@ -207,7 +207,8 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
         var lines = new List<string>();
         foreach (var r in cancelled.Runs.Where(r => !r.Skipped))
         {
-            var newVersion = r.Output.Release?.Version;
+            // A run that finished between the last poll and the cancel has no output collected: its release is this one.
+            var newVersion = r.Output.Release?.Version ?? (r.Succeeded ? releaseVersion : null);
             var was = !r.Reached ? "not reached" : r.Succeeded ? $"deployed {newVersion ?? "the release"} before the cancel" : $"cancelled while running ({r.Reason})";
             var (line, row) = (r.Reached, switchBack, back.GetValueOrDefault(r.Host)) switch
             {
