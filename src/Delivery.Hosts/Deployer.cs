@@ -218,6 +218,9 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
                     new HostRow(r.Host, was, $"FAILED: {failure}", r.Succeeded ? newVersion ?? "?" : "?")),
                 (true, _, { Succeeded: true } b) when b.Output.Release is { } rel =>
                     ($"{was}; switched back to {rel.Version}", new HostRow(r.Host, was, "switched back", rel.Version)),
+                (true, _, { Succeeded: true, Result.Lines.Count: 0 }) =>
+                    ($"{was}; switch-back finished as the time ran out, before its result was read ({stillRunning}); check with ./build.sh Status",
+                     new HostRow(r.Host, was, $"finished, not read ({stillRunning})", "?")),
                 (true, _, { Succeeded: true } b) =>
                     ($"{was}; its deploy never switched, so nothing to switch back; serves {b.Output.Status(environment).Version ?? "nothing"}",
                      new HostRow(r.Host, was, "not needed", b.Output.Status(environment).Version ?? "-")),
@@ -240,6 +243,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
         if (Hosts(r => r.SwitchBack == "not needed") is { Length: > 0 } s2) parts.Add($"never switched: {s2}");
         if (Hosts(r => r.SwitchBack.StartsWith("still running", StringComparison.Ordinal)) is { Length: > 0 } s3) parts.Add($"switch-back still running: {s3}");
         if (Hosts(r => r.SwitchBack.StartsWith("FAILED", StringComparison.Ordinal)) is { Length: > 0 } s4) parts.Add($"switch-back FAILED: {s4}");
+        if (Hosts(r => r.SwitchBack.StartsWith("finished, not read", StringComparison.Ordinal)) is { Length: > 0 } s7) parts.Add($"switch-back finished, result not read: {s7}");
         if (switchBack is null && Hosts(r => r.Did != "not reached") is { Length: > 0 } s5) parts.Add($"reached: {s5}");
         if (Hosts(r => r.Did == "not reached") is { Length: > 0 } s6) parts.Add($"untouched: {s6}");
         return new SiteOperationException($"{what} was cancelled{(parts.Count > 0 ? "; " + string.Join("; ", parts) : "")}", rows);

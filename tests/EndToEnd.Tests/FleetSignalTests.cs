@@ -49,47 +49,16 @@ public sealed class FleetSignalTests(CloneFixture clone, FleetFixture fleet) : C
         foreach (var i in instances) Assert.Equal("1.0.0", await fleet.VersionAsync(i.StagingPort));
 
         await WriteImageAsync(fleet.V2);
-        var psi = new ProcessStartInfo(Path.Combine(Root, "build.sh"))
-        {
-            WorkingDirectory = Root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        foreach (var a in new[] { "DeployStaging", "--staging-targets", fleet.Tag }.Concat(Common)) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in BuildScript.CleanEnvironment(fleet.AwsEnvironment()))
-            if (v is null) psi.Environment.Remove(k); else psi.Environment[k] = v;
-        var lines = new List<string>();
-        var firstSwitched = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var build = new Process { StartInfo = psi };
-        void OnLine(string? line)
-        {
-            if (line is null) return;
-            lock (lines) lines.Add(line);
-            // SsmFleet's line for an instance whose deploy finished: it switched to 1.1.0.
-            if (System.Text.RegularExpressions.Regex.Match(line, @"^  (i-\S+)  Success   exit 0") is { Success: true } m) firstSwitched.TrySetResult(m.Groups[1].Value);
-        }
-        build.OutputDataReceived += (_, e) => OnLine(e.Data);
-        build.ErrorDataReceived += (_, e) => OnLine(e.Data);
-        build.Start();
-        build.BeginOutputReadLine();
-        build.BeginErrorReadLine();
-        string Output() { lock (lines) return string.Join('\n', lines); }
-
-        var switchedFirst = await Task.WhenAny(firstSwitched.Task, build.WaitForExitAsync(), Task.Delay(TimeSpan.FromMinutes(4))) == firstSwitched.Task
-            ? await firstSwitched.Task
-            : throw new Xunit.Sdk.XunitException($"no instance finished its deploy before the build ended or 4 minutes passed:\n{Output()}");
-        Assert.Equal(0, kill(build.Id, 2)); // the runner's SIGINT (the workflow's step execs ./build.sh, which execs dotnet)
-        var signalled = Stopwatch.StartNew();
-        var signals = "SIGINT";
-        if (!await Exited(build, SigtermAfter)) { kill(build.Id, 15); signals += ", SIGTERM"; }
-        if (!await Exited(build, SigkillAfter)) { build.Kill(entireProcessTree: true); signals += ", SIGKILL"; }
-        await build.WaitForExitAsync();
-        var exitedAfter = signalled.Elapsed;
-        var text = Output();
-        Console.WriteLine($"SIGINT after {switchedFirst} switched: the build exited {exitedAfter.TotalSeconds:0.00} s later (exit {build.ExitCode}, signals sent: {signals})");
-        Console.WriteLine(text);
+        var switchedFirst = "";
+        var (exitCode, exitedAfter, signals, text) = await InterruptAsync(["DeployStaging", "--staging-targets", fleet.Tag, .. Common], id => switchedFirst = id);
+        Console.WriteLine($"SIGINT after {switchedFirst} switched: the build exited {exitedAfter.TotalSeconds:0.00} s later (exit {exitCode}, signals sent: {signals})");
 
         Assert.True(signals == "SIGINT", $"the build needed {signals} (exited {exitedAfter.TotalSeconds:0.0} s after SIGINT):\n{text}");
-        Assert.NotEqual(0, build.ExitCode);
+        Assert.NotEqual(0, exitCode);
         Assert.DoesNotContain("   at ", text);
+        // On a loaded machine a switch-back may still run when the build must exit (it says so, and leaves it running).
+        for (var n = 0; n < 300 && fleet.Endpoint.Invocations.Any(x => instances.Any(i => i.Id == x.InstanceId) && x.Status is "Pending" or "InProgress" or "Cancelling"); n++)
+            await Task.Delay(100);
         // Every instance is back on (or still on) 1.0.0, served by 1.0.0's container only, with no lock left.
         foreach (var i in instances)
         {
@@ -101,7 +70,8 @@ public sealed class FleetSignalTests(CloneFixture clone, FleetFixture fleet) : C
         }
         // One line per instance says what happened; the first one switched, then was switched back (its history says so too).
         var first = instances.Single(i => i.Id == switchedFirst);
-        Assert.Contains(text.Split('\n'), l => l == $"{first.Id}: deployed 1.1.0 before the cancel; switched back to 1.0.0");
+        Assert.Contains(text.Split('\n'), l => l == $"{first.Id}: deployed 1.1.0 before the cancel; switched back to 1.0.0"
+            || System.Text.RegularExpressions.Regex.IsMatch(l, $"^{first.Id}: deployed 1\\.1\\.0 before the cancel; switch-back (NOT finished before SIGTERM would come \\(SSM command [0-9a-f-]+ keeps running it\\); until it ends it serves 1\\.1\\.0, which passed its health gate|finished as the time ran out, before its result was read \\(SSM command [0-9a-f-]+\\); check with \\./build\\.sh Status)$"));
         var history = File.ReadAllLines(Path.Combine(first.Root, "envs", "staging", "history.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal([("deploy", fleet.V1.Digest), ("deploy", fleet.V2.Digest), ("rollback", fleet.V1.Digest)],
             history.TakeLast(3).Select(h => (h.GetProperty("action").GetString(), h.GetProperty("digest").GetString())));
@@ -110,10 +80,98 @@ public sealed class FleetSignalTests(CloneFixture clone, FleetFixture fleet) : C
                 && (l == $"{other.Id}: not reached before the cancel; untouched"
                     // It finished its deploy between the build's last poll and the signal.
                     || l == $"{other.Id}: deployed 1.1.0 before the cancel; switched back to 1.0.0"
-                    || l.StartsWith($"{other.Id}: cancelled while running (", StringComparison.Ordinal) && (l.EndsWith("; its deploy never switched, so nothing to switch back; serves 1.0.0", StringComparison.Ordinal) || l.EndsWith("; switched back to 1.0.0", StringComparison.Ordinal))));
-        Assert.Contains(text.Split('\n'), l => l.StartsWith($"Target DeployStaging aborted: Deploy of 1.1.0 to staging was cancelled; switched back: {first.Id}", StringComparison.Ordinal));
+                    || l.StartsWith($"{other.Id}: cancelled while running (", StringComparison.Ordinal) && (l.EndsWith("; its deploy never switched, so nothing to switch back; serves 1.0.0", StringComparison.Ordinal)
+                        || l.EndsWith("; switched back to 1.0.0", StringComparison.Ordinal) || l.Contains("; switch-back NOT finished before SIGTERM would come (") || l.Contains("; switch-back finished as the time ran out"))));
+        Assert.Contains(text.Split('\n'), l => l.StartsWith("Target DeployStaging aborted: Deploy of 1.1.0 to staging was cancelled; ", StringComparison.Ordinal) && l.Contains(first.Id));
         // The roll never finished, so the release record still names 1.0.0 (the switch-back restores what it says).
         Assert.DoesNotContain("Recorded 1.1.0", text);
+    }
+
+    [Fact]
+    public async Task A_switch_back_that_cannot_finish_before_SIGTERM_keeps_running_on_its_instance_and_the_build_says_so()
+    {
+        while (fleet.Instances.Count < 6) fleet.Instances.Add(fleet.AddInstance(fleet.Instances.Count + 1));
+        var pair = fleet.Instances.Skip(4).Take(2).ToList();
+        var targets = string.Join(",", pair.Select(i => i.Id));
+        await WriteImageAsync(fleet.V1);
+        BuildAssert.Succeeded(await Clone.BuildAsync(fleet.AwsEnvironment(), ["DeployStaging", "--staging-targets", targets, .. Common]));
+        // On the first instance, once it has switched, every container start takes 12 s: longer than the 7.5 s.
+        var shim = Directory.CreateTempSubdirectory("e2e-docker-shim-").FullName;
+        File.WriteAllText(Path.Combine(shim, "docker"), $$"""
+            #!/bin/sh
+            case "$1" in run) sleep 12 ;; esac
+            exec '{{Tools.Require("docker", "docker.io")}}' "$@"
+            """);
+        File.SetUnixFileMode(Path.Combine(shim, "docker"), (UnixFileMode)0b111_101_101);
+        await WriteImageAsync(fleet.V2);
+        FleetFixture.Instance? first = null;
+        try
+        {
+            var (exitCode, exitedAfter, signals, text) = await InterruptAsync(["DeployStaging", "--staging-targets", targets, .. Common], id =>
+            {
+                first = pair.Single(i => i.Id == id);
+                first.Fake.Environment["PATH"] = $"{shim}:{Aws.TestEndpoint.AwsTestEndpoint.AgentPath}";
+            });
+            Console.WriteLine($"SIGINT after {first!.Id} switched, its switch-back slowed: the build exited {exitedAfter.TotalSeconds:0.00} s later (exit {exitCode}, signals sent: {signals})");
+
+            Assert.True(signals == "SIGINT", $"the build needed {signals} (exited {exitedAfter.TotalSeconds:0.0} s after SIGINT):\n{text}");
+            Assert.NotEqual(0, exitCode);
+            var line = text.Split('\n').SingleOrDefault(l => l.StartsWith($"{first.Id}: ", StringComparison.Ordinal));
+            Assert.True(line is not null && System.Text.RegularExpressions.Regex.IsMatch(line,
+                $"^{first.Id}: deployed 1\\.1\\.0 before the cancel; switch-back NOT finished before SIGTERM would come \\(SSM command [0-9a-f-]+ keeps running it\\); until it ends it serves 1\\.1\\.0, which passed its health gate$"), text);
+            Assert.Equal("1.1.0", await fleet.VersionAsync(first.StagingPort));
+            // The switch-back was left running, not cancelled: it ends on its own, on 1.0.0, and releases its lock.
+            for (var i = 0; i < 300 && fleet.Endpoint.Invocations.Last(x => x.InstanceId == first.Id).Status is not ("Success" or "Failed" or "Cancelled" or "TimedOut"); i++)
+                await Task.Delay(100);
+            Assert.Equal("Success", fleet.Endpoint.Invocations.Last(x => x.InstanceId == first.Id).Status);
+            Assert.Equal("1.0.0", await fleet.VersionAsync(first.StagingPort));
+            Assert.False(Directory.Exists(Path.Combine(first.Root, "envs", "staging", "lock")));
+        }
+        finally
+        {
+            first?.Fake.Environment.Remove("PATH");
+        }
+    }
+
+    /// <summary>Runs ./build.sh, calls <paramref name="beforeSignal"/> with the first instance whose deploy finished, then
+    /// stops the build as GitHub's runner does: SIGINT, SIGTERM 7.5 s later, SIGKILL 2.5 s after that.</summary>
+    async Task<(int ExitCode, TimeSpan ExitedAfter, string Signals, string Text)> InterruptAsync(string[] arguments, Action<string> beforeSignal)
+    {
+        var psi = new ProcessStartInfo(Path.Combine(Root, "build.sh"))
+        {
+            WorkingDirectory = Root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        foreach (var a in arguments) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in BuildScript.CleanEnvironment(fleet.AwsEnvironment()))
+            if (v is null) psi.Environment.Remove(k); else psi.Environment[k] = v;
+        var lines = new List<string>();
+        var firstSwitched = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var build = new Process { StartInfo = psi };
+        void OnLine(string? line)
+        {
+            if (line is null) return;
+            lock (lines) lines.Add(line);
+            if (System.Text.RegularExpressions.Regex.Match(line, @"^  (i-\S+)  Success   exit 0") is { Success: true } m) firstSwitched.TrySetResult(m.Groups[1].Value);
+        }
+        build.OutputDataReceived += (_, e) => OnLine(e.Data);
+        build.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        build.Start();
+        build.BeginOutputReadLine();
+        build.BeginErrorReadLine();
+        string Output() { lock (lines) return string.Join('\n', lines); }
+        if (await Task.WhenAny(firstSwitched.Task, build.WaitForExitAsync(), Task.Delay(TimeSpan.FromMinutes(4))) != firstSwitched.Task)
+            throw new Xunit.Sdk.XunitException($"no instance finished its deploy before the build ended or 4 minutes passed:\n{Output()}");
+        beforeSignal(await firstSwitched.Task);
+        Assert.Equal(0, kill(build.Id, 2));
+        var signalled = Stopwatch.StartNew();
+        var signals = "SIGINT";
+        if (!await Exited(build, SigtermAfter)) { kill(build.Id, 15); signals += ", SIGTERM"; }
+        if (!await Exited(build, SigkillAfter)) { build.Kill(entireProcessTree: true); signals += ", SIGKILL"; }
+        await build.WaitForExitAsync();
+        var exitedAfter = signalled.Elapsed;
+        var text = Output();
+        Console.WriteLine(text);
+        return (build.ExitCode, exitedAfter, signals, text);
     }
 
     [Fact]
