@@ -46,8 +46,8 @@ partial class Build
             : $"ECR repository {repository.Uri} exists ({(repository.ImmutableTags ? "immutable" : "mutable")} tags)");
     }
 
-    /// <summary>--release X.Y.Z: the digest the registry serves for the tag, through the registry API (no pull).</summary>
-    async Task<Release> TaggedRelease(string version)
+    /// <summary>--promote-version X.Y.Z: the digest the registry serves for the tag, through the registry API (no pull).</summary>
+    async Task<PinnedImage> TaggedRelease(string version)
     {
         if (!Delivery.Versioning.SemanticVersion.TryParse(version, out _))
             throw new DeliveryException($"--release '{version}' is not a version (expected X.Y.Z)");
@@ -55,12 +55,12 @@ partial class Build
         var digest = await client.GetDigestAsync(ImageName, version, CancellationToken)
                      ?? throw new DeliveryException($"Release {version} does not exist: {ImageRepository}:{version} is not in the registry ({client.Scheme})");
         Log.Information($"{ImageRepository}:{version} is {digest} ({client.Scheme})");
-        return new Release(version, ImageRepository, digest);
+        return new PinnedImage(version, ImageRepository, digest);
     }
 
     /// <summary>After a production deploy: the deployed manifest gets the tags production and release-&lt;version&gt;
     /// (the same bytes, so the same digest; on ECR through BatchGetImage and PutImage). No layer moves.</summary>
-    async Task TagPromoted(Release release)
+    async Task TagPromoted(PinnedImage release)
     {
         var tags = ImageTags.Promotion(release.Version);
         try
@@ -91,7 +91,7 @@ partial class Build
     }
 
     /// <summary>A deploy whose pull the registry refused says how to give the hosts credentials.</summary>
-    async Task<T> DeployPulling<T>(DeployEnvironment environment, Release release, Func<Task<T>> deploy)
+    async Task<T> DeployPulling<T>(DeployEnvironment environment, PinnedImage release, Func<Task<T>> deploy)
     {
         await VerifyProvenance(environment, release);
         try

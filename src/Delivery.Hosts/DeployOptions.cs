@@ -23,8 +23,9 @@ public sealed partial record DeployOptions
     /// SIGINT (actions/runner ProcessInvoker), then SIGKILL. A cancelled deploy's switch-back must end within it.</summary>
     public TimeSpan SignalGrace { get; init; } = TimeSpan.FromSeconds(7.5);
 
-    /// <summary>The part of <see cref="SignalGrace"/> kept for printing the table and exiting.</summary>
-    public TimeSpan ExitReserve { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>The part of <see cref="SignalGrace"/> kept for printing the lines and the table and exiting: over a second
+    /// on a busy 2-core machine.</summary>
+    public TimeSpan ExitReserve { get; init; } = TimeSpan.FromSeconds(2);
 
     public string DeployedByOrDefault()
     {

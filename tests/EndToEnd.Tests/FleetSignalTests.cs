@@ -17,7 +17,7 @@ public sealed class FleetSignalTests(CloneFixture clone, FleetFixture fleet) : C
     static readonly TimeSpan SigtermAfter = TimeSpan.FromSeconds(7.5);
     static readonly TimeSpan SigkillAfter = TimeSpan.FromSeconds(2.5);
 
-    async Task WriteImageAsync(Release release)
+    async Task WriteImageAsync(PinnedImage release)
     {
         Directory.CreateDirectory(Path.Combine(Root, "artifacts"));
         await File.WriteAllTextAsync(Path.Combine(Root, "artifacts", "image.json"), JsonSerializer.Serialize(new

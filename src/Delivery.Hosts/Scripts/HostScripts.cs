@@ -12,7 +12,7 @@ namespace Delivery.Hosts.Scripts;
 /// </summary>
 public static class HostScripts
 {
-    public static string Deploy(HostSettings host, DeployEnvironment env, Release release, DeployOptions options, ReleasePhaseResult? releasePhase = null)
+    public static string Deploy(HostSettings host, DeployEnvironment env, PinnedImage release, DeployOptions options, ReleasePhaseResult? releasePhase = null)
     {
         Check(host, env);
         release.Validate();
@@ -30,7 +30,7 @@ public static class HostScripts
 
     /// <summary>The release phase: under the environment's lock, pulls the new image and runs the command in it once;
     /// switches nothing. Its exit code and duration come back as a <see cref="HostDataKind.ReleasePhase"/> line.</summary>
-    public static string ReleasePhase(HostSettings host, DeployEnvironment env, Release release, ReleasePhaseSettings phase, DeployOptions options)
+    public static string ReleasePhase(HostSettings host, DeployEnvironment env, PinnedImage release, ReleasePhaseSettings phase, DeployOptions options)
     {
         Check(host, env);
         release.Validate();
@@ -60,7 +60,7 @@ public static class HostScripts
     {
         Check(host, env);
         if (toVersion is not null)
-            new Release(toVersion, "x", "sha256:" + new string('0', 64)).Validate();
+            new PinnedImage(toVersion, "x", "sha256:" + new string('0', 64)).Validate();
         var values = PlanValues.Of(host, options.DeployedByOrDefault(), env)
             .Add("lock_wait", LockWaitSeconds(options))
             .Add("rollback_to", toVersion ?? "");
@@ -78,7 +78,7 @@ public static class HostScripts
     public static string SwitchBack(HostSettings host, DeployEnvironment env, string fromDigest, DeployOptions options)
     {
         Check(host, env);
-        new Release("0.0.0", "x", fromDigest).Validate();
+        new PinnedImage("0.0.0", "x", fromDigest).Validate();
         var values = PlanValues.Of(host, options.DeployedByOrDefault(), env)
             .Add("lock_wait", LockWaitSeconds(options))
             .Add("switch_back_from", fromDigest);
