@@ -16,6 +16,8 @@ public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions
 
     public override string Name => targets.ToString();
 
+    public override string Reaches => $"{targets} through {ssm.Endpoint}";
+
     public override async Task<string> DescribeHostsAsync(CancellationToken cancellationToken = default)
     {
         var count = targets.InstanceIds?.Count ?? (await QueryAsync("true\n", "Count of the targets", cancellationToken)).Count;
@@ -27,19 +29,25 @@ public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions
 
     public override ReleaseLedger Ledger(HostSettings settings) => new ParameterStoreLedger(new ReleaseParameters(ssm, app));
 
-    /// <summary>Only with fixed lifetimes: sized ones grow with what the script needs (and FleetLifetimes refuses
-    /// what SSM cannot hold, before sending).</summary>
+    /// <summary>The execution timeout of operations whose lifetimes are not sized (all of them with fixed lifetimes).</summary>
     public override (TimeSpan Limit, string Parameter)? ScriptTimeLimit =>
-        options.FixedLifetimes ? (TimeSpan.FromSeconds(options.ExecutionTimeoutSeconds), "--execution-timeout") : null;
+        (TimeSpan.FromSeconds(options.ExecutionTimeoutSeconds), "--execution-timeout");
 
-    public override async Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken,
-        ScriptTime? scriptTime = null)
+    /// <summary>Deploys and rollbacks size their lifetimes (FleetLifetimes refuses, before sending, what SSM cannot
+    /// hold) unless --execution-timeout or --delivery-timeout fixed them.</summary>
+    public override bool SizesLifetimes => !options.FixedLifetimes;
+
+    public override Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken) =>
+        RollAsync(script, what, nothingDone, options, cancellationToken);
+
+    /// <summary>The command's TimeoutSeconds, executionTimeout and the build's deadline follow from the fleet's size and
+    /// <paramref name="scriptTime"/>, unless --execution-timeout or --delivery-timeout fixed them.</summary>
+    public override Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, ScriptTime scriptTime, Action<string>? live, CancellationToken cancellationToken) =>
+        RollAsync(script, what, nothingDone, options.FixedLifetimes ? options
+            : options with { PerInstanceBudget = FleetLifetimes.PerInstance(scriptTime.Steps, TimeSpan.Zero), LockWait = scriptTime.LockWait }, cancellationToken);
+
+    async Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, FleetOptions sized, CancellationToken cancellationToken)
     {
-        // The command's TimeoutSeconds, executionTimeout and the build's deadline follow from the fleet's size, unless
-        // --execution-timeout or --delivery-timeout fixed them.
-        var sized = scriptTime is { } time && !options.FixedLifetimes
-            ? options with { PerInstanceBudget = FleetLifetimes.PerInstance(time.Steps, TimeSpan.Zero), LockWait = time.LockWait }
-            : options;
         var fleet = new SsmFleet(ssm, targets, sized, log);
         IReadOnlyList<InstanceRun> runs;
         try

@@ -24,7 +24,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
     /// <summary>Checks that need no host: a bake must fit in the time the site lets one script run.</summary>
     public void CheckFits(DeployEnvironment environment, DeployOptions options)
     {
-        if (site.ScriptTimeLimit is not { } limit || !options.Bake.Enabled) return;
+        if (site.SizesLifetimes || site.ScriptTimeLimit is not { } limit || !options.Bake.Enabled) return;
         var needed = ScriptNeeds(environment, options).Total;
         if (needed > limit.Limit)
             throw new DeliveryException(
@@ -88,7 +88,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
         {
             try
             {
-                all = await site.RollAsync(script, what, nothingDone, Show, cancellationToken, scriptNeeds);
+                all = await site.RollAsync(script, what, nothingDone, scriptNeeds, Show, cancellationToken);
             }
             catch (RollCancelledException cancelled)
             {

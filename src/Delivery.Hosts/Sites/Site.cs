@@ -12,6 +12,10 @@ public abstract class Site
     /// <summary>Shown in messages: "this machine", "tag:Role=webapp", "i-0abc…,i-0def…".</summary>
     public abstract string Name { get; }
 
+    /// <summary>Which hosts the site reaches: equal for two sites of the same hosts (two environments on one machine, or
+    /// on one fleet through one endpoint), so an operation on every site's hosts runs once per host.</summary>
+    public virtual string Reaches => Name;
+
     /// <summary>What a confirmation question names, e.g. "this machine" or "3 instances (tag:Role=webapp)".</summary>
     public abstract Task<string> DescribeHostsAsync(CancellationToken cancellationToken = default);
 
@@ -23,10 +27,14 @@ public abstract class Site
 
     /// <summary>Runs a script on each host with the site's rolling rules: a failure stops the roll; hosts the roll never
     /// reached come back with <see cref="HostRun.Reached"/> false. <paramref name="live"/> gets progress as it comes.
-    /// <paramref name="scriptTime"/>, when known, is the longest the script's own waits add up to on one host: a fleet
-    /// sizes its command's lifetimes from it and the host count.</summary>
-    public abstract Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken,
-        ScriptTime? scriptTime = null);
+    /// </summary>
+    public abstract Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken);
+
+    /// <summary><see cref="RollAsync(string, string, string, Action{string}?, CancellationToken)"/> for a script whose own
+    /// waits add up to at most <paramref name="scriptTime"/> on one host: a fleet sizes its command's lifetimes from it
+    /// and the host count (<see cref="SizesLifetimes"/>).</summary>
+    public virtual Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, ScriptTime scriptTime, Action<string>? live, CancellationToken cancellationToken) =>
+        RollAsync(script, what, nothingDone, live, cancellationToken);
 
     /// <summary>Runs a read-only script on every host at once and returns every host's result.</summary>
     public abstract Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken);
@@ -46,9 +54,21 @@ public abstract class Site
         (await QueryAsync(query, what, cancellationToken)).FirstOrDefault(r => r.Succeeded)?.Host
         ?? throw new DeliveryException($"{what}: no host of {Name} answered (nothing was changed)");
 
+    /// <summary>Whether a deploy should configure the site first, unasked: true when this machine lacks its host tools;
+    /// a fleet is configured only when ConfigureHost is asked for (its deploys say so when a tool is missing).</summary>
+    public virtual bool NeedsConfiguring(HostSettings settings) => false;
+
+    /// <summary>True when the site's hosts pull with the build's own docker and its config (this machine), so a
+    /// registry login of the build's docker serves them.</summary>
+    public virtual bool SharesTheBuildsDocker => false;
+
     /// <summary>The longest a script may run on one host, when the transport stops it (SSM's execution timeout), and the
     /// parameter that sets it.</summary>
     public virtual (TimeSpan Limit, string Parameter)? ScriptTimeLimit => null;
+
+    /// <summary>True when a roll given its <see cref="ScriptTime"/> gets lifetimes that fit it (an SSM fleet), so
+    /// <see cref="ScriptTimeLimit"/> does not bound deploys and rollbacks.</summary>
+    public virtual bool SizesLifetimes => false;
 }
 
 /// <summary>One host's part of an operation.</summary>
@@ -110,8 +130,7 @@ public sealed class ThisMachine(IDeployHost host) : Site
 
     public override ReleaseLedger Ledger(HostSettings settings) => new HostHistoryLedger(host, settings);
 
-    public override async Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken,
-        ScriptTime? scriptTime = null) =>
+    public override async Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken) =>
         [Run(await host.RunAsync(script, live, cancellationToken))];
 
     public override async Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken) =>
@@ -119,6 +138,15 @@ public sealed class ThisMachine(IDeployHost host) : Site
 
     public override async Task<IReadOnlyList<HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken) =>
         hosts.Contains(host.Name) ? [Run(await host.RunAsync(script, live, cancellationToken))] : [];
+
+    public override bool NeedsConfiguring(HostSettings settings) =>
+        new[] { settings.Haproxy, settings.Socat, settings.Curl }.Any(tool => !OnPath(tool));
+
+    public override bool SharesTheBuildsDocker => host is LocalHost;
+
+    static bool OnPath(string program) => Path.IsPathRooted(program)
+        ? File.Exists(program)
+        : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Any(d => File.Exists(Path.Combine(d, program)));
 
     HostRun Run(HostResult result) => new(host.Name, result, true,
         result.Succeeded ? "ok" : result.Error ?? $"exit code {result.ExitCode}: {result.Tail()}");
