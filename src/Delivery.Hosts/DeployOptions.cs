@@ -25,7 +25,7 @@ public sealed partial record DeployOptions
 
     /// <summary>The part of <see cref="SignalGrace"/> kept for printing the lines and the table and exiting: over a second
     /// on a busy 2-core machine.</summary>
-    public TimeSpan ExitReserve { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan ExitReserve { get; init; } = TimeSpan.FromSeconds(2.5);
 
     public string DeployedByOrDefault()
     {
