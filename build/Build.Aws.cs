@@ -37,11 +37,14 @@ partial class Build
     [Parameter("SSM: failed instances tolerated before the roll stops (0 = stop at the first)")]
     readonly string MaxErrors = FleetDefaults.MaxErrors;
 
-    [Parameter("SSM: how long a host script may run on an instance (AWS-RunShellScript executionTimeout; 900, 90s, 15m)")]
-    readonly TimeSpan ExecutionTimeout = TimeSpan.FromSeconds(FleetDefaults.ExecutionTimeoutSeconds);
+    [Parameter("SSM: how long a host script may run on an instance (AWS-RunShellScript executionTimeout; 900, 90s, 15m); unset: deploys and rollbacks size it to the fleet, other operations use 15m")]
+    readonly TimeSpan? ExecutionTimeout;
 
-    [Parameter("SSM: how long SSM may take to deliver the command to an instance (SendCommand TimeoutSeconds)")]
-    readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(FleetDefaults.DeliveryTimeoutSeconds);
+    [Parameter("SSM: how long SSM may take to deliver the command to an instance (SendCommand TimeoutSeconds); unset: deploys and rollbacks size it to the fleet, other operations use 10m")]
+    readonly TimeSpan? DeliveryTimeout;
+
+    [Parameter("SSM: a deploy's or rollback's whole roll must end within this (a CI job's timeout-minutes less its other steps); checked before anything is sent")]
+    readonly TimeSpan? FleetTimeLimit;
 
     [Parameter("SSM: S3 bucket that keeps the full command output (optional)")]
     readonly string? SsmOutputBucket;
@@ -61,8 +64,10 @@ partial class Build
         MaxConcurrency = MaxConcurrency,
         SkipOffline = SkipOffline,
         MaxErrors = MaxErrors,
-        ExecutionTimeoutSeconds = (int)Math.Ceiling(ExecutionTimeout.TotalSeconds),
-        DeliveryTimeoutSeconds = (int)Math.Ceiling(DeliveryTimeout.TotalSeconds),
+        ExecutionTimeoutSeconds = ExecutionTimeout is { } execution ? (int)Math.Ceiling(execution.TotalSeconds) : FleetDefaults.ExecutionTimeoutSeconds,
+        DeliveryTimeoutSeconds = DeliveryTimeout is { } delivery ? (int)Math.Ceiling(delivery.TotalSeconds) : FleetDefaults.DeliveryTimeoutSeconds,
+        FixedLifetimes = ExecutionTimeout is not null || DeliveryTimeout is not null,
+        MustFinishWithin = FleetTimeLimit,
         OutputS3BucketName = SsmOutputBucket,
         CloudWatchLogGroupName = SsmLogGroup,
         PollInterval = TimeSpan.FromSeconds(1),
@@ -92,7 +97,7 @@ partial class Build
     {
         EnvironmentSites.CheckDeployable(SettingsOf(environment), IsServerBuild);
         var deployer = DeployerOf(environment);
-        deployer.CheckFits(environment, DeployOptionsFor(environment));
+        deployer.CheckFits(Configured(environment), DeployOptionsFor(environment));
         return deployer;
     }
 

@@ -41,7 +41,7 @@ partial class Build
     /// <summary>The environment as the bake sees it: with the app's metrics path.</summary>
     DeployEnvironment Metered(DeployEnvironment environment)
     {
-        var metered = environment with { MetricsPath = BakeMetricsPath };
+        var metered = Configured(environment) with { MetricsPath = BakeMetricsPath };
         metered.Validate();
         return metered;
     }

@@ -23,6 +23,13 @@ partial class Build
     [Parameter("How long to wait for another deploy's lock before failing (30, 30s, 2m)")]
     readonly TimeSpan LockWait = new DeployOptions().LockWait;
 
+    [Parameter("How long a new release may take to answer 200 on its health path before it is rejected (30, 30s, 2m); unset: the environment's own, 60s")]
+    readonly TimeSpan? HealthTimeout;
+
+    /// <summary>The environment with the health gate the command line set.</summary>
+    DeployEnvironment Configured(DeployEnvironment environment) =>
+        HealthTimeout is { } health ? environment with { HealthTimeout = health } : environment;
+
     [Parameter("Remove the environment's deploy lock before deploying (after checking nobody deploys)")]
     readonly bool ForceUnlock;
 
@@ -90,7 +97,7 @@ partial class Build
         .Executes(async () =>
         {
             if (ForceUnlock) await Selected.ForceUnlockAsync(SelectedEnvironment, DeployOptions, CancellationToken);
-            var outcome = await Reported("Rollback", () => Selected.RollbackAsync(SelectedEnvironment, To, DeployOptions, CancellationToken));
+            var outcome = await Reported("Rollback", () => Selected.RollbackAsync(Configured(SelectedEnvironment), To, DeployOptions, CancellationToken));
             ReportSummary($"{SelectedEnvironment.Name} back on {outcome.Release.Version} on {outcome.Hosts.Count} host(s) ({outcome.Total.TotalSeconds:0.0} s)");
         });
 

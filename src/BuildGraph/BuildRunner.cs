@@ -175,12 +175,15 @@ public static class BuildRunner
                 foreach (var action in definition.Actions) await action();
                 result.Status = TargetStatus.Succeeded;
             }
-            catch (Exception) when (abort.IsCancellationRequested && !session.RunningAfterAbort)
+            catch (Exception e) when (abort.IsCancellationRequested && !session.RunningAfterAbort)
             {
-                // Whatever the target threw, it was stopped by Ctrl-C (a killed process, a cancelled wait).
+                // Whatever the target threw, it was stopped by Ctrl-C (a killed process, a cancelled wait). A target
+                // that undid its work on the way out says where it left things in its own exception's message.
                 result.Status = TargetStatus.Aborted;
                 aborted = true;
-                console.Line($"Target {step.Name} aborted", LogLevel.Error);
+                var said = e is OperationCanceledException ? null : Describe(e);
+                result.Note ??= said;
+                console.Line($"Target {step.Name} aborted{(said is null ? "" : $": {said}")}", LogLevel.Error);
             }
             catch (Exception e)
             {

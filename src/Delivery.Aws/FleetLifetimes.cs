@@ -10,6 +10,9 @@ namespace Delivery.Aws;
 /// With MaxConcurrency C, N instances go in ⌈N / C⌉ waves, each taking up to the per-instance budget B, so:
 /// executionTimeout = B; TimeoutSeconds = (waves − 1) × B + <see cref="DeliverySlackSeconds"/> (the last wave must
 /// start before it); the build waits the command's whole life plus <see cref="ResultMarginSeconds"/>.
+/// <para>A lock wait W (another run's lock on the hosts) goes into every instance's executionTimeout (B + W: any
+/// instance may be the one that waits) but only once into TimeoutSeconds: deploy jobs of one environment are already
+/// serialized by the workflow's concurrency group, so the wait is the rare local run's, not one per wave.</para>
 /// </summary>
 public sealed record FleetLifetimes
 {
@@ -27,8 +30,9 @@ public sealed record FleetLifetimes
     /// <summary>How long past the command's expiry the build waits for the last results.</summary>
     public const int ResultMarginSeconds = 60;
 
-    FleetLifetimes(int instances, int concurrency, TimeSpan perInstanceBudget, int delivery, int execution)
+    FleetLifetimes(int instances, int concurrency, TimeSpan perInstanceBudget, int delivery, int execution, TimeSpan lockWait)
     {
+        LockWait = lockWait;
         Instances = instances;
         Concurrency = concurrency;
         PerInstanceBudget = perInstanceBudget;
@@ -42,6 +46,9 @@ public sealed record FleetLifetimes
     public int Concurrency { get; }
 
     public TimeSpan PerInstanceBudget { get; }
+
+    /// <summary>Counted once in the roll, and in each instance's executionTimeout.</summary>
+    public TimeSpan LockWait { get; }
 
     public int Waves => (Instances + Concurrency - 1) / Concurrency;
 
@@ -71,31 +78,34 @@ public sealed record FleetLifetimes
         throw new DeliveryException($"Max concurrency '{maxConcurrency}' must be a number of instances (1, 2, …) or a percentage (25%)");
     }
 
-    public static FleetLifetimes For(int instances, string maxConcurrency, TimeSpan perInstanceBudget, TimeSpan? mustFinishWithin = null) =>
-        For(instances, Concurrent(maxConcurrency, Math.Max(1, instances)), perInstanceBudget, mustFinishWithin);
+    public static FleetLifetimes For(int instances, string maxConcurrency, TimeSpan perInstanceBudget, TimeSpan? mustFinishWithin = null, TimeSpan? lockWait = null) =>
+        For(instances, Concurrent(maxConcurrency, Math.Max(1, instances)), perInstanceBudget, mustFinishWithin, lockWait);
 
     /// <summary>The lifetimes of a command to <paramref name="instances"/> instances; a one-line
     /// <see cref="DeliveryException"/> when they cannot fit SSM's limits or <paramref name="mustFinishWithin"/>.</summary>
-    public static FleetLifetimes For(int instances, int maxConcurrency, TimeSpan perInstanceBudget, TimeSpan? mustFinishWithin = null)
+    public static FleetLifetimes For(int instances, int maxConcurrency, TimeSpan perInstanceBudget, TimeSpan? mustFinishWithin = null, TimeSpan? lockWait = null)
     {
+        var wait = (long)Math.Ceiling(Math.Max(0, (lockWait ?? TimeSpan.Zero).TotalSeconds));
         if (instances < 1) throw new DeliveryException($"A fleet needs at least one instance, not {instances}");
         if (maxConcurrency < 1) throw new DeliveryException($"Max concurrency must be at least 1, not {maxConcurrency}");
         if (perInstanceBudget <= TimeSpan.Zero) throw new DeliveryException($"The per-instance budget must be positive, not {perInstanceBudget.TotalSeconds:0} s");
         var concurrency = Math.Min(maxConcurrency, instances);
-        var execution = Math.Max(MinExecutionTimeoutSeconds, (long)Math.Ceiling(perInstanceBudget.TotalSeconds));
+        var each = Math.Max(MinExecutionTimeoutSeconds, (long)Math.Ceiling(perInstanceBudget.TotalSeconds));
+        var execution = each + wait;
         if (execution > MaxExecutionTimeoutSeconds)
-            throw new DeliveryException($"One instance needs {execution} s (health + bake + margin), over the agent's {MaxExecutionTimeoutSeconds} s executionTimeout limit; nothing was sent");
+            throw new DeliveryException($"One instance needs {execution} s (health + bake + drain + stop + margin{(wait > 0 ? " + lock wait" : "")}), over the agent's {MaxExecutionTimeoutSeconds} s executionTimeout limit; nothing was sent");
+        long Delivery(int c) => Math.Max(MinDeliveryTimeoutSeconds, ((instances + c - 1) / c - 1) * each + wait + DeliverySlackSeconds);
         var waves = (instances + concurrency - 1) / concurrency;
-        var delivery = Math.Max(MinDeliveryTimeoutSeconds, (waves - 1) * execution + DeliverySlackSeconds);
-        var shape = $"{instances} instance(s), {concurrency} at a time ({waves} wave(s) of {execution} s)";
+        var delivery = Delivery(concurrency);
+        var shape = $"{instances} instance(s), {concurrency} at a time ({waves} wave(s) of {each} s{(wait > 0 ? $", a lock wait of {wait} s once" : "")})";
         if (delivery > MaxDeliveryTimeoutSeconds)
             throw new DeliveryException($"A roll of {shape} needs TimeoutSeconds {delivery}, over SSM's {MaxDeliveryTimeoutSeconds}; raise --max-concurrency; nothing was sent");
-        var lifetimes = new FleetLifetimes(instances, concurrency, perInstanceBudget, (int)delivery, (int)execution);
+        var lifetimes = new FleetLifetimes(instances, concurrency, perInstanceBudget, (int)delivery, (int)execution, TimeSpan.FromSeconds(wait));
         if (mustFinishWithin is { } limit && lifetimes.BuildDeadline > limit)
         {
             var fits = Enumerable.Range(concurrency, instances - concurrency + 1)
-                .FirstOrDefault(c => TimeSpan.FromSeconds(Math.Max(MinDeliveryTimeoutSeconds, ((instances + c - 1) / c - 1) * execution + DeliverySlackSeconds) + execution + ResultMarginSeconds) <= limit);
-            throw new DeliveryException($"A roll of {shape} may take {Minutes(lifetimes.BuildDeadline)}, over the {Minutes(limit)} it must finish within; " +
+                .FirstOrDefault(c => TimeSpan.FromSeconds(Delivery(c) + execution + ResultMarginSeconds) <= limit);
+            throw new DeliveryException($"A roll of {shape} may take {Minutes(lifetimes.BuildDeadline)}, over the {Minutes(limit)} it must finish within (--fleet-time-limit); " +
                                         (fits > 0 ? $"--max-concurrency {fits} fits" : "even all at once does not fit: shorten the bake or the health timeout") + "; nothing was sent");
         }
         return lifetimes;
@@ -104,6 +114,6 @@ public sealed record FleetLifetimes
     static string Minutes(TimeSpan t) => t.TotalMinutes >= 1 ? $"{t.TotalMinutes:0.#} min" : $"{t.TotalSeconds:0} s";
 
     public override string ToString() =>
-        $"{Instances} instance(s), {Concurrency} at a time ({Waves} wave(s) of {ExecutionTimeoutSeconds} s): TimeoutSeconds {DeliveryTimeoutSeconds}, " +
+        $"{Instances} instance(s), {Concurrency} at a time ({Waves} wave(s) of {ExecutionTimeoutSeconds - (int)LockWait.TotalSeconds} s{(LockWait > TimeSpan.Zero ? $", a lock wait of {LockWait.TotalSeconds:0} s once" : "")}): TimeoutSeconds {DeliveryTimeoutSeconds}, " +
         $"executionTimeout {ExecutionTimeoutSeconds}, the command expires {CommandLifetime.TotalSeconds:0} s after sending, the build waits {BuildDeadline.TotalSeconds:0} s";
 }

@@ -30,6 +30,14 @@ public sealed record FleetOptions
     /// (<see cref="FleetLifetimes.For(int, string, TimeSpan, TimeSpan?)"/>) instead of the two fixed timeouts above.</summary>
     public TimeSpan? PerInstanceBudget { get; init; }
 
+    /// <summary>True when the operator set the execution or delivery timeout: then every command uses those two, and
+    /// no per-instance budget sizes them.</summary>
+    public bool FixedLifetimes { get; init; }
+
+    /// <summary>With <see cref="PerInstanceBudget"/>: how long a script may wait for another run's lock (see
+    /// <see cref="FleetLifetimes"/>: in every executionTimeout, once in the roll).</summary>
+    public TimeSpan LockWait { get; init; }
+
     /// <summary>The roll must end within this (a CI job's timeout-minutes, less its other steps); checked before sending.</summary>
     public TimeSpan? MustFinishWithin { get; init; }
 
@@ -39,6 +47,15 @@ public sealed record FleetOptions
 
     /// <summary>With <see cref="Preflight"/>: send to the online instances only and name the skipped ones.</summary>
     public bool SkipOffline { get; init; }
+
+    /// <summary>What the caller's cancellation does to a command already sent: true cancels it on every target
+    /// (CancelCommand); false leaves it running (an undo that must not be cut short) and only stops waiting. Either
+    /// way <see cref="SsmFleet.RunAsync"/> then throws <see cref="FleetCancelledException"/>.</summary>
+    public bool CancelOnAbort { get; init; } = true;
+
+    /// <summary>How long the CancelCommand and the one listing after it may take when the caller cancels: the
+    /// build has 7.5 s in all on GitHub (SIGINT, then SIGTERM), and the switch-back needs the rest.</summary>
+    public TimeSpan CancelBudget { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>The build's own deadline for the whole command: SSM expires it at send + TimeoutSeconds +
     /// executionTimeout (every unfinished invocation becomes Delivery Timed Out), whatever the number of instances;
@@ -102,6 +119,19 @@ public sealed record InstanceRun(string InstanceId, string Status, string Status
     }
 }
 
+/// <summary>The caller cancelled a fleet command: each target as SSM last listed it (a finished instance with its
+/// output), after CancelCommand or, with <see cref="FleetOptions.CancelOnAbort"/> false, left running.</summary>
+public sealed class FleetCancelledException(string commandId, bool cancelled, IReadOnlyList<InstanceRun> runs)
+    : OperationCanceledException($"SSM command {commandId} {(cancelled ? "cancelled" : "left running")}")
+{
+    public string CommandId { get; } = commandId;
+
+    /// <summary>True when CancelCommand went out (the agent kills what runs); false when the command was left running.</summary>
+    public bool Cancelled { get; } = cancelled;
+
+    public IReadOnlyList<InstanceRun> Runs { get; } = runs;
+}
+
 /// <summary>What the pre-flight found: the instances that can take a command, and the others with their PingStatus
 /// ("not managed" when no SSM agent is registered for the id).</summary>
 public sealed record FleetPreflight(IReadOnlyList<string> Online, IReadOnlyList<(string InstanceId, string PingStatus)> Unavailable)
@@ -117,6 +147,8 @@ public sealed record FleetPreflight(IReadOnlyList<string> Online, IReadOnlyList<
 public sealed class SsmFleet(SsmClient ssm, SsmTargets targets, FleetOptions options, Action<string>? log = null)
 {
     IReadOnlyList<SsmInvocation> lastListed = [];
+    readonly Dictionary<string, InstanceRun> finished = new(StringComparer.Ordinal);
+    readonly Stopwatch sinceSent = new();
 
     public SsmTargets Targets => targets;
 
@@ -165,7 +197,7 @@ public sealed class SsmFleet(SsmClient ssm, SsmTargets targets, FleetOptions opt
         var (delivery, execution, deadline) = (options.DeliveryTimeoutSeconds, options.ExecutionTimeoutSeconds, options.WaitDeadline(count ?? 10));
         if (options.PerInstanceBudget is { } budget)
         {
-            Lifetimes = FleetLifetimes.For(count ?? 10, options.MaxConcurrency, budget, options.MustFinishWithin);
+            Lifetimes = FleetLifetimes.For(count ?? 10, options.MaxConcurrency, budget, options.MustFinishWithin, options.LockWait);
             (delivery, execution, deadline) = (Lifetimes.DeliveryTimeoutSeconds, Lifetimes.ExecutionTimeoutSeconds, Lifetimes.BuildDeadline);
             log?.Invoke($"{what}: {Lifetimes}");
         }
@@ -203,16 +235,62 @@ public sealed class SsmFleet(SsmClient ssm, SsmTargets targets, FleetOptions opt
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            log?.Invoke($"{what}: cancelling SSM command {commandId} on every target");
-            await CancelAsync(commandId);
-            throw;
+            if (options.CancelOnAbort)
+            {
+                log?.Invoke($"{what}: cancelling SSM command {commandId} on every target");
+                await CancelQuicklyAsync(commandId);
+            }
+            else log?.Invoke($"{what}: stopped waiting; SSM command {commandId} keeps running");
+            throw new FleetCancelledException(commandId, options.CancelOnAbort, RunsSoFar(sendTo));
+        }
+    }
+
+    /// <summary>Every target as last listed: finished ones with their output, the others by status. Running (or
+    /// being cancelled) counts as reached: the script may have got anywhere. Pending counts as not reached.</summary>
+    IReadOnlyList<InstanceRun> RunsSoFar(SsmTargets sentTo)
+    {
+        var ids = (sentTo.InstanceIds ?? []).Concat(lastListed.Select(i => i.InstanceId)).Distinct(StringComparer.Ordinal);
+        return ids.Select(id =>
+        {
+            if (finished.TryGetValue(id, out var run)) return run;
+            var listed = lastListed.FirstOrDefault(i => i.InstanceId == id);
+            var started = listed is not null && (listed.ExecutionStarted || listed.Status is "InProgress" or "Cancelling" or "Success" or "Failed"
+                                                 || listed is { Status: "TimedOut", DeliveryTimedOut: false });
+            return started
+                ? new InstanceRun(id, listed!.Status, listed.StatusDetails, listed.Status == "Success" ? listed.ResponseCode : -1, [], null, sinceSent.Elapsed, true)
+                : new InstanceRun(id, listed?.Status == "Pending" ? "Pending" : "Cancelled", listed?.StatusDetails ?? "not listed", -1, [], null, sinceSent.Elapsed);
+        }).ToList();
+    }
+
+    /// <summary>CancelCommand and one listing after it, within <see cref="FleetOptions.CancelBudget"/>: the agent
+    /// kills what runs (SIGKILL of the process group), SSM cancels what is pending.</summary>
+    async Task CancelQuicklyAsync(string commandId)
+    {
+        using var budget = new CancellationTokenSource(options.CancelBudget);
+        try
+        {
+            await ssm.CancelCommandAsync(commandId, null, budget.Token);
+            // Until the agents confirm the kill (Cancelling becomes Cancelled), a switch-back could run beside the
+            // script it undoes; the budget bounds the wait, and the switch-back's lock wait covers the rest.
+            while (true)
+            {
+                lastListed = await ssm.ListCommandInvocationsAsync(commandId, budget.Token);
+                if (lastListed.All(i => i.IsTerminal)) break;
+                await Task.Delay(TimeSpan.FromMilliseconds(200), budget.Token);
+            }
+            foreach (var i in lastListed.Where(i => !finished.ContainsKey(i.InstanceId))) log?.Invoke($"  {i.InstanceId}  {i.Status}");
+        }
+        catch (Exception ex) when (ex is DeliveryException or OperationCanceledException)
+        {
+            log?.Invoke($"warning: cancelling SSM command {commandId} did not complete within {options.CancelBudget.TotalSeconds:0.#} s: {ex.Message}");
         }
     }
 
     async Task<IReadOnlyList<InstanceRun>> FollowAsync(string commandId, int? expected, CancellationToken cancellationToken)
     {
-        var done = new Dictionary<string, InstanceRun>(StringComparer.Ordinal);
-        var started = Stopwatch.StartNew();
+        var done = finished;
+        var started = sinceSent;
+        started.Restart();
         while (true)
         {
             var invocations = await ssm.ListCommandInvocationsAsync(commandId, cancellationToken);

@@ -29,13 +29,35 @@ public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions
 
     public override ReleaseLedger Ledger(HostSettings settings) => new ParameterStoreLedger(new ReleaseParameters(ssm, app));
 
+    /// <summary>The execution timeout of operations whose lifetimes are not sized (all of them with fixed lifetimes).</summary>
     public override (TimeSpan Limit, string Parameter)? ScriptTimeLimit =>
         (TimeSpan.FromSeconds(options.ExecutionTimeoutSeconds), "--execution-timeout");
 
-    public override async Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken)
+    /// <summary>Deploys and rollbacks size their lifetimes (FleetLifetimes refuses, before sending, what SSM cannot
+    /// hold) unless --execution-timeout or --delivery-timeout fixed them.</summary>
+    public override bool SizesLifetimes => !options.FixedLifetimes;
+
+    public override Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken) =>
+        RollAsync(script, what, nothingDone, options, cancellationToken);
+
+    /// <summary>The command's TimeoutSeconds, executionTimeout and the build's deadline follow from the fleet's size and
+    /// <paramref name="scriptTime"/>, unless --execution-timeout or --delivery-timeout fixed them.</summary>
+    public override Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, ScriptTime scriptTime, Action<string>? live, CancellationToken cancellationToken) =>
+        RollAsync(script, what, nothingDone, options.FixedLifetimes ? options
+            : options with { PerInstanceBudget = FleetLifetimes.PerInstance(scriptTime.Steps, TimeSpan.Zero), LockWait = scriptTime.LockWait }, cancellationToken);
+
+    async Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, FleetOptions sized, CancellationToken cancellationToken)
     {
-        var fleet = new SsmFleet(ssm, targets, options, log);
-        var runs = await fleet.RunAsync(script, what, cancellationToken);
+        var fleet = new SsmFleet(ssm, targets, sized, log);
+        IReadOnlyList<InstanceRun> runs;
+        try
+        {
+            runs = await fleet.RunAsync(script, what, cancellationToken);
+        }
+        catch (FleetCancelledException cancelled)
+        {
+            throw Cancelled(cancelled);
+        }
         if (runs.Count == 0) throw new DeliveryException($"{targets} matches no SSM-managed instance; {nothingDone}");
         // --skip-offline: the pre-flight left these out before sending; they are named, not counted as unreached.
         var skipped = fleet.Skipped.Select(s => new HostRun(s.InstanceId, new HostResult(-1, []), false, $"offline ({s.PingStatus})", Skipped: true)).ToList();
@@ -54,6 +76,36 @@ public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions
         hosts.Count == 0 ? [] :
         (await new SsmFleet(ssm, SsmTargets.Instances([.. hosts]), options with { MaxConcurrency = "1", MaxErrors = "100%" }, log)
             .RunAsync(script, what, cancellationToken)).Select(Run).ToList();
+
+    /// <summary>The instances all at once, no pre-flight (the roll being undone just reached them), and on
+    /// cancellation the command keeps running: an undo is not cut short.</summary>
+    public override async Task<IReadOnlyList<HostRun>> RunAllAtOnceAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken)
+    {
+        if (hosts.Count == 0) return [];
+        var fleet = new SsmFleet(ssm, SsmTargets.Instances([.. hosts]), options with
+        {
+            MaxConcurrency = hosts.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), MaxErrors = "100%",
+            Preflight = false, CancelOnAbort = false, PollInterval = TimeSpan.FromMilliseconds(250),
+        }, log);
+        try
+        {
+            return (await fleet.RunAsync(script, what, cancellationToken)).Select(Run).ToList();
+        }
+        catch (FleetCancelledException cancelled)
+        {
+            throw Cancelled(cancelled);
+        }
+    }
+
+    /// <summary>Finished instances as they ended; pending ones not reached (or, left running, about to run); running
+    /// ones reached, wherever their script had got to.</summary>
+    RollCancelledException Cancelled(FleetCancelledException cancelled) =>
+        new(cancelled.Runs.Select(r => r.Status switch
+        {
+            _ when SsmInvocation.TerminalStatuses.Contains(r.Status) => Run(r),
+            "Pending" => new HostRun(r.InstanceId, r.Result, !cancelled.Cancelled, cancelled.Cancelled ? "not reached" : "not started yet (SSM status Pending); it will run", Unfinished: !cancelled.Cancelled),
+            _ => new HostRun(r.InstanceId, r.Result, true, cancelled.Cancelled ? $"was running (SSM status {r.Status}); the agent kills it" : $"still running (SSM status {r.Status})", Unfinished: !cancelled.Cancelled),
+        }).ToList(), $"SSM command {cancelled.CommandId}");
 
     HostRun Run(InstanceRun run) => new(run.InstanceId, run.Result, run.Reached, run.Reason(options));
 

@@ -19,6 +19,14 @@ public sealed partial record DeployOptions
     /// <summary>A deploy or rollback turns maintenance mode off once its release serves; otherwise maintenance stays on.</summary>
     public bool EndMaintenance { get; init; }
 
+    /// <summary>How long the build has after the first SIGINT/SIGTERM: GitHub's runner sends SIGTERM 7.5 s after its
+    /// SIGINT (actions/runner ProcessInvoker), then SIGKILL. A cancelled deploy's switch-back must end within it.</summary>
+    public TimeSpan SignalGrace { get; init; } = TimeSpan.FromSeconds(7.5);
+
+    /// <summary>The part of <see cref="SignalGrace"/> kept for printing the lines and the table and exiting: over a second
+    /// on a busy 2-core machine.</summary>
+    public TimeSpan ExitReserve { get; init; } = TimeSpan.FromSeconds(2.5);
+
     public string DeployedByOrDefault()
     {
         var who = DeployedBy ?? DefaultDeployer();

@@ -24,13 +24,18 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
     /// <summary>Checks that need no host: a bake must fit in the time the site lets one script run.</summary>
     public void CheckFits(DeployEnvironment environment, DeployOptions options)
     {
-        if (site.ScriptTimeLimit is not { } limit || !options.Bake.Enabled) return;
-        var needed = options.Bake.Duration + environment.HealthTimeout + environment.DrainTimeout + options.LockWait;
+        if (site.SizesLifetimes || site.ScriptTimeLimit is not { } limit || !options.Bake.Enabled) return;
+        var needed = ScriptNeeds(environment, options).Total;
         if (needed > limit.Limit)
             throw new DeliveryException(
-                $"A deploy to {environment.Name} can take {Seconds(needed)} s (bake {Seconds(options.Bake.Duration)} s + health {Seconds(environment.HealthTimeout)} s + drain {Seconds(environment.DrainTimeout)} s + lock wait {Seconds(options.LockWait)} s), " +
+                $"A deploy to {environment.Name} can take {Seconds(needed)} s (bake {Seconds(options.Bake.Duration)} s + health {Seconds(environment.HealthTimeout)} s + drain {Seconds(environment.DrainTimeout)} s + stop {Seconds(environment.StopTimeout)} s + lock wait {Seconds(options.LockWait)} s), " +
                 $"more than the {Seconds(limit.Limit)} s {site.Name} lets a script run; raise {limit.Parameter} or lower --bake-seconds (nothing was sent)");
     }
+
+    /// <summary>The longest a deploy's (or, without a bake, a rollback's) own waits add up to on one host: health gate,
+    /// bake, drain and stop, and the lock wait. A fleet adds a margin for pull, start and switch, and sizes its command from it.</summary>
+    public static ScriptTime ScriptNeeds(DeployEnvironment environment, DeployOptions options) =>
+        new(environment.HealthTimeout + (options.Bake.Enabled ? options.Bake.Duration : TimeSpan.Zero) + environment.DrainTimeout + environment.StopTimeout, options.LockWait);
 
     public async Task<DeployOutcome> DeployAsync(DeployEnvironment environment, PinnedImage release, DeployOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -38,10 +43,12 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
         CheckFits(environment, options);
         var phase = options.ReleasePhase is { } settings ? await ReleasePhaseAsync(environment, release, settings, options, cancellationToken) : null;
         var script = HostScripts.Deploy(Scripts, environment, release, options, phase);
-        // Switching back after a failed roll leaves maintenance as it was.
-        var back = HostScripts.Rollback(Scripts, environment, null, options with { EndMaintenance = false });
+        // Switching back after a failed or cancelled roll leaves maintenance as it was, and touches only hosts that
+        // serve this release. It waits for a cancelled run's lock until the agent's SIGKILL makes it stale.
+        var back = HostScripts.SwitchBack(Scripts, environment, release.Digest,
+            options with { EndMaintenance = false, LockWait = options.LockWait > SwitchBackLockWait ? options.LockWait : SwitchBackLockWait });
         var outcome = await RollReleaseAsync(environment, script, $"Deploy of {release.Version} to {environment.Name}",
-            $"nothing was deployed to {environment.Name}", back, options, cancellationToken);
+            $"nothing was deployed to {environment.Name}", back, options, ScriptNeeds(environment, options), cancellationToken, release.Version);
         return outcome with { ReleasePhase = phase };
     }
 
@@ -67,14 +74,27 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
     {
         options ??= new DeployOptions();
         var script = HostScripts.Rollback(Scripts, environment, toVersion, options);
-        return RollReleaseAsync(environment, script, $"Rollback of {environment.Name}", $"nothing was rolled back on {environment.Name}", null, options, cancellationToken);
+        return RollReleaseAsync(environment, script, $"Rollback of {environment.Name}", $"nothing was rolled back on {environment.Name}", null, options,
+            ScriptNeeds(environment, options with { Bake = Bake.BakeSettings.Off }), cancellationToken);
     }
 
     async Task<DeployOutcome> RollReleaseAsync(DeployEnvironment environment, string script, string what, string nothingDone, string? switchBack,
-        DeployOptions options, CancellationToken cancellationToken)
+        DeployOptions options, ScriptTime scriptNeeds, CancellationToken cancellationToken, string? releaseVersion = null)
     {
         var watch = Stopwatch.StartNew();
-        var all = await site.RollAsync(script, what, nothingDone, Show, cancellationToken);
+        IReadOnlyList<HostRun> all;
+        long signalled = 0;
+        using (cancellationToken.Register(() => Interlocked.CompareExchange(ref signalled, Stopwatch.GetTimestamp(), 0)))
+        {
+            try
+            {
+                all = await site.RollAsync(script, what, nothingDone, scriptNeeds, Show, cancellationToken);
+            }
+            catch (RollCancelledException cancelled)
+            {
+                throw await UndoCancelledAsync(environment, what, switchBack, cancelled, Interlocked.Read(ref signalled) is not 0 and var at ? at : Stopwatch.GetTimestamp(), options, releaseVersion);
+            }
+        }
         var skipped = all.Where(r => r.Skipped).ToList();
         var skippedRows = skipped.Select(r => new HostRow(r.Host, $"skipped: {r.Reason}", "-", "untouched")).ToList();
         var runs = all.Where(r => !r.Skipped).ToList();
@@ -142,6 +162,91 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
             throw new BakeFailedException(message, report, bakeFailure.Run.Output.SwitchedAt, switchMs) { Table = rows };
         }
         throw new SiteOperationException(message, rows);
+    }
+
+    /// <summary>How long a switch-back waits for the lock of a run the agent is killing (then it is stale).</summary>
+    public static readonly TimeSpan SwitchBackLockWait = TimeSpan.FromSeconds(10);
+
+    /// <summary>A roll cancelled by Ctrl-C or the runner's SIGINT/SIGTERM: every host that ran the deploy is switched
+    /// back at once (the guard in the switch-back script leaves alone a host whose killed run never switched), within
+    /// what is left of <see cref="DeployOptions.SignalGrace"/>. Prints one line per host saying where it is; a host
+    /// whose switch-back did not finish in time keeps it running and is named. Returns the exception to throw.</summary>
+    async Task<SiteOperationException> UndoCancelledAsync(DeployEnvironment environment, string what, string? switchBack, RollCancelledException cancelled,
+        long signalledAt, DeployOptions options, string? releaseVersion)
+    {
+        var reached = cancelled.Runs.Where(r => r.Reached).ToList();
+        var left = options.SignalGrace - options.ExitReserve - Stopwatch.GetElapsedTime(signalledAt);
+        var back = new Dictionary<string, HostRun>(StringComparer.Ordinal);
+        string? stillRunning = null, failure = null;
+        if (switchBack is not null && reached.Count > 0)
+        {
+            if (left <= TimeSpan.Zero) failure = $"no time left of the {Seconds(options.SignalGrace)} s after the signal";
+            else
+            {
+                log?.Invoke($"{what} cancelled ({cancelled.Where}); switching {string.Join(", ", reached.Select(r => r.Host))} back at once, " +
+                            $"within {left.TotalSeconds:0.0} s of the {options.SignalGrace.TotalSeconds:0.#} s before SIGTERM");
+                using var deadline = new CancellationTokenSource(left);
+                try
+                {
+                    foreach (var r in await site.RunAllAtOnceAsync(reached.Select(r => r.Host).ToList(), switchBack, $"Switch-back of {environment.Name}", Show, deadline.Token))
+                        back[r.Host] = r;
+                }
+                catch (RollCancelledException late)
+                {
+                    stillRunning = late.Where;
+                    foreach (var r in late.Runs) back[r.Host] = r;
+                }
+                catch (DeliveryException e)
+                {
+                    failure = e.Message;
+                }
+            }
+        }
+
+        var rows = new List<HostRow>();
+        var lines = new List<string>();
+        foreach (var r in cancelled.Runs.Where(r => !r.Skipped))
+        {
+            // A run that finished between the last poll and the cancel has no output collected: its release is this one.
+            var newVersion = r.Output.Release?.Version ?? (r.Succeeded ? releaseVersion : null);
+            var was = !r.Reached ? "not reached" : r.Succeeded ? $"deployed {newVersion ?? "the release"} before the cancel" : $"cancelled while running ({r.Reason})";
+            var (line, row) = (r.Reached, switchBack, back.GetValueOrDefault(r.Host)) switch
+            {
+                (false, _, _) => ("not reached before the cancel; untouched", new HostRow(r.Host, "not reached", "-", "untouched")),
+                (true, null, _) => (was, new HostRow(r.Host, was, "-", r.Succeeded ? newVersion ?? "?" : "?")),
+                (true, _, null) => ($"{was}; NOT switched back: {failure ?? "no switch-back ran"}; it serves what that run left (health-gated)",
+                    new HostRow(r.Host, was, $"FAILED: {failure}", r.Succeeded ? newVersion ?? "?" : "?")),
+                (true, _, { Succeeded: true } b) when b.Output.Release is { } rel =>
+                    ($"{was}; switched back to {rel.Version}", new HostRow(r.Host, was, "switched back", rel.Version)),
+                (true, _, { Succeeded: true, Result.Lines.Count: 0 }) =>
+                    ($"{was}; switch-back finished as the time ran out, before its result was read ({stillRunning}); check with ./build.sh Status",
+                     new HostRow(r.Host, was, $"finished, not read ({stillRunning})", "?")),
+                (true, _, { Succeeded: true } b) =>
+                    ($"{was}; its deploy never switched, so nothing to switch back; serves {b.Output.Status(environment).Version ?? "nothing"}",
+                     new HostRow(r.Host, was, "not needed", b.Output.Status(environment).Version ?? "-")),
+                (true, _, { Unfinished: true }) =>
+                    ($"{was}; switch-back NOT finished before SIGTERM would come ({stillRunning} keeps running it); until it ends it serves " +
+                     (r.Succeeded ? $"{newVersion}, which passed its health gate" : "whichever release its killed run left, both health-gated"),
+                     new HostRow(r.Host, was, $"still running ({stillRunning})", r.Succeeded ? newVersion ?? "?" : "?")),
+                (true, _, { } b) => ($"{was}; switching back FAILED: {b.Reason}; it keeps the health-gated release it serves",
+                    new HostRow(r.Host, was, $"FAILED: {b.Reason}", r.Succeeded ? newVersion ?? "?" : "?")),
+            };
+            lines.Add($"{r.Host}: {line}");
+            rows.Add(row);
+        }
+        foreach (var line in lines) log?.Invoke(line);
+        rows.AddRange(cancelled.Runs.Where(r => r.Skipped).Select(r => new HostRow(r.Host, $"skipped: {r.Reason}", "-", "untouched")));
+
+        string Hosts(Func<HostRow, bool> which) => string.Join(", ", rows.Where(which).Select(r => r.Host));
+        var parts = new List<string>();
+        if (Hosts(r => r.SwitchBack == "switched back") is { Length: > 0 } s1) parts.Add($"switched back: {s1}");
+        if (Hosts(r => r.SwitchBack == "not needed") is { Length: > 0 } s2) parts.Add($"never switched: {s2}");
+        if (Hosts(r => r.SwitchBack.StartsWith("still running", StringComparison.Ordinal)) is { Length: > 0 } s3) parts.Add($"switch-back still running: {s3}");
+        if (Hosts(r => r.SwitchBack.StartsWith("FAILED", StringComparison.Ordinal)) is { Length: > 0 } s4) parts.Add($"switch-back FAILED: {s4}");
+        if (Hosts(r => r.SwitchBack.StartsWith("finished, not read", StringComparison.Ordinal)) is { Length: > 0 } s7) parts.Add($"switch-back finished, result not read: {s7}");
+        if (switchBack is null && Hosts(r => r.Did != "not reached") is { Length: > 0 } s5) parts.Add($"reached: {s5}");
+        if (Hosts(r => r.Did == "not reached") is { Length: > 0 } s6) parts.Add($"untouched: {s6}");
+        return new SiteOperationException($"{what} was cancelled{(parts.Count > 0 ? "; " + string.Join("; ", parts) : "")}", rows);
     }
 
     /// <summary>Where a stopped roll left each host: what its status says it serves now (a rollback's hosts are each on

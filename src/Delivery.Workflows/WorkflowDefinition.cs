@@ -50,6 +50,17 @@ public sealed partial record WorkflowDefinition
     /// mid-deploy, so the other one finishes).</summary>
     public int DeployLockWaitSeconds { get; init; } = 600;
 
+    /// <summary>The engine's option that bounds a deploy's whole roll: the build sizes its SSM command's lifetimes to
+    /// the fleet and refuses, before sending, a roll that could outlive it.</summary>
+    public string FleetTimeLimitOption { get; init; } = "--fleet-time-limit";
+
+    /// <summary>What a deploy job spends besides the roll (checkout, SDK setup, compiling the build, credentials, the
+    /// attestation check); the roll gets the rest of <see cref="DeployTimeoutMinutes"/>.</summary>
+    public int DeploySetupMinutes { get; init; } = 10;
+
+    /// <summary>The roll's part of a deploy job: its timeout less its other steps.</summary>
+    public int FleetTimeLimitMinutes => DeployTimeoutMinutes - DeploySetupMinutes;
+
     /// <summary>Build parameters imported from GitHub secrets/variables into every step that runs the build script.</summary>
     public IReadOnlyList<WorkflowParameter> Parameters { get; init; } = [];
 
@@ -88,10 +99,11 @@ public sealed partial record WorkflowDefinition
     public bool CancelSupersededPullRequestRuns { get; init; } = true;
 
     public int BuildTimeoutMinutes { get; init; } = 45;
-    /// <summary>A deploy job's limit. It must hold the lock wait plus a fleet's sized lifetimes (waves × (health +
-    /// bake + margin) + SSM's delivery slack), which the build checks before sending; 60 fits six instances one at a
-    /// time with a 120 s bake.</summary>
-    public int DeployTimeoutMinutes { get; init; } = 60;
+    /// <summary>A deploy job's limit. Less <see cref="DeploySetupMinutes"/>, it must hold a fleet's sized lifetimes
+    /// (waves × (health + bake + drain + stop + margin) + the lock wait once + SSM's delivery slack + the executionTimeout
+    /// of the last wave), which the build checks before sending (<see cref="FleetTimeLimitOption"/>): 75 fits six
+    /// production instances one at a time with the 120 s bake and the 600 s lock wait (a test in Delivery.Aws.Tests).</summary>
+    public int DeployTimeoutMinutes { get; init; } = 75;
 
     /// <summary>Named in the header comment as the source of truth for the file.</summary>
     public string Source { get; init; } = "the [GitHubWorkflow] attribute on the build class";
@@ -138,6 +150,9 @@ public sealed partial record WorkflowDefinition
                 throw new DeliveryException($"Workflow {name} '{path}' must sit in the folder of ImageManifestPath ('{ArtifactsFolder}'), which later jobs download into.");
         if (BuildTimeoutMinutes <= 0 || DeployTimeoutMinutes <= 0)
             throw new DeliveryException("Workflow timeouts must be positive numbers of minutes.");
+        Require(FleetTimeLimitOption, Option(), "FleetTimeLimitOption", "an option such as '--fleet-time-limit'");
+        if (DeploySetupMinutes < 0 || FleetTimeLimitMinutes <= 0)
+            throw new DeliveryException($"Workflow DeployTimeoutMinutes ({DeployTimeoutMinutes}) must be more than DeploySetupMinutes ({DeploySetupMinutes}): the roll gets what is left.");
         if (StagingUrl is { } stagingUrl) Require(stagingUrl, Url(), "StagingUrl", "an https URL or an expression such as '${{ vars.STAGING_URL }}'");
         if (ProductionUrl is { } productionUrl) Require(productionUrl, Url(), "ProductionUrl", "an https URL or an expression such as '${{ vars.PRODUCTION_URL }}'");
 

@@ -211,7 +211,13 @@ public static class WorkflowGenerator
         },
     };
 
-    static string[] LockWait(WorkflowDefinition d) => [d.LockWaitOption, d.DeployLockWaitSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+    /// <summary>The lock wait, and the job's time left for the roll, so the build refuses before sending a roll whose
+    /// sized lifetimes the job's timeout-minutes would cut (the runner's SIGINT at the timeout would stop it mid-way).</summary>
+    static string[] LockWait(WorkflowDefinition d) =>
+    [
+        d.LockWaitOption, d.DeployLockWaitSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        d.FleetTimeLimitOption, $"{d.FleetTimeLimitMinutes.ToString(System.Globalization.CultureInfo.InvariantCulture)}m",
+    ];
 
     static YamlMap Deploy(WorkflowDefinition d, string title, string condition, string[] needs, string environment, string? url, YamlMap run)
     {

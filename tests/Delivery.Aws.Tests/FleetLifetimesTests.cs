@@ -37,7 +37,7 @@ public sealed class FleetLifetimesTests
 
         var fits = Enumerable.Range(1, 12).First(c => FleetLifetimes.For(12, c, TimeSpan.FromMinutes(5)).BuildDeadline <= TimeSpan.FromMinutes(30));
         Assert.Equal($"A roll of 12 instance(s), 1 at a time (12 wave(s) of 300 s) may take {FleetLifetimes.For(12, 1, TimeSpan.FromMinutes(5)).BuildDeadline.TotalMinutes:0.#} min, " +
-                     $"over the 30 min it must finish within; --max-concurrency {fits} fits; nothing was sent", error.Message);
+                     $"over the 30 min it must finish within (--fleet-time-limit); --max-concurrency {fits} fits; nothing was sent", error.Message);
         Assert.DoesNotContain('\n', error.Message);
     }
 
@@ -45,6 +45,34 @@ public sealed class FleetLifetimesTests
     public void A_budget_over_the_agent_s_execution_limit_fails_before_sending()
     {
         var error = Assert.Throws<DeliveryException>(() => FleetLifetimes.For(1, 1, TimeSpan.FromDays(3)));
-        Assert.Equal($"One instance needs {3 * 86400} s (health + bake + margin), over the agent's 172800 s executionTimeout limit; nothing was sent", error.Message);
+        Assert.Equal($"One instance needs {3 * 86400} s (health + bake + drain + stop + margin), over the agent's 172800 s executionTimeout limit; nothing was sent", error.Message);
+    }
+
+    [Fact]
+    public void A_lock_wait_lengthens_every_instance_s_execution_timeout_but_the_roll_only_once()
+    {
+        var without = FleetLifetimes.For(6, 1, TimeSpan.FromSeconds(240));
+        var with = FleetLifetimes.For(6, 1, TimeSpan.FromSeconds(240), lockWait: TimeSpan.FromSeconds(600));
+
+        Assert.Equal(without.ExecutionTimeoutSeconds + 600, with.ExecutionTimeoutSeconds);
+        Assert.Equal(without.DeliveryTimeoutSeconds + 600, with.DeliveryTimeoutSeconds);
+        Assert.Contains("6 wave(s) of 240 s, a lock wait of 600 s once", with.ToString());
+    }
+
+    [Fact]
+    public void The_workflow_s_deploy_jobs_leave_room_for_six_production_instances_one_at_a_time()
+    {
+        var workflow = new Delivery.Workflows.WorkflowDefinition { Name = "delivery" };
+        var production = Delivery.Hosts.DeployEnvironment.Production;
+        var options = new Delivery.Hosts.DeployOptions
+        {
+            LockWait = TimeSpan.FromSeconds(workflow.DeployLockWaitSeconds),
+            Bake = new Delivery.Hosts.Bake.BakeSettings { Duration = production.BakeTime },
+        };
+        var needs = Delivery.Hosts.Deployer.ScriptNeeds(production, options);
+
+        var lifetimes = FleetLifetimes.For(6, 1, FleetLifetimes.PerInstance(needs.Steps, TimeSpan.Zero), TimeSpan.FromMinutes(workflow.FleetTimeLimitMinutes), needs.LockWait);
+
+        Assert.True(lifetimes.BuildDeadline <= TimeSpan.FromMinutes(workflow.DeployTimeoutMinutes - workflow.DeploySetupMinutes), lifetimes.ToString());
     }
 }

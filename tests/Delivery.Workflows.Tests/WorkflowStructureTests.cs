@@ -177,9 +177,9 @@ public class WorkflowStructureTests
 
         Assert.Equal([
             ("push", "exec ./build.sh ImportImage Push --skip"),
-            ("deploy-staging", "exec ./build.sh DeployStaging --skip --lock-wait 600"),
+            ("deploy-staging", "exec ./build.sh DeployStaging --skip --lock-wait 600 --fleet-time-limit 65m"),
             ("promote", "exec ./build.sh PromoteCommitImage --image-wait 2700"),
-            ("deploy-production", "exec ./build.sh DeployProduction --skip --promote-version \"$GITHUB_REF_NAME\" --lock-wait 600"),
+            ("deploy-production", "exec ./build.sh DeployProduction --skip --promote-version \"$GITHUB_REF_NAME\" --lock-wait 600 --fleet-time-limit 65m"),
         ], stepsWithSecrets);
     }
 
@@ -196,7 +196,19 @@ public class WorkflowStructureTests
         // Never cancelled mid-deploy (that would SIGKILL the host scripts); a second deploy waits for the hosts' lock.
         Assert.Equal(("deploy-staging", "false"), (Scalar(job, "concurrency", "group"), Scalar(job, "concurrency", "cancel-in-progress")));
         Assert.Equal(("image", "artifacts"), (Scalar(Step("deploy-staging", "actions/download-artifact@v4"), "with", "name"), Scalar(Step("deploy-staging", "actions/download-artifact@v4"), "with", "path")));
-        Assert.Equal("exec ./build.sh DeployStaging --skip --lock-wait 600", Scalar(Steps("deploy-staging").Last(), "run"));
+        Assert.Equal("exec ./build.sh DeployStaging --skip --lock-wait 600 --fleet-time-limit 65m", Scalar(Steps("deploy-staging").Last(), "run"));
+    }
+
+    [Fact]
+    public void Each_deploy_job_s_timeout_holds_the_fleet_time_limit_it_passes_plus_its_other_steps()
+    {
+        var definition = GitHubWorkflowAttribute.ReadFrom(typeof(DeliveryBuild)).Single();
+        foreach (var job in new[] { "deploy-staging", "deploy-production" })
+        {
+            var limit = Regex.Match(Scalar(Steps(job).Last(), "run"), @" --fleet-time-limit (\d+)m(?: |$)");
+            Assert.True(limit.Success, $"{job} passes no --fleet-time-limit");
+            Assert.Equal(int.Parse(Scalar(Map(Root, "jobs", job), "timeout-minutes")), int.Parse(limit.Groups[1].Value) + definition.DeploySetupMinutes);
+        }
     }
 
     [Fact]
@@ -209,7 +221,7 @@ public class WorkflowStructureTests
         Assert.Equal("startsWith(github.ref, 'refs/tags/')", Scalar(job, "if"));
         Assert.Equal("production", Scalar(job, "environment"));
         Assert.Equal(("deploy-production", "false"), (Scalar(job, "concurrency", "group"), Scalar(job, "concurrency", "cancel-in-progress")));
-        Assert.Equal("exec ./build.sh DeployProduction --skip --promote-version \"$GITHUB_REF_NAME\" --lock-wait 600", Scalar(Steps("deploy-production").Last(), "run"));
+        Assert.Equal("exec ./build.sh DeployProduction --skip --promote-version \"$GITHUB_REF_NAME\" --lock-wait 600 --fleet-time-limit 65m", Scalar(Steps("deploy-production").Last(), "run"));
     }
 
     [Fact]

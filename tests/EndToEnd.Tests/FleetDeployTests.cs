@@ -201,7 +201,7 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
     }
 
     [Fact]
-    public async Task Ctrl_C_mid_deploy_cancels_the_command_on_its_instance_which_the_agent_kills_leaving_the_lock()
+    public async Task Ctrl_C_mid_deploy_cancels_the_command_then_the_switch_back_takes_over_the_killed_run_s_lock_and_removes_its_container()
     {
         var solo = fleet.Instances[3];
         await WriteImageAsync(fleet.Broken); // never ready: the deploy sits in its health gate
@@ -231,10 +231,15 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
         var text = await output + await errors;
         Assert.NotEqual(0, build.ExitCode);
         Assert.Contains($"cancelling SSM command", text);
-        Assert.Equal("Cancelled", fleet.Endpoint.Invocations.Skip(earlier).Single().Status);
-        // The agent SIGKILLs the script's process group: no trap runs, so the lock stays until the next deploy on
-        // this instance proves its holder dead and takes it over (AgentSemanticsTests covers that redeploy).
-        Assert.True(Directory.Exists(lockDir), $"the lock is gone, so a trap ran after the cancel:\n{text}");
+        Assert.Equal("Cancelled", fleet.Endpoint.Invocations.Skip(earlier).First().Status);
+        // The agent SIGKILLs the script's process group, so no trap runs; the switch-back that follows at once finds
+        // that the killed run never switched, takes its lock over (its holder is dead) and removes its container.
+        Assert.Contains(text.Split('\n'), l => l.StartsWith($"{solo.Id}: cancelled while running (", StringComparison.Ordinal)
+            && l.Contains("; its deploy never switched, so nothing to switch back; serves "));
+        Assert.False(Directory.Exists(lockDir), $"the killed run's lock is still there:\n{text}");
+        var docker = Tools.Require("docker", "docker.io");
+        var left = await Tools.Run(docker, "ps", "--all", "--quiet", "--filter", $"label=webapp.app={solo.App}", "--filter", $"label=webapp.digest={fleet.Broken.Digest}");
+        Assert.Equal("", left.StandardOutput.Trim());
         Assert.DoesNotContain("   at ", text);
     }
 

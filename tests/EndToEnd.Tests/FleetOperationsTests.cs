@@ -150,7 +150,7 @@ public sealed class FleetOperationsTests(CloneFixture clone, FleetFixture fleet)
 
         var run = await BuildAsync("DeployStaging", "--skip", "--staging-targets", fleet.Instances[3].Id, "--bake-seconds", "20m", "--execution-timeout", "15m");
 
-        Assert.Equal($"A deploy to staging can take 1290 s (bake 1200 s + health 60 s + drain 30 s + lock wait 0 s), more than the 900 s {fleet.Instances[3].Id} lets a script run; " +
+        Assert.Equal($"A deploy to staging can take 1320 s (bake 1200 s + health 60 s + drain 30 s + stop 30 s + lock wait 0 s), more than the 900 s {fleet.Instances[3].Id} lets a script run; " +
                      "raise --execution-timeout or lower --bake-seconds (nothing was sent)", BuildAssert.TargetFailure(run, "DeployStaging"));
         Assert.Equal(before, fleet.Endpoint.Received.Count);
     }

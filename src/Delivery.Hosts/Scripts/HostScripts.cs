@@ -70,6 +70,23 @@ public static class HostScripts
             WithMaintenanceEnd(["release.sh", "health.sh", "container.sh"], options), RollbackSteps + (options.EndMaintenance ? MaintenanceEnd : "") + RollbackEnd);
     }
 
+    /// <summary>Undoes a stopped or cancelled deploy of <paramref name="fromDigest"/> on a host whose state the build
+    /// cannot know (its run may have been SIGKILLed before or after its switch): when the host serves that digest, it
+    /// goes back to the previous release through the same health gate and switch as a rollback; otherwise it only
+    /// reconciles what the killed run left (a container that never served, a half-done switch, its lock) and reports
+    /// what it serves.</summary>
+    public static string SwitchBack(HostSettings host, DeployEnvironment env, string fromDigest, DeployOptions options)
+    {
+        Check(host, env);
+        new PinnedImage("0.0.0", "x", fromDigest).Validate();
+        var values = PlanValues.Of(host, options.DeployedByOrDefault(), env)
+            .Add("lock_wait", LockWaitSeconds(options))
+            .Add("switch_back_from", fromDigest);
+        values.AddRelease("", "", "", "");
+        return Render($"switch {env.Name} back from {fromDigest}", values, ["switch-back.sh", "release.sh", "health.sh", "container.sh"],
+            SwitchBackSteps + RollbackEnd);
+    }
+
     /// <summary>Checks every retained rollback target of the environment (see verify-rollback.sh); touches nothing that serves.</summary>
     public static string VerifyRollback(HostSettings host, DeployEnvironment env)
     {
@@ -323,6 +340,21 @@ public static class HostScripts
         timed health wait_healthy
         timed switch switch_traffic
         timed record record_release rollback
+        timed drain drain_previous
+
+        """;
+
+    const string SwitchBackSteps = DeployContext + """
+        timed preflight check_host_tools
+        timed lock acquire_lock "$lock_dir" "$env_name" 'switch-back' "$lock_wait"
+        timed preflight check_public_port
+        timed resolve resolve_switch_back "$switch_back_from"
+        timed pull pull_image
+        timed reconcile reconcile_environment
+        timed start start_green
+        timed health wait_healthy
+        timed switch switch_traffic
+        timed record record_release rollback 'switch-back of a stopped deploy'
         timed drain drain_previous
 
         """;

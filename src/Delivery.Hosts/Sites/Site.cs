@@ -26,14 +26,27 @@ public abstract class Site
     public abstract ReleaseLedger Ledger(HostSettings settings);
 
     /// <summary>Runs a script on each host with the site's rolling rules: a failure stops the roll; hosts the roll never
-    /// reached come back with <see cref="HostRun.Reached"/> false. <paramref name="live"/> gets progress as it comes.</summary>
+    /// reached come back with <see cref="HostRun.Reached"/> false. <paramref name="live"/> gets progress as it comes.
+    /// </summary>
     public abstract Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken);
+
+    /// <summary><see cref="RollAsync(string, string, string, Action{string}?, CancellationToken)"/> for a script whose own
+    /// waits add up to at most <paramref name="scriptTime"/> on one host: a fleet sizes its command's lifetimes from it
+    /// and the host count (<see cref="SizesLifetimes"/>).</summary>
+    public virtual Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, ScriptTime scriptTime, Action<string>? live, CancellationToken cancellationToken) =>
+        RollAsync(script, what, nothingDone, live, cancellationToken);
 
     /// <summary>Runs a read-only script on every host at once and returns every host's result.</summary>
     public abstract Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken);
 
     /// <summary>Runs a script on the named hosts one at a time, every one attempted whatever the others did (switching back).</summary>
     public abstract Task<IReadOnlyList<HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken);
+
+    /// <summary>Runs a script on the named hosts all at once (undoing a cancelled roll against a deadline). When
+    /// <paramref name="cancellationToken"/> fires first, the hosts still running are left to finish on their own and
+    /// the site throws <see cref="RollCancelledException"/> with them as reached but not succeeded.</summary>
+    public virtual Task<IReadOnlyList<HostRun>> RunAllAtOnceAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken) =>
+        RunEachAsync(hosts, script, what, live, cancellationToken);
 
     /// <summary>The host a once-per-deploy step (the release phase) runs on: the first that answers
     /// <paramref name="query"/>, a read-only script.</summary>
@@ -52,15 +65,37 @@ public abstract class Site
     /// <summary>The longest a script may run on one host, when the transport stops it (SSM's execution timeout), and the
     /// parameter that sets it.</summary>
     public virtual (TimeSpan Limit, string Parameter)? ScriptTimeLimit => null;
+
+    /// <summary>True when a roll given its <see cref="ScriptTime"/> gets lifetimes that fit it (an SSM fleet), so
+    /// <see cref="ScriptTimeLimit"/> does not bound deploys and rollbacks.</summary>
+    public virtual bool SizesLifetimes => false;
 }
 
 /// <summary>One host's part of an operation.</summary>
 /// <param name="Skipped">Left out on purpose before anything was sent (an offline instance with --skip-offline):
 /// neither a failure nor "not reached", but named in the table and the record.</param>
-public sealed record HostRun(string Host, HostResult Result, bool Reached, string Reason, bool Skipped = false)
+/// <param name="Unfinished">Still running (or about to) when the caller stopped waiting for it: its outcome is not known.</param>
+public sealed record HostRun(string Host, HostResult Result, bool Reached, string Reason, bool Skipped = false, bool Unfinished = false)
 {
     public bool Succeeded => Reached && Result.Succeeded;
     public HostOutput Output => new(Result);
+}
+
+/// <summary>The longest one host's script waits: its steps (health gate, bake, drain, stop) and another run's lock.</summary>
+public sealed record ScriptTime(TimeSpan Steps, TimeSpan LockWait)
+{
+    public TimeSpan Total => Steps + LockWait;
+}
+
+/// <summary>A roll stopped by the caller (Ctrl-C, or the runner's SIGINT/SIGTERM): the site cancelled what it had
+/// sent, or left it running (<see cref="Site.RunAllAtOnceAsync"/>), and says where each host had got to. A host that
+/// was running then is reached but not succeeded: the agent killed it at any line, or it still runs.</summary>
+public sealed class RollCancelledException(IReadOnlyList<HostRun> runs, string where) : OperationCanceledException($"cancelled ({where})")
+{
+    public IReadOnlyList<HostRun> Runs { get; } = runs;
+
+    /// <summary>Where the operation ran, e.g. "SSM command 1234…", named in the lines the build prints.</summary>
+    public string Where { get; } = where;
 }
 
 /// <summary>What an environment was last given, kept beside the hosts' own history: on a fleet, Parameter Store.</summary>

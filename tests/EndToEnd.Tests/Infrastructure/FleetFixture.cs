@@ -44,7 +44,7 @@ public sealed class FleetFixture : IAsyncLifetime
         for (var i = 1; i <= 4; i++) Instances.Add(AddInstance(i));
     }
 
-    Instance AddInstance(int number)
+    public Instance AddInstance(int number)
     {
         var id = $"i-0e2e{RunId}{number:D7}";
         var root = Path.Combine(directory, $"i{number}");
