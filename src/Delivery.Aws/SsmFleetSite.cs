@@ -9,7 +9,8 @@ namespace Delivery.Aws;
 /// with SSM's own rate control (MaxConcurrency, MaxErrors), and the release record lives in Parameter Store. The
 /// instances read their own host configuration (ConfigureHost writes it), so one script text serves the fleet.
 /// </summary>
-public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions options, string app, Action<string>? log = null) : Site
+public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions options, string app, Action<string>? log = null,
+    string? registryCredentialKey = null) : Site
 {
     public SsmTargets Targets => targets;
     public FleetOptions Options => options;
@@ -26,6 +27,10 @@ public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions
         settings with { StateRoot = HostSettings.DefaultStateRoot, ReadsHostConfig = true };
 
     public override ReleaseLedger Ledger(HostSettings settings) => new ParameterStoreLedger(new ReleaseParameters(ssm, app));
+
+    /// <summary>The instances have no standing registry login: the credential goes to a SecureString they read with the instance role.</summary>
+    public override async Task<RegistryAccess?> RegistryAccessAsync(DeployEnvironment environment, RegistryCredential credential, CancellationToken cancellationToken) =>
+        await new RegistryCredentialParameters(ssm, app, registryCredentialKey).PutAsync(environment, credential, cancellationToken);
 
     public override (TimeSpan Limit, string Parameter)? ScriptTimeLimit =>
         (TimeSpan.FromSeconds(options.ExecutionTimeoutSeconds), "--execution-timeout");

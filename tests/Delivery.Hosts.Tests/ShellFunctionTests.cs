@@ -111,7 +111,7 @@ public sealed class ShellFunctionTests : IDisposable
     }
 
     [Fact]
-    public async Task A_failed_pull_is_a_typed_failure_line_then_the_error()
+    public async Task A_failed_pull_is_a_typed_failure_line_with_its_reason_then_the_error()
     {
         var docker = Path.Combine(_dir, "docker");
         File.WriteAllText(docker, "#!/bin/sh\n[ \"$1\" = pull ] && echo 'Error response from daemon: manifest for r/w@sha256:e not found: manifest unknown' >&2\nexit 1\n");
@@ -121,7 +121,7 @@ public sealed class ShellFunctionTests : IDisposable
         Assert.Equal(1, result.ExitCode);
         var failure = JsonDocument.Parse(result.Data.Single()).RootElement;
         Assert.Equal(HostDataKind.Failure, HostDataKinds.Parse(failure.GetProperty("kind").GetString()));
-        Assert.Equal("pull", failure.GetProperty("reason").GetString());
+        Assert.Equal(RegistryFailure.Missing, RegistryFailures.Parse(failure.GetProperty("reason").GetString()));
         Assert.Equal("r/w@sha256:e", failure.GetProperty("image").GetString());
         Assert.Equal("Error response from daemon: manifest for r/w@sha256:e not found: manifest unknown", failure.GetProperty("detail").GetString());
         Assert.Equal("cannot pull r/w@sha256:e: Error response from daemon: manifest for r/w@sha256:e not found: manifest unknown (nothing was changed)", result.Error);

@@ -37,6 +37,12 @@ public abstract class Site
         (await QueryAsync(query, what, cancellationToken)).FirstOrDefault(r => r.Succeeded)?.Host
         ?? throw new DeliveryException($"{what}: no host of {Name} answered (nothing was changed)");
 
+    /// <summary>Hands <paramref name="credential"/> to the site's hosts for their pulls, and says where they read it:
+    /// a fleet stores it as a SecureString its instances read with their role. Null (the default) when the hosts pull
+    /// with their own docker config, as this machine does after ConfigureHost logged its docker in.</summary>
+    public virtual Task<RegistryAccess?> RegistryAccessAsync(DeployEnvironment environment, RegistryCredential credential, CancellationToken cancellationToken) =>
+        Task.FromResult<RegistryAccess?>(null);
+
     /// <summary>The longest a script may run on one host, when the transport stops it (SSM's execution timeout), and the
     /// parameter that sets it.</summary>
     public virtual (TimeSpan Limit, string Parameter)? ScriptTimeLimit => null;
