@@ -3,7 +3,7 @@
 # a SecureString parameter that the host reads with its own role (the instance role), never a value in the script or
 # on a command line. docker logs in through stdin into a docker config of this app's own under the state root, which
 # only this app's pulls use. Without a parameter, pulls use the host's docker config (its login or credential helper).
-# needs: lib/output.sh lib/host.sh
+# needs: lib/output.sh
 
 # registry_failure REASON IMAGE DETAIL: a typed failure line (HostDataKind.Failure, RegistryFailure), then the error.
 registry_failure() {
@@ -39,8 +39,7 @@ registry_login() {
     *) registry_failure credential-parameter "$1" "$registry_auth_parameter does not hold user:password" ;;
   esac
   registry_config="$root/registry/docker"
-  mkdir -p "$registry_config"
-  chmod 700 "$root/registry" "$registry_config"
+  (umask 077 && mkdir -p "$registry_config")
   if ! out=$(printf '%s' "${value#*:}" | DOCKER_CONFIG="$registry_config" "$docker" login --username "$user" --password-stdin "$registry_host" 2>&1); then
     out=$(printf '%s\n' "$out" | tail -n 1)
     registry_failure "$(registry_failure_reason "$out")" "$1" "docker login to $registry_host failed: $out"
