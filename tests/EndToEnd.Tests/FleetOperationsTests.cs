@@ -12,7 +12,7 @@ namespace EndToEnd.Tests;
 /// real on its fake instances (each its own host: state root, proxy, containers, ports).
 /// </summary>
 [Collection(FleetCloneCollection.Name)]
-public sealed class FleetOperationsTests(CloneFixture clone, FleetFixture fleet) : CloneTests(clone), IClassFixture<FleetFixture>
+public sealed partial class FleetOperationsTests(CloneFixture clone, FleetFixture fleet) : CloneTests(clone), IClassFixture<FleetFixture>
 {
     async Task WriteImageAsync(Release release)
     {
