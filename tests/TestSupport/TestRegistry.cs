@@ -98,7 +98,7 @@ public sealed class TestRegistry : IAsyncDisposable
         var handler = new HttpClientHandler();
         if (Options.Tls)
         {
-            var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(Path.Combine(directory, "ca.crt"));
+            var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(directory, "ca.crt")));
             handler.ServerCertificateCustomValidationCallback = (_, certificate, chain, _) =>
             {
                 if (certificate is null || chain is null) return false;
