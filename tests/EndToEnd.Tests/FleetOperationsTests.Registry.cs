@@ -64,7 +64,7 @@ public sealed partial class FleetOperationsTests
         var refused = await BuildAsync(environment, deploy);
 
         var message = BuildAssert.TargetFailure(refused, "DeployStaging");
-        Assert.StartsWith($"staging cannot pull 3.1.0 from {registry.Address}: credentials on ", message);
+        Assert.True(message.StartsWith($"staging cannot pull 3.1.0 from {registry.Address}: credentials on ", StringComparison.Ordinal), message);
         Assert.Contains($": the registry refused the credentials the build stored in /webapp/staging/registry-auth; pass the right --registry-username and REGISTRY_PASSWORD for {registry.Address} (docker: ", message);
         Assert.EndsWith("; no host was switched", message);
         foreach (var i in instances) Assert.Contains(i.Id, message);

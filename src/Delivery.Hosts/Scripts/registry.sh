@@ -15,7 +15,7 @@ registry_failure() {
 registry_failure_reason() {
   case "$1" in
     *x509:*|*'certificate signed by unknown authority'*|*'tls: '*) printf tls ;;
-    *unauthorized*|*'no basic auth credentials'*|*'authentication required'*|*'requested access to the resource is denied'*) printf credentials ;;
+    *[Uu]nauthorized*|*'status: 401'*|*'no basic auth credentials'*|*'authentication required'*|*'requested access to the resource is denied'*) printf credentials ;;
     *'connection refused'*|*'no such host'*|*'i/o timeout'*|*'network is unreachable'*|*'no route to host'*|*'Client.Timeout'*) printf unreachable ;;
     *'manifest unknown'*|*'not found'*) printf missing ;;
     *) printf other ;;
