@@ -88,6 +88,24 @@ sealed class RunCommandInvocation
         }
     }
 
+    /// <summary>
+    /// Writes <c>_script.sh</c> (0700, never over an existing file) from a child process. A descriptor open for writing in
+    /// this process is inherited by any child another thread forks at that moment, and until that child execs, the
+    /// kernel refuses to exec the script with ETXTBSY ("Text file busy", exit 126 from sh). The test host forks all the
+    /// time (docker, wrk, other instances), so the file is never opened for writing here.
+    /// </summary>
+    static async Task WriteScriptAsync(string path, string text)
+    {
+        var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false, StandardInputEncoding = new System.Text.UTF8Encoding(false) };
+        foreach (var argument in new[] { "-c", "set -C && umask 077 && cat > \"$1\" && chmod 0700 \"$1\"", "sh", path }) psi.ArgumentList.Add(argument);
+        using var writer = Process.Start(psi) ?? throw new InvalidOperationException("cannot start sh to write _script.sh");
+        await writer.StandardInput.WriteAsync(text);
+        writer.StandardInput.Close();
+        var error = await writer.StandardError.ReadToEndAsync();
+        await writer.WaitForExitAsync();
+        if (writer.ExitCode != 0) throw new IOException($"writing {path} failed: {error.Trim()}");
+    }
+
     public async Task RunAsync(IReadOnlyList<string> commands, int executionTimeoutSeconds, IReadOnlyDictionary<string, string> environment)
     {
         // The agent: orchestration/<command id>/awsrunShellScript/0.awsrunShellScript/_script.sh, 0700, lines joined by "\n".
@@ -97,13 +115,7 @@ sealed class RunCommandInvocation
             var folder = Directory.CreateDirectory(Path.Combine(orchestration.FullName, CommandId, "awsrunShellScript", "0.awsrunShellScript"));
             var script = Path.Combine(folder.FullName, "_script.sh");
             if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("the agent's Linux runShellScript needs sh");
-            await using (var file = new FileStream(script, new FileStreamOptions
-                         {
-                             Mode = FileMode.CreateNew, Access = FileAccess.Write,
-                             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute,
-                         }))
-            await using (var writer = new StreamWriter(file))
-                await writer.WriteAsync(string.Join("\n", commands) + "\n");
+            await WriteScriptAsync(script, string.Join("\n", commands) + "\n");
             ScriptPath = script;
             // setsid(1) execs sh in place (same pid) as the leader of a new process group: the agent's Setpgid.
             var psi = new ProcessStartInfo("/usr/bin/setsid")

@@ -64,7 +64,8 @@ public sealed partial class FleetOperationsTests(CloneFixture clone, FleetFixtur
         Assert.Contains(status.OutputLines, l => l.StartsWith("production: Parameter Store /webapp/production/release v", StringComparison.Ordinal) && l.Contains(": 1.0.0 ("));
         // Each instance keeps 1.1.0 as its rollback target, and matches the record.
         foreach (var i in instances)
-            Assert.Contains(status.OutputLines, l => l.StartsWith($"{i.Id}  production", StringComparison.Ordinal) && System.Text.RegularExpressions.Regex.IsMatch(l, "  healthy +1\\.1\\.0 +matches$"));
+            BuildAssert.HasLine(status, l => l.StartsWith($"{i.Id}  production", StringComparison.Ordinal) && System.Text.RegularExpressions.Regex.IsMatch(l, "  healthy +1\\.1\\.0 +matches$"),
+                $"{i.Id} production healthy, rollback to 1.1.0, matching the record");
         Assert.True(load.Requests > 0, load.ToString());
         Assert.Equal(0, load.FailedRequests);
     }

@@ -14,6 +14,10 @@ public static partial class BuildAssert
         NoStackTrace(run);
     }
 
+    /// <summary>A line matching <paramref name="match"/> was printed; on failure, shows the whole run to say why not.</summary>
+    public static void HasLine(BuildRun run, Func<string, bool> match, string what) =>
+        Assert.True(run.OutputLines.Any(match), $"Expected a line: {what}\n{run}");
+
     public static void Failed(BuildRun run)
     {
         Assert.True(run.ExitCode != 0, $"Expected a non-zero exit code.\n{run}");
