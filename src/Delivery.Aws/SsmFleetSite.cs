@@ -47,10 +47,11 @@ public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions
         return [.. runs.Select(Run), .. missing, .. skipped];
     }
 
-    public override async Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken)
+    public override async Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken, string? nothingDone = null)
     {
         var runs = await new SsmFleet(ssm, targets, options with { MaxConcurrency = "50", MaxErrors = "100%" }, null).RunAsync(script, what, cancellationToken);
-        return runs.Count > 0 ? runs.Select(Run).ToList() : throw new DeliveryException($"{targets} matches no SSM-managed instance");
+        return runs.Count > 0 ? runs.Select(Run).ToList()
+            : throw new DeliveryException($"{targets} matches no SSM-managed instance{(nothingDone is null ? "" : $"; {nothingDone}")}");
     }
 
     public override async Task<IReadOnlyList<HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken) =>

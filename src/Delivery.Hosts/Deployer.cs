@@ -62,8 +62,9 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
     public async Task CheckPullAsync(DeployEnvironment environment, Release release, DeployOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new DeployOptions();
-        var what = $"Pull check of {release.Version} for {environment.Name}";
-        var runs = await site.QueryAsync(HostScripts.PullCheck(Scripts, environment, release, options), what, cancellationToken);
+        // Named as the deploy it starts: the site's own refusals (no such instance, offline ones) read as the deploy's.
+        var runs = await site.QueryAsync(HostScripts.PullCheck(Scripts, environment, release, options), $"Deploy of {release.Version} to {environment.Name}",
+            cancellationToken, $"nothing was deployed to {environment.Name}");
         var failed = runs.Where(r => !r.Succeeded).ToList();
         if (failed.Count == 0)
         {

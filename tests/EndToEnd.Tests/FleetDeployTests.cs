@@ -230,7 +230,8 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
         var text = await output + await errors;
         Assert.NotEqual(0, build.ExitCode);
         Assert.Contains($"cancelling SSM command", text);
-        Assert.Equal("Cancelled", fleet.Endpoint.Invocations.Skip(earlier).Single().Status);
+        // The pull check ran first (and passed); the deploy's is the last command.
+        Assert.Equal("Cancelled", fleet.Endpoint.Invocations.Skip(earlier).Last().Status);
         // The agent SIGKILLs the script's process group: no trap runs, so the lock stays until the next deploy on
         // this instance proves its holder dead and takes it over (AgentSemanticsTests covers that redeploy).
         Assert.True(Directory.Exists(lockDir), $"the lock is gone, so a trap ran after the cancel:\n{text}");

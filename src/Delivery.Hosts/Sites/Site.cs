@@ -25,8 +25,9 @@ public abstract class Site
     /// reached come back with <see cref="HostRun.Reached"/> false. <paramref name="live"/> gets progress as it comes.</summary>
     public abstract Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken);
 
-    /// <summary>Runs a read-only script on every host at once and returns every host's result.</summary>
-    public abstract Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken);
+    /// <summary>Runs a read-only script on every host at once and returns every host's result. <paramref name="nothingDone"/>
+    /// ends the message when the site has no host to run it on (e.g. "nothing was deployed to staging").</summary>
+    public abstract Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken, string? nothingDone = null);
 
     /// <summary>Runs a script on the named hosts one at a time, every one attempted whatever the others did (switching back).</summary>
     public abstract Task<IReadOnlyList<HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken);
@@ -92,7 +93,7 @@ public sealed class ThisMachine(IDeployHost host) : Site
     public override async Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken) =>
         [Run(await host.RunAsync(script, live, cancellationToken))];
 
-    public override async Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken) =>
+    public override async Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken, string? nothingDone = null) =>
         [Run(await host.RunAsync(script, null, cancellationToken))];
 
     public override async Task<IReadOnlyList<HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken) =>
