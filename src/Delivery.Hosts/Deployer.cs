@@ -72,15 +72,17 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
             return;
         }
         var registry = RegistryAccess.RegistryOf(release.Repository);
-        var reasons = failed.GroupBy(f => f.Output.PullFailure?.Reason)
-            .Select(g => g.Key is { } reason
-                ? $"{reason.WireName()} on {string.Join(", ", g.Select(f => f.Host))}: {reason.Fix(registry, options.RegistryAccess)} (docker: {g.First().Output.PullFailure!.Detail})"
-                : $"{string.Join("; ", g.Select(f => $"{f.Host}: {f.Reason}"))}")
+        var table = runs.Select(r => new HostRow(r.Host, r.Succeeded ? "pulled" : $"FAILED: pull check ({r.Output.PullFailure?.Reason.WireName() ?? r.Reason})", "-",
+            "unchanged (nothing was switched)")).ToList();
+        // A host that failed before it could try (no engine, not reached) is not a registry problem.
+        if (failed.Where(f => f.Output.PullFailure is null).ToList() is { Count: > 0 } other)
+            throw new SiteOperationException($"Deploy of {release.Version} to {environment.Name} failed on {string.Join("; ", other.Select(f => $"{f.Host}: {f.Reason}"))}; no host was switched", table);
+        var reasons = failed.GroupBy(f => f.Output.PullFailure!.Reason)
+            .Select(g => $"{g.Key.WireName()} on {string.Join(", ", g.Select(f => f.Host))}: {g.Key.Fix(registry, options.RegistryAccess)} (docker: {g.First().Output.PullFailure!.Detail})")
             .ToList();
         throw new RegistryPullException(
             $"{environment.Name} cannot pull {release.Version} from {registry}: {string.Join("; ", reasons)}; no host was switched",
-            failed.Select(f => f.Output.PullFailure?.Reason).OfType<RegistryFailure>().Distinct().ToList(),
-            runs.Select(r => new HostRow(r.Host, r.Succeeded ? "pulled" : $"FAILED: pull check ({r.Output.PullFailure?.Reason.WireName() ?? r.Reason})", "-", "unchanged (nothing was switched)")).ToList());
+            failed.Select(f => f.Output.PullFailure!.Reason).Distinct().ToList(), table);
     }
 
     /// <summary>Runs the release phase once, on the site's first host, before any host switches: a non-zero exit or a

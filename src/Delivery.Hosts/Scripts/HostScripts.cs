@@ -67,7 +67,7 @@ public static class HostScripts
         values.AddRelease(release.Version, release.Digest, release.ImageReference, release.Commit ?? "");
         return Render($"pull check of {release.Version} ({release.Digest}) for {env.Name}", values, ["container.sh", "release.sh"], HostContext + """
             use_environment "$env_name" "$public_port"
-            check_host_tools
+            check_engine
             timed pull pull_image
 
             """);
