@@ -62,7 +62,7 @@ partial class Build
 
     /// <summary>Deploys with the bake on the environment's site, and leaves the per-host table and, on CI, a deploy
     /// report in the job summary whether it passed or not.</summary>
-    async Task<DeployOutcome> DeployAndReport(DeployEnvironment environment, Release release)
+    async Task<DeployOutcome> DeployAndReport(DeployEnvironment environment, PinnedImage release)
     {
         var deployer = DeployerOf(environment);
         try
@@ -81,7 +81,7 @@ partial class Build
         }
     }
 
-    static DeployReport DeployReportOf(DeployEnvironment environment, Release release, IReadOnlyList<string> hosts, BakeReport bake, string? switchedAt, TimeSpan? switchTime, string? serving) =>
+    static DeployReport DeployReportOf(DeployEnvironment environment, PinnedImage release, IReadOnlyList<string> hosts, BakeReport bake, string? switchedAt, TimeSpan? switchTime, string? serving) =>
         new(environment.Name, release.Version, release.Digest, release.Commit, hosts, switchedAt, switchTime, bake, serving);
 
     /// <summary>The host's progress lines; the bake's samples are one live line on a terminal.</summary>

@@ -12,10 +12,10 @@ using Delivery.Workflows;
     CachePaths = ["~/.nuget/packages", ".tools", ".nuke/temp"])]
 partial class Build
 {
-    [Parameter("The version to release, X.Y.Z (Release)")]
+    [Parameter("The version to release, X.Y.Z (CutRelease)")]
     readonly string? ReleaseVersion;
 
-    [Parameter("Push the release commit and tag to origin (Release)", Name = "Push")]
+    [Parameter("Push the release commit and tag to origin (CutRelease)", Name = "Push")]
     readonly bool PushTag;
 
     IEnumerable<(WorkflowDefinition Definition, AbsolutePath Path)> Workflows() =>
@@ -67,7 +67,8 @@ partial class Build
             if (findings.Count > 0) throw new DeliveryException($"actionlint found {findings.Count} problems in the generated workflow");
         });
 
-    Target Release => _ => _
+    Target CutRelease => _ => _
+        .DeprecatedName("Release")
         .Description("Maintainers: moves the Unreleased changelog entries under --release-version, commits and tags it")
         .Requires(() => ReleaseVersion)
         .Executes(async () =>

@@ -8,8 +8,8 @@ partial class Build
     [Parameter("Environment for Rollback, Logs, Teardown, ForceUnlock and ConfigureHost", Name = "Environment")]
     readonly Delivery.Aws.EnvironmentName? TargetEnvironment;
 
-    [Parameter("Release X.Y.Z to promote to production (default: the release staging's record names)", Name = "Release")]
-    readonly string? PromoteRelease;
+    [Parameter("Version X.Y.Z to promote to production (default: the release staging's record names)", DeprecatedNames = ["Release"])]
+    readonly string? PromoteVersion;
 
     [Parameter("Promote a digest that never passed the staging health gate")]
     readonly bool AllowUnverified;
@@ -58,17 +58,17 @@ partial class Build
             var image = await ImageManifest.ReadAsync(ImageManifestFile, CancellationToken);
             // A --version-override build from a tarball knows no commit.
             var commit = image.Commit == Delivery.Versioning.VersionInfo.UnknownSha ? null : image.Commit;
-            await Deploy(DeployEnvironment.Staging, new Release(image.Version, image.Repository, image.Digest, commit));
+            await Deploy(DeployEnvironment.Staging, new PinnedImage(image.Version, image.Repository, image.Digest, commit));
         });
 
     Target DeployProduction => _ => _
-        .Description("Promotes the release staging's record names (or --release X.Y.Z) to production (:8080) once staging verified it; never rebuilds")
+        .Description("Promotes the release staging's record names (or --promote-version X.Y.Z) to production (:8080) once staging verified it; never rebuilds")
         .DependsOn(ConfigureHost)
         .Executes(async () =>
         {
             ReadyToDeploy(DeployEnvironment.Production);
             var release = await DeployerOf(DeployEnvironment.Staging).PromotableAsync(DeployEnvironment.Staging,
-                PromoteRelease is null ? null : await TaggedRelease(PromoteRelease), AllowUnverified, CancellationToken);
+                PromoteVersion is null ? null : await TaggedRelease(PromoteVersion), AllowUnverified, CancellationToken);
             await Deploy(DeployEnvironment.Production, release);
             await TagPromoted(release);
         });
@@ -92,7 +92,7 @@ partial class Build
             {
                 var site = await DeployerOf(environment).SiteStatusAsync(environment, CancellationToken);
                 if (site.Record is { Where: { } where } record)
-                    Log.Information($"{environment.Name}: {where} v{record.Version}: {record.Release.Version} ({Short(record.Release.Digest)}) by {record.DeployedBy} at {record.Time} on {string.Join(", ", record.Hosts)}" +
+                    Log.Information($"{environment.Name}: {where} v{record.Version}: {record.Image.Version} ({Short(record.Image.Digest)}) by {record.DeployedBy} at {record.Time} on {string.Join(", ", record.Hosts)}" +
                                     (record.Unattested is { } why ? $", deployed UNATTESTED (--allow-unattested: {why})" : ""));
                 foreach (var host in site.Hosts)
                 {
@@ -146,7 +146,7 @@ partial class Build
         .Requires(() => TargetEnvironment)
         .Executes(() => Selected.ForceUnlockAsync(SelectedEnvironment, DeployOptions, CancellationToken));
 
-    async Task Deploy(DeployEnvironment environment, Release release)
+    async Task Deploy(DeployEnvironment environment, PinnedImage release)
     {
         var deployer = ReadyToDeploy(environment);
         if (ForceUnlock) await deployer.ForceUnlockAsync(environment, DeployOptions, CancellationToken);

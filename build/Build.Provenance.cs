@@ -50,7 +50,7 @@ partial class Build
 
     /// <summary>Before a deploy changes any host: the digest's provenance must be signed by a trusted key, about this
     /// digest, from this repository. --allow-unattested deploys anyway, with a warning, and the release record notes it.</summary>
-    async Task VerifyProvenance(DeployEnvironment environment, Release release)
+    async Task VerifyProvenance(DeployEnvironment environment, PinnedImage release)
     {
         unattestedReason = null;
         try

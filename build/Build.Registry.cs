@@ -46,8 +46,8 @@ partial class Build
             : $"ECR repository {repository.Uri} exists ({(repository.ImmutableTags ? "immutable" : "mutable")} tags)");
     }
 
-    /// <summary>--release X.Y.Z: the digest the registry serves for the tag, through the registry API (no pull).</summary>
-    async Task<Release> TaggedRelease(string version)
+    /// <summary>--promote-version X.Y.Z: the digest the registry serves for the tag, through the registry API (no pull).</summary>
+    async Task<PinnedImage> TaggedRelease(string version)
     {
         if (!Delivery.Versioning.SemanticVersion.TryParse(version, out _))
             throw new DeliveryException($"--release '{version}' is not a version (expected X.Y.Z)");
@@ -55,12 +55,12 @@ partial class Build
         var digest = await client.GetDigestAsync(ImageName, version, CancellationToken)
                      ?? throw new DeliveryException($"Release {version} does not exist: {ImageRepository}:{version} is not in the registry ({client.Scheme})");
         Log.Information($"{ImageRepository}:{version} is {digest} ({client.Scheme})");
-        return new Release(version, ImageRepository, digest);
+        return new PinnedImage(version, ImageRepository, digest);
     }
 
     /// <summary>After a production deploy: the deployed manifest gets the tags production and release-&lt;version&gt;
     /// (the same bytes, so the same digest; on ECR through BatchGetImage and PutImage). No layer moves.</summary>
-    async Task TagPromoted(Release release)
+    async Task TagPromoted(PinnedImage release)
     {
         var tags = ImageTags.Promotion(release.Version);
         try
@@ -92,7 +92,7 @@ partial class Build
 
     /// <summary>A deploy first checks the digest's provenance; a registry the hosts cannot pull from then stops it before
     /// any switch, with the fix (Deployer.CheckPullAsync, typed by RegistryFailure).</summary>
-    async Task<T> DeployPulling<T>(DeployEnvironment environment, Release release, Func<Task<T>> deploy)
+    async Task<T> DeployPulling<T>(DeployEnvironment environment, PinnedImage release, Func<Task<T>> deploy)
     {
         await VerifyProvenance(environment, release);
         return await deploy();
@@ -100,7 +100,7 @@ partial class Build
 
     /// <summary>The login the hosts pull the release with: --registry-username and REGISTRY_PASSWORD when the release
     /// comes from --registry. Never for ECR, whose instances use the credential helper and their role.</summary>
-    RegistryCredential? RegistryCredentialFor(Release release)
+    RegistryCredential? RegistryCredentialFor(PinnedImage release)
     {
         var registry = RegistryAccess.RegistryOf(release.Repository);
         if (EcrRegistry.TryParse(registry) is not null || string.IsNullOrEmpty(RegistryUsername) || string.IsNullOrEmpty(RegistryPassword)

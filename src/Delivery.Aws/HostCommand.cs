@@ -44,6 +44,15 @@ public static class HostCommand
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd().ReplaceLineEndings("\n").Replace("# shellcheck shell=sh\n", "") + "\n";
     });
+
+    /// <summary>The lines of one output stream as GetCommandInvocation returns it (no trailing empty line).</summary>
+    internal static IEnumerable<string> OutputLines(string text)
+    {
+        if (text.Length == 0) return [];
+        var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        if (lines[^1].Length == 0) lines.RemoveAt(lines.Count - 1);
+        return lines;
+    }
 }
 
 /// <summary>The last line an instance printed: how its script ended, in a form that survives SSM's output limits.</summary>

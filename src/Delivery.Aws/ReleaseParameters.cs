@@ -18,7 +18,7 @@ public sealed record FleetRelease(
     // Instances --skip-offline left out, each with its PingStatus; absent when none was.
     [property: JsonPropertyName("skipped"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Skipped = null)
 {
-    public Release ToRelease() => new(Version, Image.Split('@')[0], Digest, Commit.Length > 0 ? Commit : null);
+    public PinnedImage ToPinnedImage() => new(Version, Image.Split('@')[0], Digest, Commit.Length > 0 ? Commit : null);
 }
 
 /// <summary>

@@ -252,7 +252,7 @@ public sealed class SsmFleet(SsmClient ssm, SsmTargets targets, FleetOptions opt
                 await Task.Delay(options.PollInterval, cancellationToken);
             }
         }
-        var lines = SsmHost.Lines(full.StandardOutputContent).Concat(SsmHost.Lines(full.StandardErrorContent)).ToList();
+        var lines = HostCommand.OutputLines(full.StandardOutputContent).Concat(HostCommand.OutputLines(full.StandardErrorContent)).ToList();
         var summary = HostSummary.Find(lines);
         lines.RemoveAll(l => l.StartsWith(HostCommand.SummaryMarker, StringComparison.Ordinal));
         var exit = full.ResponseCode >= 0 ? full.ResponseCode : summary?.Exit ?? -1;

@@ -69,12 +69,12 @@ public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions
 
         public override async Task<RecordedRelease?> GetAsync(DeployEnvironment environment, CancellationToken cancellationToken = default) =>
             await records.GetAsync(environment, cancellationToken) is { } r
-                ? new RecordedRelease(r.Release.ToRelease(), r.Release.DeployedBy, r.Release.Time, r.Release.Instances, r.Version, $"Parameter Store {records.Name(environment)}", r.Release.Unattested)
+                ? new RecordedRelease(r.Release.ToPinnedImage(), r.Release.DeployedBy, r.Release.Time, r.Release.Instances, r.Version, $"Parameter Store {records.Name(environment)}", r.Release.Unattested)
                 : null;
 
         public override async Task<string?> RecordAsync(DeployEnvironment environment, RecordedRelease release, CancellationToken cancellationToken = default)
         {
-            var r = release.Release;
+            var r = release.Image;
             var version = await records.PutAsync(environment, new FleetRelease(r.Version, r.Digest, r.ImageReference, r.Commit ?? "",
                 DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"), release.DeployedBy, release.Hosts, release.Unattested, release.Skipped), cancellationToken);
             return $"Recorded {r.Version} in Parameter Store {records.Name(environment)} (version {version}{(release.Skipped is { Count: > 0 } skipped ? $"; skipped: {string.Join(", ", skipped)}" : "")})";

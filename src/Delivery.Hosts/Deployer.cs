@@ -32,7 +32,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
                 $"more than the {Seconds(limit.Limit)} s {site.Name} lets a script run; raise {limit.Parameter} or lower --bake-seconds (nothing was sent)");
     }
 
-    public async Task<DeployOutcome> DeployAsync(DeployEnvironment environment, Release release, DeployOptions? options = null, CancellationToken cancellationToken = default)
+    public async Task<DeployOutcome> DeployAsync(DeployEnvironment environment, PinnedImage release, DeployOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new DeployOptions();
         CheckFits(environment, options);
@@ -59,7 +59,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
 
     /// <summary>Before any host switches, every host of the site pulls the release (HostScripts.PullCheck). A host that
     /// cannot stops the deploy in one line per reason that names the fix; no host has switched.</summary>
-    public async Task CheckPullAsync(DeployEnvironment environment, Release release, DeployOptions? options = null, CancellationToken cancellationToken = default)
+    public async Task CheckPullAsync(DeployEnvironment environment, PinnedImage release, DeployOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new DeployOptions();
         // Named as the deploy it starts: the site's own refusals (no such instance, offline ones) read as the deploy's.
@@ -87,7 +87,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
 
     /// <summary>Runs the release phase once, on the site's first host, before any host switches: a non-zero exit or a
     /// timeout stops the deploy in one line with the exit code and the last lines of output.</summary>
-    async Task<ReleasePhaseResult> ReleasePhaseAsync(DeployEnvironment environment, Release release, ReleasePhaseSettings settings, DeployOptions options, CancellationToken cancellationToken)
+    async Task<ReleasePhaseResult> ReleasePhaseAsync(DeployEnvironment environment, PinnedImage release, ReleasePhaseSettings settings, DeployOptions options, CancellationToken cancellationToken)
     {
         var script = HostScripts.ReleasePhase(Scripts, environment, release, settings, options);
         var what = $"Release phase of {release.Version} on {environment.Name}";
@@ -126,7 +126,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
             var first = outcomes[0].Outcome;
             var table = outcomes.Select(o => new HostRow(o.Host, Did(what, o.Outcome.Bake), "-", o.Outcome.Release.Version)).Concat(skippedRows).ToList();
             var recorded = await Ledger.RecordAsync(environment, new RecordedRelease(
-                new Release(first.Release.Version, first.Release.Image.Split('@')[0], first.Release.Digest, Empty(first.Release.Commit)),
+                new PinnedImage(first.Release.Version, first.Release.Image.Split('@')[0], first.Release.Digest, Empty(first.Release.Commit)),
                 first.Release.DeployedBy, first.Release.Time, runs.Select(r => r.Host).ToList(), Unattested: first.Release.Unattested,
                 Skipped: skipped.Count > 0 ? skipped.Select(r => $"{r.Host} ({r.Reason})").ToList() : null), cancellationToken);
             if (recorded is not null) log?.Invoke(recorded);
@@ -255,13 +255,13 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
 
     /// <summary>The release to promote from <paramref name="source"/>: <paramref name="release"/> when given, else what the
     /// source's ledger records; refused unless every host of the source verified it (<see cref="PromotionRules"/>).</summary>
-    public async Task<Release> PromotableAsync(DeployEnvironment source, Release? release, bool allowUnverified, CancellationToken cancellationToken = default)
+    public async Task<PinnedImage> PromotableAsync(DeployEnvironment source, PinnedImage? release, bool allowUnverified, CancellationToken cancellationToken = default)
     {
         if (release is null)
         {
             var recorded = await Ledger.GetAsync(source, cancellationToken)
-                           ?? throw new DeliveryException($"{Ledger.NothingRecorded(source)}: run ./build.sh Deploy{Title(source)} first, or pass --release X.Y.Z");
-            release = recorded.Release;
+                           ?? throw new DeliveryException($"{Ledger.NothingRecorded(source)}: run ./build.sh Deploy{Title(source)} first, or pass --promote-version X.Y.Z");
+            release = recorded.Image;
         }
         var evidence = await PromotionEvidenceEverywhereAsync(source, release.Digest, cancellationToken);
         var unverified = evidence.Where(e => e.Evidence is not { Verified: true }).ToList();
@@ -378,7 +378,7 @@ public sealed record SiteStatus(DeployEnvironment Environment, RecordedRelease? 
 public sealed record HostStatus(string Host, EnvironmentStatus? Status, string? Problem)
 {
     /// <summary>True when a record exists and the host serves another digest.</summary>
-    public bool Drifts(RecordedRelease? record) => record is not null && Status?.Digest != record.Release.Digest;
+    public bool Drifts(RecordedRelease? record) => record is not null && Status?.Digest != record.Image.Digest;
 
     /// <summary>Retained releases a rollback can return to (the serving one excluded).</summary>
     public IReadOnlyList<string> RollbackTargets => Status is null ? [] :

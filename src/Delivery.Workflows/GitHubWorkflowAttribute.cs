@@ -39,7 +39,7 @@ public sealed class GitHubWorkflowAttribute(string name) : Attribute
     public string StagingTarget { get; set; } = Defaults.StagingTarget;
     public string ProductionTarget { get; set; } = Defaults.ProductionTarget;
     public string SkipDependenciesOption { get; set; } = Defaults.SkipDependenciesOption;
-    public string ReleaseOption { get; set; } = Defaults.ReleaseOption;
+    public string PromoteVersionOption { get; set; } = Defaults.PromoteVersionOption;
     public string AwsRoleVariable { get; set; } = Defaults.AwsRoleVariable;
     public string AwsPushRoleVariable { get; set; } = Defaults.AwsPushRoleVariable;
     public string AwsRegionVariable { get; set; } = Defaults.AwsRegionVariable;
@@ -70,7 +70,7 @@ public sealed class GitHubWorkflowAttribute(string name) : Attribute
         StagingTarget = StagingTarget,
         ProductionTarget = ProductionTarget,
         SkipDependenciesOption = SkipDependenciesOption,
-        ReleaseOption = ReleaseOption,
+        PromoteVersionOption = PromoteVersionOption,
         Parameters = [.. ImportSecrets.Select(WorkflowParameter.Secret), .. ImportVariables.Select(WorkflowParameter.Variable)],
         DeployParameters = [.. DeployVariables.Select(WorkflowParameter.Variable)],
         AwsRoleVariable = AwsRoleVariable,

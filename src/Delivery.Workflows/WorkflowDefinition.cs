@@ -40,8 +40,8 @@ public sealed partial record WorkflowDefinition
     /// <summary>The engine's switch that runs only the named target, not its dependencies (the image was built earlier).</summary>
     public string SkipDependenciesOption { get; init; } = "--skip";
 
-    /// <summary>The engine's option naming the release to deploy; production passes the pushed tag.</summary>
-    public string ReleaseOption { get; init; } = "--release";
+    /// <summary>The engine's option naming the version to promote; production passes the pushed tag.</summary>
+    public string PromoteVersionOption { get; init; } = "--promote-version";
 
     /// <summary>The engine's option for how long a deploy waits for another run's lock on the environment.</summary>
     public string LockWaitOption { get; init; } = "--lock-wait";
@@ -118,7 +118,7 @@ public sealed partial record WorkflowDefinition
         foreach (var target in BuildTargets.Append(PushTarget).Append(ExportImageTarget).Append(ImportImageTarget).Append(PromoteTarget).Append(StagingTarget).Append(ProductionTarget))
             Require(target, TargetName(), "target", "a target name such as 'DockerBuild'");
         Require(SkipDependenciesOption, Option(), "SkipDependenciesOption", "an option such as '--skip'");
-        Require(ReleaseOption, Option(), "ReleaseOption", "an option such as '--release'");
+        Require(PromoteVersionOption, Option(), "PromoteVersionOption", "an option such as '--promote-version'");
         Require(LockWaitOption, Option(), "LockWaitOption", "an option such as '--lock-wait'");
         Require(ImageWaitOption, Option(), "ImageWaitOption", "an option such as '--image-wait'");
         if (DeployLockWaitSeconds < 0)

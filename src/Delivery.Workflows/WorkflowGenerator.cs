@@ -172,7 +172,7 @@ public static class WorkflowGenerator
         url: d.ProductionUrl,
         // Deploys the image the build job pushed (hence the skip), under the pushed tag's name. The tag reaches the
         // script through GitHub's own GITHUB_REF_NAME variable rather than an expression pasted into the script.
-        run: RunBuild(d, $"Deploy the release to production ({d.ProductionTarget})", [d.ProductionTarget, d.SkipDependenciesOption, d.ReleaseOption, "\"$GITHUB_REF_NAME\"", .. LockWait(d)], deploy: true));
+        run: RunBuild(d, $"Deploy the release to production ({d.ProductionTarget})", [d.ProductionTarget, d.SkipDependenciesOption, d.PromoteVersionOption, "\"$GITHUB_REF_NAME\"", .. LockWait(d)], deploy: true));
 
     /// <summary>Release tags: no build. Main's run pushed (and attested) the commit's image; this adds the release tag
     /// to that digest and hands the manifest to production, or fails in one line when main never built the commit.</summary>

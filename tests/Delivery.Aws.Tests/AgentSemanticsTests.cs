@@ -64,7 +64,7 @@ public sealed class AgentSemanticsTests(EndpointFixture fixture) : IClassFixture
         Assert.Equal("Success", result.Status);
         // sh is whatever /bin/sh links to (dash on Debian and Ubuntu, bash on Amazon Linux).
         var shell = Path.GetFileName(new FileInfo("/bin/sh").ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? "/bin/sh");
-        var lines = SsmHost.Lines(result.StandardOutputContent).ToList();
+        var lines = HostCommand.OutputLines(result.StandardOutputContent).ToList();
         Assert.Matches($"^file=_script.sh mode=700 shell=/.*/{shell} uid=0$", lines[0]);
         Assert.Equal([
             "home=unset user=unset term=unset",

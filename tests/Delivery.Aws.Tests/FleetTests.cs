@@ -66,7 +66,7 @@ public sealed class FleetTests(EndpointFixture fixture) : IClassFixture<Endpoint
     {
         using var ssm = new SsmClient(fixture.Settings());
         var deployer = new Deployer(new SsmFleetSite(ssm, SsmTargets.Parse("tag:Role=nobody", "targets"), Rolling, "webapp"), new HostSettings());
-        var release = new Release("1.0.0", "127.0.0.1:5000/webapp", "sha256:" + new string('a', 64), "abcdef0");
+        var release = new PinnedImage("1.0.0", "127.0.0.1:5000/webapp", "sha256:" + new string('a', 64), "abcdef0");
 
         var error = await Assert.ThrowsAsync<DeliveryException>(() =>
             deployer.DeployAsync(DeployEnvironment.Staging, release, new DeployOptions { DeployedBy = "t" }));

@@ -1,6 +1,7 @@
 using Amazon.Runtime;
 using Aws.TestEndpoint;
 using Delivery.Core;
+using Delivery.Docker;
 using Delivery.Hosts;
 using Xunit.Abstractions;
 

@@ -36,7 +36,7 @@ public sealed class RegistryLoginTests(EndpointFixture fixture) : IClassFixture<
             using var ssm = new SsmClient(fixture.Settings());
             var deployer = new Deployer(new SsmFleetSite(ssm, SsmTargets.Instances(instance.Id), new FleetOptions { PollInterval = TimeSpan.FromMilliseconds(100), DeliveryTimeoutSeconds = 30, ExecutionTimeoutSeconds = 60 }, "webapp"),
                 new HostSettings());
-            var release = new Release("1.0.0", "registry.example:5443/webapp", "sha256:" + new string('b', 64), "abcdef0");
+            var release = new PinnedImage("1.0.0", "registry.example:5443/webapp", "sha256:" + new string('b', 64), "abcdef0");
             var password = $"pw-{Guid.NewGuid():N}";
             var sent = fixture.Endpoint.CommandTexts.Count;
 

@@ -1,5 +1,6 @@
 using Amazon.Runtime;
 using Aws.TestEndpoint;
+using Delivery.Docker;
 
 namespace Delivery.Aws.Tests;
 

@@ -29,7 +29,7 @@ public sealed class ModelTests
     [InlineData("1.2.3", "Reg/WebApp", null, "Image repository 'Reg/WebApp' is not a valid repository name (lower-case, e.g. registry:5000/webapp).")]
     public void Bad_releases_are_refused_before_any_script_is_rendered(string version, string repository, string? digest, string message)
     {
-        var release = new Release(version, repository, digest ?? "sha256:" + new string('b', 64));
+        var release = new PinnedImage(version, repository, digest ?? "sha256:" + new string('b', 64));
         var error = Assert.Throws<DeliveryException>(() => HostScripts.Deploy(new HostSettings(), DeployEnvironment.Staging, release, new DeployOptions { DeployedBy = "ci" }));
         Assert.Equal(message, error.Message);
     }
@@ -40,7 +40,7 @@ public sealed class ModelTests
     [InlineData("HEAD; id", "Commit 'HEAD; id' must be a hex git object id (or 'unknown' for a build outside git).")]
     public void A_release_commit_is_a_git_id_or_unknown(string commit, string? message)
     {
-        var release = new Release("1.2.3", "reg/webapp", "sha256:" + new string('b', 64)) { Commit = commit };
+        var release = new PinnedImage("1.2.3", "reg/webapp", "sha256:" + new string('b', 64)) { Commit = commit };
         var error = Record.Exception(release.Validate);
         Assert.Equal(message, error?.Message);
     }
@@ -48,7 +48,7 @@ public sealed class ModelTests
     [Fact]
     public void Bad_settings_are_refused_with_one_line()
     {
-        var release = new Release("1.0.0", "reg/webapp", "sha256:" + new string('b', 64));
+        var release = new PinnedImage("1.0.0", "reg/webapp", "sha256:" + new string('b', 64));
         Assert.Equal("State root 'relative/dir' must be an absolute path of letters, digits, '.', '_', '-' and '/'.",
             Assert.Throws<DeliveryException>(() => HostScripts.Deploy(new HostSettings { StateRoot = "relative/dir" }, DeployEnvironment.Staging, release, new DeployOptions())).Message);
         Assert.Equal("The public port of staging must be between 1 and 65535, not 70000.",

@@ -6,7 +6,7 @@ namespace Delivery.Hosts.Tests;
 public sealed class PlanTests
 {
     static readonly HostSettings Host = new() { StateRoot = "/srv/deploy" };
-    static readonly Release Release = new("1.2.3", "registry.example:5000/webapp", "sha256:" + new string('c', 64), "abcdef1");
+    static readonly PinnedImage Release = new("1.2.3", "registry.example:5000/webapp", "sha256:" + new string('c', 64), "abcdef1");
     static readonly DeployOptions Options = new() { DeployedBy = "ci-bot", LockWait = TimeSpan.FromSeconds(90) };
     static readonly DeployOptions Baked = Options with { Bake = new Bake.BakeSettings { Duration = TimeSpan.FromSeconds(30) } };
 

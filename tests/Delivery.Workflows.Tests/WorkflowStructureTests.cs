@@ -179,7 +179,7 @@ public class WorkflowStructureTests
             ("push", "exec ./build.sh ImportImage Push --skip"),
             ("deploy-staging", "exec ./build.sh DeployStaging --skip --lock-wait 600"),
             ("promote", "exec ./build.sh PromoteCommitImage --image-wait 2700"),
-            ("deploy-production", "exec ./build.sh DeployProduction --skip --release \"$GITHUB_REF_NAME\" --lock-wait 600"),
+            ("deploy-production", "exec ./build.sh DeployProduction --skip --promote-version \"$GITHUB_REF_NAME\" --lock-wait 600"),
         ], stepsWithSecrets);
     }
 
@@ -209,7 +209,7 @@ public class WorkflowStructureTests
         Assert.Equal("startsWith(github.ref, 'refs/tags/')", Scalar(job, "if"));
         Assert.Equal("production", Scalar(job, "environment"));
         Assert.Equal(("deploy-production", "false"), (Scalar(job, "concurrency", "group"), Scalar(job, "concurrency", "cancel-in-progress")));
-        Assert.Equal("exec ./build.sh DeployProduction --skip --release \"$GITHUB_REF_NAME\" --lock-wait 600", Scalar(Steps("deploy-production").Last(), "run"));
+        Assert.Equal("exec ./build.sh DeployProduction --skip --promote-version \"$GITHUB_REF_NAME\" --lock-wait 600", Scalar(Steps("deploy-production").Last(), "run"));
     }
 
     [Fact]

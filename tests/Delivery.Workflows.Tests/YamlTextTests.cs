@@ -10,7 +10,7 @@ public class YamlTextTests
     [InlineData("ubuntu-latest")]
     [InlineData("${{ secrets.REGISTRY_PASSWORD }}")]
     [InlineData("github.ref == 'refs/heads/main' && github.event_name == 'push'")]
-    [InlineData("./build.sh DeployProduction --release \"$GITHUB_REF_NAME\"")]
+    [InlineData("./build.sh DeployProduction --promote-version \"$GITHUB_REF_NAME\"")]
     [InlineData("~/.nuget/packages")]
     [InlineData(".tools")]
     [InlineData("always()")]

@@ -14,7 +14,7 @@ namespace EndToEnd.Tests;
 [Collection(CloneCollection.Name)]
 public sealed class AgentSemanticsTests(CloneFixture clone, FleetFixture fleet) : CloneTests(clone), IClassFixture<FleetFixture>
 {
-    async Task WriteImageAsync(Release release)
+    async Task WriteImageAsync(PinnedImage release)
     {
         Directory.CreateDirectory(Path.Combine(Root, "artifacts"));
         await File.WriteAllTextAsync(Path.Combine(Root, "artifacts", "image.json"), JsonSerializer.Serialize(new

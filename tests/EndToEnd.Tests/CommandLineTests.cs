@@ -17,7 +17,7 @@ public sealed partial class CommandLineTests
     [GeneratedRegex(@"^  (?<option>--[a-z][a-z-]*) (?<type>\[?<[^>]+>\]?)\s{2,}(?<description>\S.*)$")]
     private static partial Regex ParameterLine();
 
-    [GeneratedRegex(@"^\s+env (?<variable>[A-Z][A-Z0-9_]*), parameters\.json ""(?<key>[A-Za-z]+)""$")]
+    [GeneratedRegex(@"^\s+env (?<variable>[A-Z][A-Z0-9_]*), parameters\.json ""(?<key>[A-Za-z]+)""(?:; was (?<was>--[a-z-]+(?:, --[a-z-]+)*), deprecated)?$")]
     private static partial Regex SourcesLine();
 
     static IReadOnlyList<string> Section(BuildRun run, string heading, string? nextHeading)
@@ -47,12 +47,13 @@ public sealed partial class CommandLineTests
         var targets = await HelpTargetsAsync();
 
         var names = targets.Select(m => m.Groups["name"].Value).ToList();
-        Assert.Subset(names.ToHashSet(), new HashSet<string> { "Restore", "Compile", "Test", "Version", "Publish", "DockerBuild", "SmokeTest", "Push", "DeployStaging", "DeployProduction", "Rollback", "Release" });
+        Assert.Subset(names.ToHashSet(), new HashSet<string> { "Restore", "Compile", "Test", "Version", "Publish", "DockerBuild", "SmokeTest", "Push", "DeployStaging", "DeployProduction", "Rollback", "CutRelease" });
         Assert.All(targets, m => Assert.True(m.Groups["description"].Value.Length >= 15, $"{m.Groups["name"]} has no real description: '{m.Groups["description"]}'"));
         var defaults = targets.Where(m => m.Groups["default"].Success).Select(m => m.Groups["name"].Value).ToList();
         Assert.Equal(["Compile"], defaults);
         // Dependencies are shown with the target.
         Assert.Contains("(depends on: Restore, Version)", targets.Single(m => m.Groups["name"].Value == "Compile").Groups["description"].Value);
+        Assert.EndsWith("(was Release, deprecated)", targets.Single(m => m.Groups["name"].Value == "CutRelease").Groups["description"].Value);
     }
 
     [Fact]
@@ -64,6 +65,7 @@ public sealed partial class CommandLineTests
 
         var lines = Section(help, "Parameters", null);
         var parameters = new Dictionary<string, (string Type, string Description, string Variable, string Key)>();
+        var deprecated = new Dictionary<string, string>();
         for (var i = 0; i < lines.Count; i++)
         {
             var parameter = ParameterLine().Match(lines[i]);
@@ -73,6 +75,7 @@ public sealed partial class CommandLineTests
             Assert.True(sources.Success, $"After '{lines[i]}' expected 'env NAME, parameters.json \"Key\"', got '{lines[i + 1]}'");
             parameters[parameter.Groups["option"].Value] = (parameter.Groups["type"].Value, parameter.Groups["description"].Value,
                 sources.Groups["variable"].Value, sources.Groups["key"].Value);
+            if (sources.Groups["was"].Success) deprecated[parameter.Groups["option"].Value] = sources.Groups["was"].Value;
         }
 
         Assert.True(parameters.Count >= 10, $"Only {parameters.Count} parameters found in the help.\n{help}");
@@ -83,6 +86,7 @@ public sealed partial class CommandLineTests
         Assert.Equal(("<Debug|Release>", "CONFIGURATION"), (parameters["--configuration"].Type, parameters["--configuration"].Variable));
         Assert.Equal(("<Staging|Production>", "ENVIRONMENT"), (parameters["--environment"].Type, parameters["--environment"].Variable));
         Assert.Equal("[<bool>]", parameters["--yes"].Type);
+        Assert.Equal(new Dictionary<string, string> { ["--promote-version"] = "--release" }, deprecated);
         // Every variable is the option in upper snake case.
         Assert.All(parameters, p => Assert.Equal(p.Key[2..].Replace('-', '_').ToUpperInvariant(), p.Value.Variable));
     }
@@ -139,6 +143,26 @@ public sealed partial class CommandLineTests
 
         var line = BuildAssert.UsageError(run);
         Assert.Equal($"Missing required parameter --environment (needed by {target})", line);
+    }
+
+    [Fact]
+    public async Task The_old_target_name_Release_still_runs_CutRelease_with_a_one_line_warning()
+    {
+        var run = await BuildScript.RunAsync(Root, "Release");
+
+        Assert.Equal("Missing required parameter --release-version (needed by CutRelease)", BuildAssert.SingleErrorLine(run));
+        Assert.Equal(["warning: Target Release is deprecated and will be removed in the next release; use CutRelease"],
+            run.OutputLines.Where(l => l.Trim().Length > 0));
+    }
+
+    [Fact]
+    public async Task The_old_option_release_still_sets_promote_version_with_a_one_line_warning()
+    {
+        var run = await BuildScript.RunAsync(Root, "Rollback", "--release", "1.4.0");
+
+        Assert.Equal("Missing required parameter --environment (needed by Rollback)", BuildAssert.SingleErrorLine(run));
+        Assert.Equal(["warning: --release is deprecated and will be removed in the next release; use --promote-version"],
+            run.OutputLines.Where(l => l.Trim().Length > 0));
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public sealed class EcrLoginTests(CloneFixture clone, AwsEndpointFixture aws) : 
             ["AWS_ENDPOINT_URL"] = null,
             ["AWS_ENDPOINT_URL_ECR"] = aws.Endpoint.Url.ToString(),
         };
-        return Clone.BuildAsync(environment, "DeployProduction", "--skip", "--release", "1.2.3", "--registry", Registry);
+        return Clone.BuildAsync(environment, "DeployProduction", "--skip", "--promote-version", "1.2.3", "--registry", Registry);
     }
 
     [Fact]

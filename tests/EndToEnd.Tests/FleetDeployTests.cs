@@ -14,7 +14,7 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
 {
     const string RegistryPassword = "registry-password-that-must-never-print";
 
-    async Task WriteImageAsync(Release release)
+    async Task WriteImageAsync(PinnedImage release)
     {
         Directory.CreateDirectory(Path.Combine(Root, "artifacts"));
         await File.WriteAllTextAsync(Path.Combine(Root, "artifacts", "image.json"), JsonSerializer.Serialize(new

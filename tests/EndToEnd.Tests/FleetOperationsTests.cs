@@ -14,7 +14,7 @@ namespace EndToEnd.Tests;
 [Collection(FleetCloneCollection.Name)]
 public sealed partial class FleetOperationsTests(CloneFixture clone, FleetFixture fleet) : CloneTests(clone), IClassFixture<FleetFixture>
 {
-    async Task WriteImageAsync(Release release)
+    async Task WriteImageAsync(PinnedImage release)
     {
         Directory.CreateDirectory(Path.Combine(Root, "artifacts"));
         await File.WriteAllTextAsync(Path.Combine(Root, "artifacts", "image.json"), JsonSerializer.Serialize(new
@@ -140,7 +140,7 @@ public sealed partial class FleetOperationsTests(CloneFixture clone, FleetFixtur
         Assert.Contains("failed the bake on staging", BuildAssert.TargetFailure(bad, "DeployStaging"));
         var before = fleet.Endpoint.Invocations.Count(i => i.InstanceId == solo.Id);
 
-        var promotion = await BuildAsync("DeployProduction", "--skip", "--release", "2.1.0", "--registry", fleet.Registry.Address, "--image-name", "e2e-fleet", "--staging-targets", solo.Id, "--production-targets", solo.Id);
+        var promotion = await BuildAsync("DeployProduction", "--skip", "--promote-version", "2.1.0", "--registry", fleet.Registry.Address, "--image-name", "e2e-fleet", "--staging-targets", solo.Id, "--production-targets", solo.Id);
 
         Assert.Equal($"2.1.0 ({fleet.Serves5xx.ShortDigest}) is not verified on staging ({solo.Id}: failed its bake); deploy it to staging first, or pass --allow-unverified",
             BuildAssert.TargetFailure(promotion, "DeployProduction"));

@@ -3,7 +3,7 @@ using EndToEnd.Tests.Infrastructure;
 
 namespace EndToEnd.Tests;
 
-/// <summary>./build.sh Release in the clone, whose origin is a local bare repository.</summary>
+/// <summary>./build.sh CutRelease in the clone, whose origin is a local bare repository.</summary>
 [Collection(CloneCollection.Name)]
 public sealed partial class ReleaseTests(CloneFixture clone) : CloneTests(clone)
 {
@@ -25,17 +25,17 @@ public sealed partial class ReleaseTests(CloneFixture clone) : CloneTests(clone)
     async Task<string> RefusedAsync(string version)
     {
         var before = await StateAsync();
-        var run = await Clone.BuildAsync("Release", "--release-version", version);
-        var message = BuildAssert.TargetFailure(run, "Release");
+        var run = await Clone.BuildAsync("CutRelease", "--release-version", version);
+        var message = BuildAssert.TargetFailure(run, "CutRelease");
         Assert.Equal(before, await StateAsync());
         return message;
     }
 
     async Task<BuildRun> ReleaseAsync(string version, params string[] extra)
     {
-        var run = await Clone.BuildAsync(["Release", "--release-version", version, .. extra]);
+        var run = await Clone.BuildAsync(["CutRelease", "--release-version", version, .. extra]);
         BuildAssert.Succeeded(run);
-        Assert.StartsWith($"Tagged {version}", run.SummaryNote("Release"));
+        Assert.StartsWith($"Tagged {version}", run.SummaryNote("CutRelease"));
         return run;
     }
 
@@ -47,11 +47,11 @@ public sealed partial class ReleaseTests(CloneFixture clone) : CloneTests(clone)
         var firstEntry = (await File.ReadAllLinesAsync(Changelog)).First(l => l.StartsWith("- ", StringComparison.Ordinal));
         var before = DateTime.UtcNow.ToString("yyyy-MM-dd");
 
-        var run = await Clone.BuildAsync("Release", "--release-version", "1.2.3");
+        var run = await Clone.BuildAsync("CutRelease", "--release-version", "1.2.3");
 
         BuildAssert.Succeeded(run);
         var after = DateTime.UtcNow.ToString("yyyy-MM-dd");
-        Assert.Equal("Tagged 1.2.3", run.SummaryNote("Release"));
+        Assert.Equal("Tagged 1.2.3", run.SummaryNote("CutRelease"));
         Assert.Contains(run.OutputLines, l => l.Contains("git push --atomic origin main 1.2.3", StringComparison.Ordinal));
 
         // The commit: "Release 1.2.3" on top of where main was, changing only the changelog, leaving a clean tree.
@@ -92,7 +92,7 @@ public sealed partial class ReleaseTests(CloneFixture clone) : CloneTests(clone)
     {
         var run = await ReleaseAsync("1.2.3", "--push");
 
-        Assert.Equal("Tagged 1.2.3, pushed", run.SummaryNote("Release"));
+        Assert.Equal("Tagged 1.2.3, pushed", run.SummaryNote("CutRelease"));
         var head = await Git.HeadAsync(Root);
         Assert.Equal(head, await Git.RunAsync(Clone.Origin, "rev-parse", "refs/heads/main"));
         Assert.Equal(head, await Git.RunAsync(Clone.Origin, "rev-parse", "1.2.3^{commit}"));
@@ -175,11 +175,11 @@ public sealed partial class ReleaseTests(CloneFixture clone) : CloneTests(clone)
     }
 
     [Fact]
-    public async Task Release_without_a_version_names_the_missing_parameter()
+    public async Task CutRelease_without_a_version_names_the_missing_parameter()
     {
-        var run = await Clone.BuildAsync("Release");
+        var run = await Clone.BuildAsync("CutRelease");
 
-        Assert.Equal("Missing required parameter --release-version (needed by Release)", BuildAssert.UsageError(run));
+        Assert.Equal("Missing required parameter --release-version (needed by CutRelease)", BuildAssert.UsageError(run));
     }
 
     [Fact]

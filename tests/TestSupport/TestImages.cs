@@ -21,7 +21,7 @@ public static class TestImages
     public const string MetricsPath = "/cgi-bin/metrics";
 
     /// <param name="dockerConfig">A docker client config folder to push with (a registry login), else the default one.</param>
-    public static async Task<Release> BuildAndPushAsync(string registry, string repository, string version, ImageBehaviour behaviour, string? dockerConfig = null)
+    public static async Task<PinnedImage> BuildAndPushAsync(string registry, string repository, string version, ImageBehaviour behaviour, string? dockerConfig = null)
     {
         if (!File.Exists(Busybox))
             Assert.Fail($"{Busybox} is required to build test images but is missing: apt-get install busybox-static");
@@ -44,7 +44,7 @@ public static class TestImages
             Assert.False(string.IsNullOrEmpty(digest), $"no digest in docker push output: {push}");
             // Drop the local copy so a deploy really pulls from the registry.
             await Tools.RunChecked(docker, "image", "rm", reference);
-            return new Release(version, $"{registry}/{repository}", digest, Commit: Convert.ToHexString(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(version))).ToLowerInvariant());
+            return new PinnedImage(version, $"{registry}/{repository}", digest, Commit: Convert.ToHexString(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(version))).ToLowerInvariant());
         }
         finally
         {

@@ -12,7 +12,7 @@ namespace Delivery.Hosts.Scripts;
 /// </summary>
 public static class HostScripts
 {
-    public static string Deploy(HostSettings host, DeployEnvironment env, Release release, DeployOptions options, ReleasePhaseResult? releasePhase = null)
+    public static string Deploy(HostSettings host, DeployEnvironment env, PinnedImage release, DeployOptions options, ReleasePhaseResult? releasePhase = null)
     {
         Check(host, env);
         release.Validate();
@@ -30,7 +30,7 @@ public static class HostScripts
 
     /// <summary>The release phase: under the environment's lock, pulls the new image and runs the command in it once;
     /// switches nothing. Its exit code and duration come back as a <see cref="HostDataKind.ReleasePhase"/> line.</summary>
-    public static string ReleasePhase(HostSettings host, DeployEnvironment env, Release release, ReleasePhaseSettings phase, DeployOptions options)
+    public static string ReleasePhase(HostSettings host, DeployEnvironment env, PinnedImage release, ReleasePhaseSettings phase, DeployOptions options)
     {
         Check(host, env);
         release.Validate();
@@ -59,7 +59,7 @@ public static class HostScripts
     /// the site gave one) and pulls the release, so a registry the host cannot pull from stops the deploy with a typed
     /// <see cref="HostDataKind.Failure"/> while every host still serves what it served. Takes no lock and changes no
     /// environment: the deploy that follows finds the image on the host.</summary>
-    public static string PullCheck(HostSettings host, DeployEnvironment env, Release release, DeployOptions options)
+    public static string PullCheck(HostSettings host, DeployEnvironment env, PinnedImage release, DeployOptions options)
     {
         Check(host, env);
         release.Validate();
@@ -78,7 +78,7 @@ public static class HostScripts
     {
         Check(host, env);
         if (toVersion is not null)
-            new Release(toVersion, "x", "sha256:" + new string('0', 64)).Validate();
+            new PinnedImage(toVersion, "x", "sha256:" + new string('0', 64)).Validate();
         var values = PlanValues.Of(host, options.DeployedByOrDefault(), env, options.RegistryAccess)
             .Add("lock_wait", LockWaitSeconds(options))
             .Add("rollback_to", toVersion ?? "");

@@ -74,7 +74,7 @@ public abstract class ReleaseLedger
 }
 
 /// <summary>A release as the ledger records it: what, by whom, when, on which hosts, and the record's own version.</summary>
-public sealed record RecordedRelease(Release Release, string DeployedBy, string Time, IReadOnlyList<string> Hosts, long Version = 0, string? Where = null,
+public sealed record RecordedRelease(PinnedImage Image, string DeployedBy, string Time, IReadOnlyList<string> Hosts, long Version = 0, string? Where = null,
     string? Unattested = null, IReadOnlyList<string>? Skipped = null);
 
 /// <summary>This machine: one host, the local bash. Its ledger is the host's own history.</summary>
@@ -115,7 +115,7 @@ public sealed class ThisMachine(IDeployHost host) : Site
                 throw new DeliveryException($"Status of {environment.Name} failed on {host.Name}: {result.Error ?? result.Tail()}");
             var status = new HostOutput(result).Status(environment);
             if (!status.Deployed || status.Digest is null || status.Image is null) return null;
-            var release = new Release(status.Version ?? "unknown", status.Image.Split('@')[0], status.Digest, status.Commit);
+            var release = new PinnedImage(status.Version ?? "unknown", status.Image.Split('@')[0], status.Digest, status.Commit);
             return new RecordedRelease(release, "", status.Since ?? "", [host.Name]);
         }
 

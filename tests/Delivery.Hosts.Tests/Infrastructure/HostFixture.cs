@@ -13,17 +13,17 @@ public sealed class HostFixture : IAsyncLifetime
 {
     public string RunId { get; } = Tools.NewRunId();
     public TestRegistry Registry { get; private set; } = null!;
-    public Release V1 { get; private set; } = null!;
-    public Release V2 { get; private set; } = null!;
-    public Release V3 { get; private set; } = null!;
-    public Release V4 { get; private set; } = null!;
-    public Release NeverReady { get; private set; } = null!;
-    public Release ExitsAtStart { get; private set; } = null!;
-    public Release RunsAsRoot { get; private set; } = null!;
-    public Release Metered1 { get; private set; } = null!;
-    public Release Metered2 { get; private set; } = null!;
-    public Release Serves5xx { get; private set; } = null!;
-    public Release TenTimesSlower { get; private set; } = null!;
+    public PinnedImage V1 { get; private set; } = null!;
+    public PinnedImage V2 { get; private set; } = null!;
+    public PinnedImage V3 { get; private set; } = null!;
+    public PinnedImage V4 { get; private set; } = null!;
+    public PinnedImage NeverReady { get; private set; } = null!;
+    public PinnedImage ExitsAtStart { get; private set; } = null!;
+    public PinnedImage RunsAsRoot { get; private set; } = null!;
+    public PinnedImage Metered1 { get; private set; } = null!;
+    public PinnedImage Metered2 { get; private set; } = null!;
+    public PinnedImage Serves5xx { get; private set; } = null!;
+    public PinnedImage TenTimesSlower { get; private set; } = null!;
     public string Repository => $"{Registry.Address}/hdt{RunId}/webapp";
     int _beds;
 

@@ -51,10 +51,10 @@ public sealed class HostTestBed : IAsyncDisposable
 
     public Deployer WithSettings(HostSettings settings) => new(Host, settings, line => { lock (Log) Log.Add(line); });
 
-    public Task<DeployOutcome> Deploy(DeployEnvironment env, Release release, DeployOptions? options = null) =>
+    public Task<DeployOutcome> Deploy(DeployEnvironment env, PinnedImage release, DeployOptions? options = null) =>
         Deployer.DeployAsync(env, release, options ?? new DeployOptions { DeployedBy = "tester" });
 
-    public async Task<DeliveryException> DeployFails(DeployEnvironment env, Release release, DeployOptions? options = null) =>
+    public async Task<DeliveryException> DeployFails(DeployEnvironment env, PinnedImage release, DeployOptions? options = null) =>
         await Assert.ThrowsAnyAsync<DeliveryException>(() => Deploy(env, release, options));
 
     public async Task<string> Version(DeployEnvironment env)

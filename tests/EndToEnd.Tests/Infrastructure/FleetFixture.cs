@@ -18,16 +18,16 @@ public sealed class FleetFixture : IAsyncLifetime
     public AwsTestEndpoint Endpoint { get; private set; } = null!;
     public TestRegistry Registry { get; private set; } = null!;
     public List<Instance> Instances { get; } = [];
-    public Release V1 { get; private set; } = null!;
-    public Release V2 { get; private set; } = null!;
+    public PinnedImage V1 { get; private set; } = null!;
+    public PinnedImage V2 { get; private set; } = null!;
     /// <summary>Never answers its health check: a deploy of it runs until a timeout.</summary>
-    public Release Broken { get; private set; } = null!;
+    public PinnedImage Broken { get; private set; } = null!;
     /// <summary>Exits at start: the health gate rejects it at once.</summary>
-    public Release Crashing { get; private set; } = null!;
+    public PinnedImage Crashing { get; private set; } = null!;
     /// <summary>Serves its page and metrics under /cgi-bin (<see cref="TestImages.MetricsPath"/>), for the bake.</summary>
-    public Release Metered { get; private set; } = null!;
+    public PinnedImage Metered { get; private set; } = null!;
     /// <summary>Ready, but its page answers 500 on 30% of requests.</summary>
-    public Release Serves5xx { get; private set; } = null!;
+    public PinnedImage Serves5xx { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {

@@ -52,7 +52,7 @@ public sealed class RegistryClientTests(DockerFixture fixture, Xunit.Abstraction
         Assert.Equal("application/vnd.docker.distribution.manifest.v2+json", after.MediaType);
         Assert.Equal(digest, RegistryClient.DigestOf(after.Content));
 
-        // A --release that was never pushed.
+        // A --promote-version that was never pushed.
         Assert.Null(await client.GetDigestAsync(path, "9.9.9"));
         var missing = await Assert.ThrowsAsync<DeliveryException>(() => client.ResolveDigestAsync(path, "9.9.9"));
         Assert.Equal($"{registry.Address}/{path}:9.9.9 is not in the registry (https)", missing.Message);

@@ -1,6 +1,8 @@
-namespace Delivery.Aws.Tests;
+using Delivery.Aws;
 
-public sealed class EcrTests(EndpointFixture fixture) : IClassFixture<EndpointFixture>
+namespace Delivery.Docker.Tests.Integration.Ecr;
+
+public sealed class EcrTests(EcrEndpointFixture fixture) : IClassFixture<EcrEndpointFixture>
 {
     [Fact]
     public async Task The_authorization_token_is_decoded_into_a_registry_login()

@@ -3,9 +3,10 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using Aws.TestEndpoint;
+using Delivery.Aws;
 using Delivery.Docker;
 
-namespace Delivery.Aws.Tests;
+namespace Delivery.Docker.Tests.Integration.Ecr;
 
 /// <summary>The AWS test endpoint with its ECR images in a real docker-registry on a free loopback port.</summary>
 public sealed class EcrBackedFixture : IAsyncLifetime

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Delivery.Aws;
+namespace Delivery.Docker;
 
 /// <summary>An Amazon ECR registry host, <c>&lt;account&gt;.dkr.ecr.&lt;region&gt;.amazonaws.com</c>: its region is
 /// where the login token is asked for.</summary>

@@ -1,6 +1,6 @@
-using Delivery.Aws;
+using Delivery.Docker;
 
-namespace Delivery.Aws.Tests;
+namespace Delivery.Docker.Tests.Unit;
 
 public sealed class EcrRegistryTests
 {

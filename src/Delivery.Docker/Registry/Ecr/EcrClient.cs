@@ -1,8 +1,9 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Delivery.Aws;
 
-namespace Delivery.Aws;
+namespace Delivery.Docker;
 
 /// <summary>
 /// A registry login from ECR. <see cref="Password"/> is a secret (a 12-hour token): it is never part of

@@ -4,7 +4,7 @@ using Delivery.Core;
 namespace Delivery.Hosts;
 
 /// <summary>An image pinned by digest, with the version and commit it was built from.</summary>
-public sealed partial record Release(string Version, string Repository, string Digest, string? Commit = null)
+public sealed partial record PinnedImage(string Version, string Repository, string Digest, string? Commit = null)
 {
     public string ImageReference => $"{Repository}@{Digest}";
 

@@ -1,10 +1,11 @@
 using Delivery.Core;
 using Delivery.Hosts;
 
-namespace Delivery.Aws;
+namespace Delivery.Aws.Tests;
 
 /// <summary>
-/// Runs host scripts on one EC2 instance through SSM Run Command (AWS-RunShellScript), with no SSH.
+/// Test support: runs host scripts on one EC2 instance through SSM Run Command (AWS-RunShellScript), with no SSH.
+/// Nothing in src/ runs one instance alone (a fleet of one goes through SsmFleet).
 /// <para>
 /// Output arrives only when the command ends (GetCommandInvocation has no streaming), so <c>onOutput</c> is called for
 /// every line at once then. SSM keeps only the first 24,000 characters of stdout and 8,000 of stderr: a longer
@@ -107,22 +108,14 @@ public sealed class SsmHost(SsmClient ssm, string instanceId) : IDeployHost
         }
 
         var lines = new List<string>();
-        lines.AddRange(Lines(invocation.StandardOutputContent).Where(l => !l.StartsWith(HostCommand.SummaryMarker, StringComparison.Ordinal)));
+        lines.AddRange(HostCommand.OutputLines(invocation.StandardOutputContent).Where(l => !l.StartsWith(HostCommand.SummaryMarker, StringComparison.Ordinal)));
         if (invocation.StandardOutputContent.Length >= StandardOutputLimit)
             lines.Add($"[ssm] standard output was cut by SSM at {StandardOutputLimit:N0} characters");
-        lines.AddRange(Lines(invocation.StandardErrorContent));
+        lines.AddRange(HostCommand.OutputLines(invocation.StandardErrorContent));
         if (invocation.StandardErrorContent.Length >= StandardErrorLimit)
             lines.Add($"[ssm] standard error was cut by SSM at {StandardErrorLimit:N0} characters");
         if (onOutput is not null)
             foreach (var line in lines) onOutput(line);
         return new HostResult(Math.Max(0, invocation.ResponseCode), lines);
-    }
-
-    internal static IEnumerable<string> Lines(string text)
-    {
-        if (text.Length == 0) return [];
-        var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
-        if (lines[^1].Length == 0) lines.RemoveAt(lines.Count - 1);
-        return lines;
     }
 }
