@@ -49,7 +49,7 @@ partial class Build
     [Parameter("SSM: CloudWatch Logs group that keeps the full command output (optional)")]
     readonly string? SsmLogGroup;
 
-    [Parameter("SSM: KMS key (id, ARN or alias) of the SecureString /webapp/<environment>/registry-auth that gives the instances --registry's login (default: aws/ssm)")]
+    [Parameter("SSM: KMS key (id, ARN or alias) of the SecureString /webapp/<environment>/registry-auth that gives the instances --registry's login; unset: the AWS managed key aws/ssm")]
     readonly string? RegistryCredentialKey;
 
     EnvironmentSettings SettingsOf(DeployEnvironment environment) => environment.Name == DeployEnvironment.Production.Name
