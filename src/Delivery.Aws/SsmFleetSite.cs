@@ -17,6 +17,8 @@ public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions
 
     public override string Name => targets.ToString();
 
+    public override string Reaches => $"{targets} through {ssm.Endpoint}";
+
     public override async Task<string> DescribeHostsAsync(CancellationToken cancellationToken = default)
     {
         var count = targets.InstanceIds?.Count ?? (await QueryAsync("true\n", "Count of the targets", cancellationToken)).Count;
@@ -47,7 +49,10 @@ public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions
         return [.. runs.Select(Run), .. missing, .. skipped];
     }
 
-    public override async Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken, string? nothingDone = null)
+    public override Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken) =>
+        QueryAsync(script, what, null, cancellationToken);
+
+    public override async Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, string? nothingDone, CancellationToken cancellationToken)
     {
         var runs = await new SsmFleet(ssm, targets, options with { MaxConcurrency = "50", MaxErrors = "100%" }, null).RunAsync(script, what, cancellationToken);
         return runs.Count > 0 ? runs.Select(Run).ToList()

@@ -64,7 +64,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
         options ??= new DeployOptions();
         // Named as the deploy it starts: the site's own refusals (no such instance, offline ones) read as the deploy's.
         var runs = await site.QueryAsync(HostScripts.PullCheck(Scripts, environment, release, options), $"Deploy of {release.Version} to {environment.Name}",
-            cancellationToken, $"nothing was deployed to {environment.Name}");
+            $"nothing was deployed to {environment.Name}", cancellationToken);
         var failed = runs.Where(r => !r.Succeeded).ToList();
         if (failed.Count == 0)
         {

@@ -12,6 +12,10 @@ public abstract class Site
     /// <summary>Shown in messages: "this machine", "tag:Role=webapp", "i-0abc…,i-0def…".</summary>
     public abstract string Name { get; }
 
+    /// <summary>Which hosts the site reaches: equal for two sites of the same hosts (two environments on one machine, or
+    /// on one fleet through one endpoint), so an operation on every site's hosts runs once per host.</summary>
+    public virtual string Reaches => Name;
+
     /// <summary>What a confirmation question names, e.g. "this machine" or "3 instances (tag:Role=webapp)".</summary>
     public abstract Task<string> DescribeHostsAsync(CancellationToken cancellationToken = default);
 
@@ -25,9 +29,13 @@ public abstract class Site
     /// reached come back with <see cref="HostRun.Reached"/> false. <paramref name="live"/> gets progress as it comes.</summary>
     public abstract Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken);
 
-    /// <summary>Runs a read-only script on every host at once and returns every host's result. <paramref name="nothingDone"/>
-    /// ends the message when the site has no host to run it on (e.g. "nothing was deployed to staging").</summary>
-    public abstract Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken, string? nothingDone = null);
+    /// <summary>Runs a read-only script on every host at once and returns every host's result.</summary>
+    public abstract Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken);
+
+    /// <summary>The same, for the step an operation begins with: <paramref name="nothingDone"/> ends the message when the
+    /// site has no host to run it on (e.g. "nothing was deployed to staging").</summary>
+    public virtual Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, string nothingDone, CancellationToken cancellationToken) =>
+        QueryAsync(script, what, cancellationToken);
 
     /// <summary>Runs a script on the named hosts one at a time, every one attempted whatever the others did (switching back).</summary>
     public abstract Task<IReadOnlyList<HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken);
@@ -43,6 +51,14 @@ public abstract class Site
     /// with their own docker config, as this machine does after ConfigureHost logged its docker in.</summary>
     public virtual Task<RegistryAccess?> RegistryAccessAsync(DeployEnvironment environment, RegistryCredential credential, CancellationToken cancellationToken) =>
         Task.FromResult<RegistryAccess?>(null);
+
+    /// <summary>Whether a deploy should configure the site first, unasked: true when this machine lacks its host tools;
+    /// a fleet is configured only when ConfigureHost is asked for (its deploys say so when a tool is missing).</summary>
+    public virtual bool NeedsConfiguring(HostSettings settings) => false;
+
+    /// <summary>True when the site's hosts pull with the build's own docker and its config (this machine), so a
+    /// registry login of the build's docker serves them.</summary>
+    public virtual bool SharesTheBuildsDocker => false;
 
     /// <summary>The longest a script may run on one host, when the transport stops it (SSM's execution timeout), and the
     /// parameter that sets it.</summary>
@@ -93,11 +109,20 @@ public sealed class ThisMachine(IDeployHost host) : Site
     public override async Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken) =>
         [Run(await host.RunAsync(script, live, cancellationToken))];
 
-    public override async Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken, string? nothingDone = null) =>
+    public override async Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken) =>
         [Run(await host.RunAsync(script, null, cancellationToken))];
 
     public override async Task<IReadOnlyList<HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken) =>
         hosts.Contains(host.Name) ? [Run(await host.RunAsync(script, live, cancellationToken))] : [];
+
+    public override bool NeedsConfiguring(HostSettings settings) =>
+        new[] { settings.Haproxy, settings.Socat, settings.Curl }.Any(tool => !OnPath(tool));
+
+    public override bool SharesTheBuildsDocker => host is LocalHost;
+
+    static bool OnPath(string program) => Path.IsPathRooted(program)
+        ? File.Exists(program)
+        : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Any(d => File.Exists(Path.Combine(d, program)));
 
     HostRun Run(HostResult result) => new(host.Name, result, true,
         result.Succeeded ? "ok" : result.Error ?? $"exit code {result.ExitCode}: {result.Tail()}");
