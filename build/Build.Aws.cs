@@ -52,9 +52,12 @@ partial class Build
     [Parameter("SSM: CloudWatch Logs group that keeps the full command output (optional)")]
     readonly string? SsmLogGroup;
 
+    [Parameter("SSM: KMS key (id, ARN or alias) of the SecureString /webapp/<environment>/registry-auth that gives the instances --registry's login; unset: the AWS managed key aws/ssm")]
+    readonly string? RegistryCredentialKey;
+
     EnvironmentSettings SettingsOf(DeployEnvironment environment) => environment.Name == DeployEnvironment.Production.Name
-        ? new(environment, ProductionTargets, ProductionRegion ?? AwsRegion, ProductionEndpointUrl)
-        : new(environment, StagingTargets, StagingRegion ?? AwsRegion, StagingEndpointUrl);
+        ? new(environment, ProductionTargets, ProductionRegion ?? AwsRegion, ProductionEndpointUrl, RegistryCredentialKey)
+        : new(environment, StagingTargets, StagingRegion ?? AwsRegion, StagingEndpointUrl, RegistryCredentialKey);
 
     [Parameter("SSM: roll the online instances and name the offline ones (ConnectionLost, unmanaged) in the table and the release record, instead of stopping")]
     readonly bool SkipOffline;

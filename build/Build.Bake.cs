@@ -76,7 +76,7 @@ partial class Build
         try
         {
             var outcome = await Reported($"Deploy of {release.Version} to {environment.Name}",
-                () => deployer.DeployAsync(Metered(environment), release, DeployOptionsFor(environment), CancellationToken));
+                () => deployer.DeployAsync(Metered(environment), release, DeployOptionsFor(environment) with { RegistryCredential = RegistryCredentialFor(release) }, CancellationToken));
             AddStepSummary(DeployReportOf(environment, release, outcome.Hosts, outcome.Bake, outcome.Release.Time,
                 outcome.Timings.TryGetValue("switch", out var s) ? s : null, release.Version).ToMarkdown());
             if (outcome.Bake.Verdict == BakeVerdict.Pass) Log.Information($"bake {outcome.Bake}");

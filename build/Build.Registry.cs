@@ -90,22 +90,23 @@ partial class Build
         }
     }
 
-    /// <summary>A deploy whose pull the registry refused says how to give the hosts credentials.</summary>
+    /// <summary>A deploy first checks the digest's provenance; a registry the hosts cannot pull from then stops it before
+    /// any switch, with the fix (Deployer.CheckPullAsync, typed by RegistryFailure).</summary>
     async Task<T> DeployPulling<T>(DeployEnvironment environment, PinnedImage release, Func<Task<T>> deploy)
     {
         await VerifyProvenance(environment, release);
-        try
-        {
-            return await deploy();
-        }
-        catch (DeliveryException e) when (e.Message.Contains("cannot pull", StringComparison.Ordinal) && IsMissingCredentials(e.Message))
-        {
-            var (registry, _) = SplitRepository(release.Repository);
-            var fix = EcrRegistry.TryParse(registry) is not null
-                ? $"./build.sh ConfigureHost --registry {registry} (an ECR token from the AWS credential chain; on EC2 the credential helper and the instance role)"
-                : $"./build.sh ConfigureHost --registry {registry} --registry-username <user> with REGISTRY_PASSWORD set, or --registry-credential-helper <name>";
-            throw new DeliveryException($"{environment.Name}: {DeployerOf(environment).Site.Name} has no credentials for registry {registry}, so it cannot pull {release.Version}; give it some with {fix} (nothing was changed)");
-        }
+        return await deploy();
+    }
+
+    /// <summary>The login the hosts pull the release with: --registry-username and REGISTRY_PASSWORD when the release
+    /// comes from --registry. Never for ECR, whose instances use the credential helper and their role.</summary>
+    RegistryCredential? RegistryCredentialFor(PinnedImage release)
+    {
+        var registry = RegistryAccess.RegistryOf(release.Repository);
+        if (EcrRegistry.TryParse(registry) is not null || string.IsNullOrEmpty(RegistryUsername) || string.IsNullOrEmpty(RegistryPassword)
+            || DockerConfigCredentials.NormalizeRegistry(registry) != DockerConfigCredentials.NormalizeRegistry(Registry))
+            return null;
+        return new RegistryCredential(registry, RegistryUsername, RegistryPassword);
     }
 
     /// <summary>What the playbook needs to know of --registry: an ECR registry gets the credential helper (instance role).</summary>
@@ -113,10 +114,6 @@ partial class Build
         EcrRegistry.TryParse(Registry) is not null && !UsesLocalRegistry
             ? new Dictionary<string, string> { ["webapp_ecr_registry"] = ImageReference.RegistryOf(Registry + "/x") }
             : new Dictionary<string, string>();
-
-    static bool IsMissingCredentials(string message) =>
-        new[] { "no basic auth credentials", "unauthorized", "authentication required", "access denied", "requested access to the resource is denied" }
-            .Any(m => message.Contains(m, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>ConfigureHost's registry step on a site whose docker is this build's own (this machine): logs it in
     /// to --registry (password on stdin only), or points it at a credential helper. Credentials the build found in the

@@ -11,7 +11,9 @@ public enum EnvironmentName { Staging, Production }
 /// Where one environment runs, as configured: its SSM targets (none or "local" = this machine), its region and its
 /// endpoint. One record per environment; <see cref="EnvironmentSites"/> turns it into a <see cref="Site"/>.
 /// </summary>
-public sealed record EnvironmentSettings(DeployEnvironment Environment, string? Targets, string? Region = null, string? EndpointUrl = null)
+/// <param name="RegistryCredentialKey">The KMS key of the registry credential's SecureString on a fleet (null: aws/ssm).</param>
+public sealed record EnvironmentSettings(DeployEnvironment Environment, string? Targets, string? Region = null, string? EndpointUrl = null,
+    string? RegistryCredentialKey = null)
 {
     public const string ThisMachine = "local";
 
@@ -43,7 +45,7 @@ public sealed class EnvironmentSites(FleetOptions fleet, string app, Func<string
 
     /// <summary>The site of <paramref name="settings"/>: this machine without SSM targets, else the fleet.</summary>
     public Site SiteOf(EnvironmentSettings settings) =>
-        settings.SsmTargets is { } targets ? new SsmFleetSite(ClientFor(settings), targets, fleet, app, log) : new ThisMachine(new LocalHost());
+        settings.SsmTargets is { } targets ? new SsmFleetSite(ClientFor(settings), targets, fleet, app, log, settings.RegistryCredentialKey) : new ThisMachine(new LocalHost());
 
     /// <summary>A CI build deploys to its own machine only when told so ('local'): a runner is thrown away when the
     /// job ends, so a forgotten setting must fail rather than deploy there.</summary>

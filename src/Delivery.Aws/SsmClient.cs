@@ -96,12 +96,16 @@ public sealed class SsmClient : IDisposable
     {
         settings.Validate();
         Endpoint = settings.SsmEndpoint ?? AwsService.Ssm.DefaultEndpoint(settings.Region);
+        Region = settings.Region;
         client = new AmazonSimpleSystemsManagementClient(settings.Credentials, Config(settings, settings.MaxAttempts - 1));
         sendClient = new AmazonSimpleSystemsManagementClient(settings.Credentials, Config(settings, 0));
         throttlingOnly = ThrottlingRetry(settings);
     }
 
     public Uri Endpoint { get; }
+
+    /// <summary>The region this client's calls go to (and where its parameters live).</summary>
+    public string Region { get; }
 
     static AmazonSimpleSystemsManagementConfig Config(AwsSettings settings, int retries)
     {
@@ -234,12 +238,13 @@ public sealed class SsmClient : IDisposable
         }, t), cancellationToken);
 
     /// <summary>Writes a parameter and returns its new version.</summary>
+    /// <param name="keyId">For a SecureString: the KMS key (id, ARN or alias); null is the AWS managed key aws/ssm.</param>
     public async Task<long> PutParameterAsync(
-        string name, string value, string type = "String", bool overwrite = false, CancellationToken cancellationToken = default)
+        string name, string value, string type = "String", bool overwrite = false, CancellationToken cancellationToken = default, string? keyId = null)
     {
         var r = await Call("PutParameter", t => client.PutParameterAsync(new PutParameterRequest
         {
-            Name = name, Value = value, Type = ParameterType.FindValue(type), Overwrite = overwrite,
+            Name = name, Value = value, Type = ParameterType.FindValue(type), Overwrite = overwrite, KeyId = keyId,
         }, t), cancellationToken);
         return r.Version ?? 0;
     }

@@ -9,7 +9,8 @@ namespace Delivery.Aws;
 /// with SSM's own rate control (MaxConcurrency, MaxErrors), and the release record lives in Parameter Store. The
 /// instances read their own host configuration (ConfigureHost writes it), so one script text serves the fleet.
 /// </summary>
-public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions options, string app, Action<string>? log = null) : Site
+public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions options, string app, Action<string>? log = null,
+    string? registryCredentialKey = null) : Site
 {
     public SsmTargets Targets => targets;
     public FleetOptions Options => options;
@@ -28,6 +29,10 @@ public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions
         settings with { StateRoot = HostSettings.DefaultStateRoot, ReadsHostConfig = true };
 
     public override ReleaseLedger Ledger(HostSettings settings) => new ParameterStoreLedger(new ReleaseParameters(ssm, app));
+
+    /// <summary>The instances have no standing registry login: the credential goes to a SecureString they read with the instance role.</summary>
+    public override async Task<RegistryAccess?> RegistryAccessAsync(DeployEnvironment environment, RegistryCredential credential, CancellationToken cancellationToken) =>
+        await new RegistryCredentialParameters(ssm, app, registryCredentialKey).PutAsync(environment, credential, cancellationToken);
 
     /// <summary>The execution timeout of operations whose lifetimes are not sized (all of them with fixed lifetimes).</summary>
     public override (TimeSpan Limit, string Parameter)? ScriptTimeLimit =>
@@ -66,10 +71,14 @@ public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions
         return [.. runs.Select(Run), .. missing, .. skipped];
     }
 
-    public override async Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken)
+    public override Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken) =>
+        QueryAsync(script, what, null, cancellationToken);
+
+    public override async Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, string? nothingDone, CancellationToken cancellationToken)
     {
         var runs = await new SsmFleet(ssm, targets, options with { MaxConcurrency = "50", MaxErrors = "100%" }, null).RunAsync(script, what, cancellationToken);
-        return runs.Count > 0 ? runs.Select(Run).ToList() : throw new DeliveryException($"{targets} matches no SSM-managed instance");
+        return runs.Count > 0 ? runs.Select(Run).ToList()
+            : throw new DeliveryException($"{targets} matches no SSM-managed instance{(nothingDone is null ? "" : $"; {nothingDone}")}");
     }
 
     public override async Task<IReadOnlyList<HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken) =>

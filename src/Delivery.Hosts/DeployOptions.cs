@@ -18,6 +18,11 @@ public sealed partial record DeployOptions
     public ReleasePhaseSettings? ReleasePhase { get; init; }
     /// <summary>A deploy or rollback turns maintenance mode off once its release serves; otherwise maintenance stays on.</summary>
     public bool EndMaintenance { get; init; }
+    /// <summary>A login for the release's registry that the site hands to its hosts before they pull (a fleet stores it
+    /// as a SecureString its instances read); null when the hosts pull with their own docker config.</summary>
+    public RegistryCredential? RegistryCredential { get; init; }
+    /// <summary>Where the hosts read that login (set by the deployer from its site); rendered as names only.</summary>
+    public RegistryAccess? RegistryAccess { get; init; }
 
     /// <summary>How long the build has after the first SIGINT/SIGTERM: GitHub's runner sends SIGTERM 7.5 s after its
     /// SIGINT (actions/runner ProcessInvoker), then SIGKILL. A cancelled deploy's switch-back must end within it.</summary>

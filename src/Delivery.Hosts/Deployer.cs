@@ -41,6 +41,8 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
     {
         options ??= new DeployOptions();
         CheckFits(environment, options);
+        options = await WithRegistryAccessAsync(environment, options, cancellationToken);
+        await CheckPullAsync(environment, release, options, cancellationToken);
         var phase = options.ReleasePhase is { } settings ? await ReleasePhaseAsync(environment, release, settings, options, cancellationToken) : null;
         var script = HostScripts.Deploy(Scripts, environment, release, options, phase);
         // Switching back after a failed or cancelled roll leaves maintenance as it was, and touches only hosts that
@@ -50,6 +52,44 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
         var outcome = await RollReleaseAsync(environment, script, $"Deploy of {release.Version} to {environment.Name}",
             $"nothing was deployed to {environment.Name}", back, options, ScriptNeeds(environment, options), cancellationToken, release.Version);
         return outcome with { ReleasePhase = phase };
+    }
+
+    /// <summary>The options with where the site's hosts read the registry login, when the build has one for them.</summary>
+    async Task<DeployOptions> WithRegistryAccessAsync(DeployEnvironment environment, DeployOptions options, CancellationToken cancellationToken)
+    {
+        if (options.RegistryCredential is not { } credential || options.RegistryAccess is not null) return options;
+        credential.Validate();
+        var access = await site.RegistryAccessAsync(environment, credential, cancellationToken);
+        if (access is not null) log?.Invoke($"{site.Name} logs in to {access.Registry} with {access.CredentialParameter} (SecureString, read by each host with its own role)");
+        return options with { RegistryAccess = access };
+    }
+
+    /// <summary>Before any host switches, every host of the site pulls the release (HostScripts.PullCheck). A host that
+    /// cannot stops the deploy in one line per reason that names the fix; no host has switched.</summary>
+    public async Task CheckPullAsync(DeployEnvironment environment, PinnedImage release, DeployOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new DeployOptions();
+        // Named as the deploy it starts: the site's own refusals (no such instance, offline ones) read as the deploy's.
+        var runs = await site.QueryAsync(HostScripts.PullCheck(Scripts, environment, release, options), $"Deploy of {release.Version} to {environment.Name}",
+            $"nothing was deployed to {environment.Name}", cancellationToken);
+        var failed = runs.Where(r => !r.Succeeded).ToList();
+        if (failed.Count == 0)
+        {
+            log?.Invoke($"{release.Version} is on {runs.Count} host(s) of {environment.Name}, pulled before any switch");
+            return;
+        }
+        var registry = RegistryAccess.RegistryOf(release.Repository);
+        var table = runs.Select(r => new HostRow(r.Host, r.Succeeded ? "pulled" : $"FAILED: pull check ({r.Output.PullFailure?.Reason.WireName() ?? r.Reason})", "-",
+            "unchanged (nothing was switched)")).ToList();
+        // A host that failed before it could try (no engine, not reached) is not a registry problem.
+        if (failed.Where(f => f.Output.PullFailure is null).ToList() is { Count: > 0 } other)
+            throw new SiteOperationException($"Deploy of {release.Version} to {environment.Name} failed on {string.Join("; ", other.Select(f => $"{f.Host}: {f.Reason}"))}; no host was switched", table);
+        var reasons = failed.GroupBy(f => f.Output.PullFailure!.Reason)
+            .Select(g => $"{g.Key.WireName()} on {string.Join(", ", g.Select(f => f.Host))}: {g.Key.Fix(registry, options.RegistryAccess)} (docker: {g.First().Output.PullFailure!.Detail})")
+            .ToList();
+        throw new RegistryPullException(
+            $"{environment.Name} cannot pull {release.Version} from {registry}: {string.Join("; ", reasons)}; no host was switched",
+            failed.Select(f => f.Output.PullFailure!.Reason).Distinct().ToList(), table);
     }
 
     /// <summary>Runs the release phase once, on the site's first host, before any host switches: a non-zero exit or a
@@ -424,6 +464,13 @@ public sealed record HostLine(string Host, string Line);
 public class SiteOperationException(string message, IReadOnlyList<HostRow> table) : DeliveryException(message)
 {
     public IReadOnlyList<HostRow> Table { get; init; } = table;
+}
+
+/// <summary>Some hosts cannot pull the release: the deploy stopped before any switch, for these typed reasons.</summary>
+public sealed class RegistryPullException(string message, IReadOnlyList<RegistryFailure> reasons, IReadOnlyList<HostRow> table)
+    : SiteOperationException(message, table)
+{
+    public IReadOnlyList<RegistryFailure> Reasons { get; } = reasons;
 }
 
 /// <summary>What every host of a site serves, and the ledger's record it is compared with.</summary>

@@ -23,8 +23,9 @@ public enum HostDataKind
     Release,
     /// <summary>How long one step took.</summary>
     Timing,
-    /// <summary>A step failed for a reason the caller acts on: <c>"reason"</c> is a code (<c>pull</c>: the image could
-    /// not be pulled; nothing was changed), the error line that follows says it in words.</summary>
+    /// <summary>A pull failed for a reason the caller acts on: <c>"reason"</c> is a <see cref="RegistryFailure"/> wire
+    /// name, <c>"image"</c> the image, <c>"detail"</c> docker's last line; nothing was changed. The error line that
+    /// follows says it in words.</summary>
     Failure,
     /// <summary>Whether an environment is in maintenance mode, since when and with which message.</summary>
     Maintenance,

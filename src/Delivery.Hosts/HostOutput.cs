@@ -63,6 +63,11 @@ public sealed class HostOutput
             d.GetProperty("timed_out").GetBoolean()))
         .LastOrDefault();
 
+    /// <summary>Why the host could not pull, when a pull failed.</summary>
+    public PullFailure? PullFailure => Of(HostDataKind.Failure)
+        .Select(d => new PullFailure(RegistryFailures.Parse(Text(d, "reason")) ?? RegistryFailure.Other, Text(d, "image") ?? "", Text(d, "detail") ?? ""))
+        .LastOrDefault();
+
     /// <summary>What a rollback-target check found, per retained release.</summary>
     public IReadOnlyList<RollbackTargetCheck> RollbackChecks => Of(HostDataKind.RollbackCheck)
         .Select(d => new RollbackTargetCheck(Text(d, "version")!, Text(d, "digest")!, Text(d, "image")!, Text(d, "result")!, Text(d, "reason") ?? ""))

@@ -16,6 +16,8 @@ public sealed partial record HostSettings
     public string Haproxy { get; init; } = "haproxy";
     public string Socat { get; init; } = "socat";
     public string Curl { get; init; } = "curl";
+    /// <summary>The AWS CLI, with which a host reads its registry credential parameter (<see cref="RegistryAccess"/>).</summary>
+    public string Aws { get; init; } = "aws";
     /// <summary>DOCKER_HOST for the script (e.g. unix:///run/other.sock); null keeps the host's default engine.</summary>
     public string? DockerHost { get; init; }
     /// <summary>Address the proxy binds public ports to; empty means all interfaces.</summary>
@@ -42,7 +44,7 @@ public sealed partial record HostSettings
             throw new DeliveryException($"State root '{StateRoot}' is too long for the proxy's admin socket path (at most 80 characters).");
         if (!AppNamePattern().IsMatch(AppName))
             throw new DeliveryException($"App name '{AppName}' must start with a letter and contain lower-case letters, digits and dashes.");
-        foreach (var (tool, what) in new[] { (Docker, "docker"), (Haproxy, "haproxy"), (Socat, "socat"), (Curl, "curl") })
+        foreach (var (tool, what) in new[] { (Docker, "docker"), (Haproxy, "haproxy"), (Socat, "socat"), (Curl, "curl"), (Aws, "aws") })
             if (string.IsNullOrWhiteSpace(tool))
                 throw new DeliveryException($"The {what} program path must not be empty.");
         if (PublicBindAddress.Length > 0 && !BindPattern().IsMatch(PublicBindAddress))

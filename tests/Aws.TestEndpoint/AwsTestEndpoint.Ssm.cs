@@ -81,6 +81,7 @@ public sealed partial class AwsTestEndpoint
         "DescribeInstanceInformation" => DescribeInstanceInformation(request),
         "PutParameter" => PutParameter(request),
         "GetParameter" => GetParameter(request),
+        "GetParameters" => GetParameters(request),
         "GetParameterHistory" => GetParameterHistory(request),
         "GetParametersByPath" => GetParametersByPath(request),
         "DeleteParameter" => DeleteParameter(request),
@@ -161,6 +162,8 @@ public sealed partial class AwsTestEndpoint
                 return resources;
             case "GetParameter" or "PutParameter" or "GetParameterHistory" or "DeleteParameter":
                 return [Parameter(Text(request, "Name"))];
+            case "GetParameters":
+                return Strings(request, "Names").Select(Parameter).ToList();
             case "GetParametersByPath":
                 return [Parameter(Text(request, "Path"))];
             default:
@@ -360,36 +363,60 @@ public sealed partial class AwsTestEndpoint
         var name = Text(request, "Name") ?? throw new AwsError("ValidationException", "Name is required.");
         var value = Text(request, "Value") ?? throw new AwsError("ValidationException", "Value is required.");
         var type = Text(request, "Type") ?? "String";
+        if (type is not ("String" or "StringList" or "SecureString"))
+            throw new AwsError("ValidationException", $"1 validation error detected: Value '{type}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String]");
         var overwrite = request.TryGetProperty("Overwrite", out var o) && o.ValueKind == JsonValueKind.True;
+        (string Arn, bool Managed)? key = null;
+        if (type == "SecureString")
+            key = ResolveKey(Text(request, "KeyId")) ?? throw new AwsError("InvalidKeyId", "");
+        else if (Text(request, "KeyId") is not null)
+            throw new AwsError("ValidationException", "KeyId is required for SecureString type parameter only.");
         lock (parameters)
         {
             if (parameters.TryGetValue(name, out var versions) && !overwrite)
                 throw new AwsError("ParameterAlreadyExists", "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.");
             versions ??= parameters[name] = [];
             var version = versions.Count + 1L;
-            versions.Add(new StoredParameter(name, value, type, version, DateTimeOffset.UtcNow));
+            versions.Add(new StoredParameter(name, value, type, version, DateTimeOffset.UtcNow, key?.Arn, key?.Managed ?? true,
+                key is { } k ? Encrypt(value, k.Arn) : null));
             return new JsonObject { ["Version"] = version, ["Tier"] = "Standard" };
         }
     }
 
-    JsonObject ParameterJson(StoredParameter p) => new()
+    /// <summary>A SecureString's Value is its ciphertext unless the request asks WithDecryption (the flag is ignored for
+    /// String and StringList).</summary>
+    JsonObject ParameterJson(StoredParameter p, bool withDecryption = false) => new()
     {
         ["Name"] = p.Name,
         ["Type"] = p.Type,
-        ["Value"] = p.Value,
+        ["Value"] = p.Type == "SecureString" && !withDecryption ? p.Ciphertext : p.Value,
         ["Version"] = p.Version,
         ["LastModifiedDate"] = p.Modified.ToUnixTimeMilliseconds() / 1000.0,
         ["ARN"] = $"arn:aws:ssm:{Region}:{Account}:parameter{p.Name}",
         ["DataType"] = "text",
     };
 
+    static bool WithDecryption(JsonElement request) => request.TryGetProperty("WithDecryption", out var d) && d.ValueKind == JsonValueKind.True;
+
     JsonObject GetParameter(JsonElement request)
     {
         var name = Text(request, "Name") ?? throw new AwsError("ValidationException", "Name is required.");
         lock (parameters)
             return parameters.TryGetValue(name, out var versions)
-                ? new JsonObject { ["Parameter"] = ParameterJson(versions[^1]) }
+                ? new JsonObject { ["Parameter"] = ParameterJson(versions[^1], WithDecryption(request)) }
                 : throw new AwsError("ParameterNotFound", "");
+    }
+
+    /// <summary>As AWS: the parameters found, and the names not found in InvalidParameters.</summary>
+    JsonObject GetParameters(JsonElement request)
+    {
+        var names = Strings(request, "Names");
+        lock (parameters)
+            return new JsonObject
+            {
+                ["Parameters"] = new JsonArray(names.Where(parameters.ContainsKey).Select(n => (JsonNode?)ParameterJson(parameters[n][^1], WithDecryption(request))).ToArray()),
+                ["InvalidParameters"] = new JsonArray(names.Where(n => !parameters.ContainsKey(n)).Select(n => (JsonNode?)n).ToArray()),
+            };
     }
 
     /// <summary>As AWS: the parameter and every version of it are gone; a missing one is ParameterNotFound.</summary>
@@ -413,8 +440,9 @@ public sealed partial class AwsTestEndpoint
         {
             ["Parameters"] = new JsonArray(page.Select(p =>
             {
-                var json = ParameterJson(p);
+                var json = ParameterJson(p, WithDecryption(request));
                 json.Remove("ARN");
+                if (p.KeyArn is { } key) json["KeyId"] = p.KeyManaged ? ManagedSsmKeyAlias : key;
                 json["LastModifiedUser"] = $"arn:aws:iam::{Account}:user/test";
                 return (JsonNode?)json;
             }).ToArray()),
@@ -437,12 +465,14 @@ public sealed partial class AwsTestEndpoint
                 .OrderBy(p => p.Name, StringComparer.Ordinal)
                 .ToList();
         var page = matching.Skip(start).Take(max).ToList();
-        var answer = new JsonObject { ["Parameters"] = new JsonArray(page.Select(p => (JsonNode?)ParameterJson(p)).ToArray()) };
+        var answer = new JsonObject { ["Parameters"] = new JsonArray(page.Select(p => (JsonNode?)ParameterJson(p, WithDecryption(request))).ToArray()) };
         if (start + page.Count < matching.Count) answer["NextToken"] = (start + page.Count).ToString();
         return answer;
     }
 
     static string Cut(string text, int limit) => text.Length <= limit ? text : text[..limit];
 
-    sealed record StoredParameter(string Name, string Value, string Type, long Version, DateTimeOffset Modified);
+    /// <summary>A SecureString keeps its key and the ciphertext Value shows without decryption.</summary>
+    sealed record StoredParameter(string Name, string Value, string Type, long Version, DateTimeOffset Modified,
+        string? KeyArn = null, bool KeyManaged = true, string? Ciphertext = null);
 }

@@ -25,6 +25,12 @@ public sealed partial class AwsTestEndpoint : IAsyncDisposable
     public const string SecretKey = "tEsTsEcReT/kEy+0001/NotARealAwsSecretKeyAtAll";
     public const string Account = "123456789012";
 
+    /// <summary>The instance role's temporary credentials, as an EC2 instance gets them from its instance profile: what
+    /// a fake instance's own AWS CLI signs with, so the instance role's policy can be enforced on its requests.</summary>
+    public const string InstanceAccessKey = "ASIATESTINSTANCE0003";
+    public const string InstanceSecretKey = "iNsTaNcE/rOlE+0003/NotARealAwsSecretKeyAtAll";
+    public const string InstanceSessionToken = "FwoGZXIvYXdzTESTINSTANCEROLE0003/NotARealToken";
+
     /// <summary>Temporary credentials (as STS hands out): the key is valid only with <see cref="SessionToken"/>.</summary>
     public const string TemporaryAccessKey = "ASIATESTENDPOINT0002";
     public const string TemporarySecretKey = "tEmPoRaRy/sEcReT+0002/NotARealAwsSecretKeyAtAll";
@@ -88,8 +94,12 @@ public sealed partial class AwsTestEndpoint : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
-        var endpoint = new AwsTestEndpoint(app, region, secretKeys ?? new Dictionary<string, string> { [AccessKey] = SecretKey, [TemporaryAccessKey] = TemporarySecretKey });
+        var endpoint = new AwsTestEndpoint(app, region, secretKeys ?? new Dictionary<string, string>
+        {
+            [AccessKey] = SecretKey, [TemporaryAccessKey] = TemporarySecretKey, [InstanceAccessKey] = InstanceSecretKey,
+        });
         endpoint.SessionTokens[TemporaryAccessKey] = SessionToken;
+        endpoint.SessionTokens[InstanceAccessKey] = InstanceSessionToken;
         app.Run(endpoint.HandleAsync);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -132,6 +142,20 @@ public sealed partial class AwsTestEndpoint : IAsyncDisposable
                     return;
                 }
                 Iam.UsedActions[action] = true;
+                // SSM calls KMS on the caller's behalf: a customer managed key also needs the caller's kms: permission.
+                if (service == "ssm")
+                    foreach (var (kmsAction, key, kmsContext) in KmsUses(operation, parsed))
+                    {
+                        if (principal.Policy.Refuses(kmsAction, [key], Region, kmsContext) is { } kmsDenied)
+                        {
+                            await Error(context, 400, "AccessDeniedException",
+                                $"User: arn:aws:sts::{Account}:assumed-role/{principal.Role}/test-session is not authorized to perform: {kmsAction} on resource: {kmsDenied.Arn} " +
+                                (kmsDenied.ExplicitDeny ? "with an explicit deny in an identity-based policy" : $"because no identity-based policy allows the {kmsAction} action") +
+                                " (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException)");
+                            return;
+                        }
+                        Iam.UsedActions[kmsAction] = true;
+                    }
             }
         }
 

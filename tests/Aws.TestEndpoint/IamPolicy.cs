@@ -13,7 +13,8 @@ public sealed record IamResource(string Arn, IReadOnlyDictionary<string, string>
 /// statement denies it; an explicit Deny beats any Allow. Action and Resource match with IAM's wildcards (* and ?,
 /// case-insensitive actions); NotAction/NotResource are refused as unsupported rather than misread. Conditions:
 /// StringEquals, StringNotEquals, StringLike, StringNotLike on <c>aws:ResourceTag/Key</c> and
-/// <c>ssm:resourceTag/Key</c> (the resource's tags) and on <c>aws:RequestedRegion</c>; any other key fails the
+/// <c>ssm:resourceTag/Key</c> (the resource's tags), on <c>aws:RequestedRegion</c>, and on the keys a request adds
+/// (<c>kms:ViaService</c>, <c>kms:EncryptionContext:PARAMETER_ARN</c> when SSM calls KMS); any other key fails the
 /// condition, so a policy never gets more here than on AWS.
 /// </summary>
 public sealed class IamPolicy
@@ -45,27 +46,29 @@ public sealed class IamPolicy
     public IReadOnlyList<string> AllowedActions => statements.Where(s => !s.Deny).SelectMany(s => s.Actions).Distinct().ToList();
 
     /// <summary>Null when allowed; otherwise the ARN refused and whether an explicit Deny refused it.</summary>
-    public (string Arn, bool ExplicitDeny)? Refuses(string action, IReadOnlyList<IamResource> resources, string region)
+    /// <param name="context">Further condition keys of the request, e.g. <c>kms:ViaService</c> when SSM calls KMS for the caller.</param>
+    public (string Arn, bool ExplicitDeny)? Refuses(string action, IReadOnlyList<IamResource> resources, string region,
+        IReadOnlyDictionary<string, string>? context = null)
     {
         foreach (var resource in resources)
         {
             var applicable = statements.Where(s => s.Actions.Any(a => Matches(a, action, ignoreCase: true))
                                                    && s.Resources.Any(r => Matches(r, resource.Arn, ignoreCase: false))
-                                                   && ConditionsHold(s.Condition, resource, region)).ToList();
+                                                   && ConditionsHold(s.Condition, resource, region, context)).ToList();
             if (applicable.Any(s => s.Deny)) return (resource.Arn, true);
             if (!applicable.Any(s => !s.Deny)) return (resource.Arn, false);
         }
         return null;
     }
 
-    static bool ConditionsHold(JsonElement? condition, IamResource resource, string region)
+    static bool ConditionsHold(JsonElement? condition, IamResource resource, string region, IReadOnlyDictionary<string, string>? context)
     {
         if (condition is not { } c) return true;
         foreach (var op in c.EnumerateObject())
             foreach (var test in op.Value.EnumerateObject())
             {
                 var wanted = test.Value.ValueKind == JsonValueKind.Array ? test.Value.EnumerateArray().Select(v => v.GetString()!).ToList() : [test.Value.GetString()!];
-                var actual = ContextValue(test.Name, resource, region);
+                var actual = ContextValue(test.Name, resource, region, context);
                 var hold = op.Name switch
                 {
                     "StringEquals" => actual is not null && wanted.Contains(actual),
@@ -79,8 +82,9 @@ public sealed class IamPolicy
         return true;
     }
 
-    static string? ContextValue(string key, IamResource resource, string region)
+    static string? ContextValue(string key, IamResource resource, string region, IReadOnlyDictionary<string, string>? context)
     {
+        if (context?.FirstOrDefault(c => string.Equals(c.Key, key, StringComparison.OrdinalIgnoreCase)) is { Key: not null } found) return found.Value;
         foreach (var prefix in new[] { "aws:ResourceTag/", "ssm:resourceTag/" })
             if (key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
                 return resource.Tags is { } tags && tags.TryGetValue(key[prefix.Length..], out var v) ? v : null;

@@ -13,7 +13,7 @@ public sealed class IamEnforcementTests(IamEnforcementTests.Roles roles, ITestOu
     /// <summary>One endpoint where each access key is one of the shipped roles.</summary>
     public sealed class Roles : IAsyncLifetime
     {
-        public static readonly string[] Names = ["push-role", "staging-deploy-role", "production-deploy-role"];
+        public static readonly string[] Names = ["push-role", "staging-deploy-role", "production-deploy-role", "instance-role"];
         public AwsTestEndpoint Endpoint { get; private set; } = null!;
         public Dictionary<string, IamPolicy> Policies { get; } = [];
 
@@ -117,6 +117,48 @@ public sealed class IamEnforcementTests(IamEnforcementTests.Roles roles, ITestOu
         Assert.Equal("AccessDeniedException", send.ErrorCode);
     }
 
+    /// <summary>The registry login for the instances (RegistryCredentialParameters, registry.sh): the deploy role writes its
+    /// own environment's SecureString under a customer managed key; the instance role reads it decrypted, through SSM
+    /// only, and reads nothing else.</summary>
+    [Fact]
+    public async Task The_registry_login_is_written_by_its_deploy_role_and_read_decrypted_only_by_the_instance_role()
+    {
+        var key = roles.Endpoint.CreateKmsKey();
+        using var staging = new SsmClient(roles.Settings("staging-deploy-role"));
+        using var production = new SsmClient(roles.Settings("production-deploy-role"));
+        var credential = new RegistryCredential("registry.example:5443", "robot", "s3cr3t:with-colon");
+        var access = await new RegistryCredentialParameters(staging, "webapp", key).PutAsync(DeployEnvironment.Staging, credential);
+        Assert.Equal(new RegistryAccess("registry.example:5443", "/webapp/staging/registry-auth", roles.Endpoint.Region), access);
+        // Encrypting under another name, or another environment's login, is refused (kms:EncryptionContext, the parameter path).
+        var otherName = await Assert.ThrowsAsync<AwsException>(() => staging.PutParameterAsync("/webapp/staging/other-secret", "x", "SecureString", true, keyId: key));
+        Assert.Contains("kms:Encrypt", otherName.Message);
+        var otherEnvironment = await Assert.ThrowsAsync<AwsException>(() => new RegistryCredentialParameters(production, "webapp", key).PutAsync(DeployEnvironment.Staging, credential));
+        Assert.Equal("AccessDeniedException", otherEnvironment.ErrorCode);
+
+        using var instance = new Amazon.SimpleSystemsManagement.AmazonSimpleSystemsManagementClient(
+            new BasicAWSCredentials(Roles.Key("instance-role"), "role/secret/for/the/iam/enforcement/tests"),
+            new Amazon.SimpleSystemsManagement.AmazonSimpleSystemsManagementConfig { ServiceURL = roles.Endpoint.Url.ToString(), AuthenticationRegion = roles.Endpoint.Region, MaxErrorRetry = 0 });
+        var decrypted = await instance.GetParameterAsync(new() { Name = access.CredentialParameter, WithDecryption = true });
+        var encrypted = await instance.GetParameterAsync(new() { Name = access.CredentialParameter });
+        Assert.Equal("robot:s3cr3t:with-colon", decrypted.Parameter.Value);
+        Assert.Equal("SecureString", encrypted.Parameter.Type.Value);
+        Assert.DoesNotContain("s3cr3t", encrypted.Parameter.Value);
+        Assert.True(Convert.TryFromBase64String(encrypted.Parameter.Value, new byte[256], out _), encrypted.Parameter.Value);
+        // The release record is the build's to read, not the instances'.
+        var record = await Assert.ThrowsAsync<Amazon.SimpleSystemsManagement.AmazonSimpleSystemsManagementException>(() => instance.GetParameterAsync(new() { Name = "/webapp/staging/release" }));
+        Assert.Equal("AccessDeniedException", record.ErrorCode);
+
+        // The deploy role may read its parameters, but not decrypt the login: the customer managed key is the control.
+        using var deployRole = new Amazon.SimpleSystemsManagement.AmazonSimpleSystemsManagementClient(
+            new BasicAWSCredentials(Roles.Key("staging-deploy-role"), "role/secret/for/the/iam/enforcement/tests"),
+            new Amazon.SimpleSystemsManagement.AmazonSimpleSystemsManagementConfig { ServiceURL = roles.Endpoint.Url.ToString(), AuthenticationRegion = roles.Endpoint.Region, MaxErrorRetry = 0 });
+        Assert.Equal(encrypted.Parameter.Value, (await deployRole.GetParameterAsync(new() { Name = access.CredentialParameter })).Parameter.Value);
+        var denied = await Assert.ThrowsAsync<Amazon.SimpleSystemsManagement.AmazonSimpleSystemsManagementException>(
+            () => deployRole.GetParameterAsync(new() { Name = access.CredentialParameter, WithDecryption = true }));
+        Assert.Equal("AccessDeniedException", denied.ErrorCode);
+        Assert.Contains($"is not authorized to perform: kms:Decrypt on resource: {key} ", denied.Message);
+    }
+
     [Fact]
     public void An_explicit_deny_beats_an_allow_and_an_unknown_condition_key_grants_nothing()
     {
@@ -141,6 +183,7 @@ public sealed class IamEnforcementTests(IamEnforcementTests.Roles roles, ITestOu
         await The_push_role_signs_in_to_ECR_and_creates_the_repository_but_has_no_SSM();
         foreach (var (mine, other) in new[] { ("staging", "production"), ("production", "staging") })
             await A_deploy_role_runs_its_own_environment_s_deploy_and_record_but_not_the_other_s(mine, other);
+        await The_registry_login_is_written_by_its_deploy_role_and_read_decrypted_only_by_the_instance_role();
 
         var allowed = roles.Policies.Values.SelectMany(p => p.AllowedActions).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var unused = allowed.Where(a => !roles.Endpoint.Iam.UsedActions.ContainsKey(a)).Order(StringComparer.Ordinal).ToList();

@@ -88,9 +88,17 @@ public sealed class IamPolicyTests
         var statements = Statements("instance-role-policy.json");
         var actions = statements.SelectMany(st => st.Actions).ToList();
 
-        // What the instance scripts use: the ECR credential helper's pull. The release records are read by the build, not the instances.
-        Assert.Equal(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetAuthorizationToken", "ecr:GetDownloadUrlForLayer"], actions.Order(StringComparer.Ordinal));
+        // What the instance scripts use: the ECR credential helper's pull, and for any other registry the login the build
+        // stores per environment (registry.sh). The release records are read by the build, not the instances.
+        Assert.Equal(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetAuthorizationToken", "ecr:GetDownloadUrlForLayer", "kms:Decrypt", "ssm:GetParameter"],
+            actions.Order(StringComparer.Ordinal));
         Assert.Equal(["arn:aws:ecr:${Region}:${Account}:repository/webapp"], statements.Single(st => st.Actions.Contains("ecr:BatchGetImage")).Resources);
+        var names = new RegistryCredentialParameters(null!, "webapp");
+        Assert.Equal(DeployEnvironmentsParameters(names), statements.Single(st => st.Actions.Contains("ssm:GetParameter")).Resources);
+        // Decrypt only as Parameter Store does it for those parameters, never straight from KMS.
+        var decrypt = statements.Single(st => st.Actions.Contains("kms:Decrypt")).Element.GetProperty("Condition");
+        Assert.Equal("ssm.${Region}.amazonaws.com", decrypt.GetProperty("StringEquals").GetProperty("kms:ViaService").GetString());
+        Assert.Equal("arn:aws:ssm:${Region}:${Account}:parameter/webapp/*/registry-auth", decrypt.GetProperty("StringLike").GetProperty("kms:EncryptionContext:PARAMETER_ARN").GetString());
         Assert.All(Statements("instance-role-output-s3-policy.json").SelectMany(st => st.Resources), r => Assert.StartsWith("arn:aws:s3:::${OutputBucket}", r));
         Assert.All(Statements("instance-role-output-logs-policy.json").SelectMany(st => st.Resources), r => Assert.Contains(":log-group:${LogGroup}", r));
         using var managed = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "instance-role-managed-policies.json")));
@@ -98,6 +106,21 @@ public sealed class IamPolicyTests
             managed.RootElement.GetProperty("ManagedPolicyArns").EnumerateArray().Select(e => e.GetString()!));
         var trust = Statements("instance-trust-policy.json").Single();
         Assert.Equal("ec2.amazonaws.com", trust.Element.GetProperty("Principal").GetProperty("Service").GetString());
+    }
+
+    static string[] DeployEnvironmentsParameters(RegistryCredentialParameters names) =>
+        [.. Delivery.Hosts.DeployEnvironment.All.Select(e => $"arn:aws:ssm:${{Region}}:${{Account}}:parameter{names.Name(e)}")];
+
+    [Theory]
+    [InlineData("staging")]
+    [InlineData("production")]
+    public void A_deploy_role_encrypts_only_its_own_registry_login_and_only_through_Parameter_Store(string environment)
+    {
+        var encrypt = Statements($"{environment}-deploy-role-policy.json").Single(st => st.Actions.Contains("kms:Encrypt"));
+        var condition = encrypt.Element.GetProperty("Condition").GetProperty("StringEquals");
+        Assert.Equal("ssm.${Region}.amazonaws.com", condition.GetProperty("kms:ViaService").GetString());
+        var name = new RegistryCredentialParameters(null!, "webapp").Name(Delivery.Hosts.DeployEnvironment.Named(environment));
+        Assert.Equal($"arn:aws:ssm:${{Region}}:${{Account}}:parameter{name}", condition.GetProperty("kms:EncryptionContext:PARAMETER_ARN").GetString());
     }
 
     /// <summary>The iam/ folder, for tests that enforce its documents.</summary>

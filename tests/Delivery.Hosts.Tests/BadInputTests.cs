@@ -56,9 +56,11 @@ public sealed class BadInputTests(HostFixture fixture)
 
         var error = await bed.DeployFails(bed.Staging, missing);
 
-        Assert.StartsWith($"Deploy of 2.0.1 to staging failed on local: cannot pull {missing.ImageReference}: ", error.Message);
-        Assert.EndsWith("(nothing was changed)", error.Message);
+        var registry = RegistryAccess.RegistryOf(missing.Repository);
+        Assert.StartsWith($"staging cannot pull 2.0.1 from {registry}: missing on local: {RegistryFailure.Missing.Fix(registry, null)} (docker: ", error.Message);
+        Assert.EndsWith("; no host was switched", error.Message);
         Assert.Contains("not found", error.Message);
+        Assert.Equal([RegistryFailure.Missing], Assert.IsType<RegistryPullException>(error).Reasons);
         Assert.DoesNotContain('\n', error.Message);
         Assert.Equal(historyBefore, bed.History(bed.Staging));
         Assert.Equal(currentBefore, bed.StateFile(bed.Staging, "current"));

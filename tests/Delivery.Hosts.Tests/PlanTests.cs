@@ -35,6 +35,18 @@ public sealed class PlanTests
         { "configure host", HostScripts.ConfigureHost(Host, new HostConfigurationSettings { PlaybookArchive = "H4sIAAAAAAAAA+3BAQ0AAADCoPdPbQ8HFAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==", CheckIdempotence = true, Variables = new Dictionary<string, string> { ["webapp_ecr_registry"] = "123456789012.dkr.ecr.eu-west-1.amazonaws.com" } }) },
         { "configure host once", HostScripts.ConfigureHost(Host with { ReadsHostConfig = true }, new HostConfigurationSettings { PlaybookArchive = "H4sIAAAAAAAAA+3BAQ0AAADCoPdPbQ8HFAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==" }) },
         { "deploy after a release phase", HostScripts.Deploy(Host, DeployEnvironment.Staging, Release, Options, new ReleasePhaseResult(0, TimeSpan.FromSeconds(2), false)) },
+        { "pull check", HostScripts.PullCheck(Host, DeployEnvironment.Staging, Release, Options) },
+        { "pull check with a registry login", HostScripts.PullCheck(Host, DeployEnvironment.Staging, Release, WithRegistryLogin) },
+        { "deploy with a registry login", HostScripts.Deploy(Host, DeployEnvironment.Staging, Release, WithRegistryLogin) },
+    };
+
+    const string RegistryPassword = "pl4n-test-p4ssw0rd";
+
+    /// <summary>A deploy that hands its hosts a registry login: the plan names where to read it, never the secret.</summary>
+    static DeployOptions WithRegistryLogin => Options with
+    {
+        RegistryCredential = new RegistryCredential("registry.example:5443", "robot", RegistryPassword),
+        RegistryAccess = new RegistryAccess("registry.example:5443", "/webapp/staging/registry-auth", "eu-west-1"),
     };
 
     [Theory]
@@ -61,7 +73,17 @@ public sealed class PlanTests
     [MemberData(nameof(Plans))]
     public void No_plan_carries_credentials(string name, string script)
     {
-        foreach (var word in new[] { "docker login", "--password", "AWS_SECRET", "AWS_ACCESS_KEY", "X-Registry-Auth", "Authorization" })
+        // registry.sh logs in with the password on stdin only (--password-stdin), read from a parameter on the host.
+        foreach (var word in new[] { "--password ", "--password=", RegistryPassword, "AWS_SECRET", "AWS_ACCESS_KEY", "X-Registry-Auth", "Authorization" })
             Assert.False(script.Contains(word, StringComparison.OrdinalIgnoreCase), $"{name} mentions {word}");
+    }
+
+    [Fact]
+    public void A_registry_login_reaches_the_plan_as_the_names_of_its_parameter_and_registry()
+    {
+        var script = HostScripts.PullCheck(Host, DeployEnvironment.Staging, Release, WithRegistryLogin);
+        Assert.Contains("\nregistry_host='registry.example:5443'\nregistry_auth_parameter='/webapp/staging/registry-auth'\nregistry_auth_region='eu-west-1'\n", script);
+        Assert.Contains("\ntimed pull pull_image\n", script);
+        Assert.DoesNotContain("acquire_lock \"$lock_dir\"", script);
     }
 }

@@ -111,7 +111,7 @@ public sealed class ShellFunctionTests : IDisposable
     }
 
     [Fact]
-    public async Task A_failed_pull_is_a_typed_failure_line_then_the_error()
+    public async Task A_failed_pull_is_a_typed_failure_line_with_its_reason_then_the_error()
     {
         var docker = Path.Combine(_dir, "docker");
         File.WriteAllText(docker, "#!/bin/sh\n[ \"$1\" = pull ] && echo 'Error response from daemon: manifest for r/w@sha256:e not found: manifest unknown' >&2\nexit 1\n");
@@ -121,10 +121,27 @@ public sealed class ShellFunctionTests : IDisposable
         Assert.Equal(1, result.ExitCode);
         var failure = JsonDocument.Parse(result.Data.Single()).RootElement;
         Assert.Equal(HostDataKind.Failure, HostDataKinds.Parse(failure.GetProperty("kind").GetString()));
-        Assert.Equal("pull", failure.GetProperty("reason").GetString());
+        Assert.Equal(RegistryFailure.Missing, RegistryFailures.Parse(failure.GetProperty("reason").GetString()));
         Assert.Equal("r/w@sha256:e", failure.GetProperty("image").GetString());
         Assert.Equal("Error response from daemon: manifest for r/w@sha256:e not found: manifest unknown", failure.GetProperty("detail").GetString());
         Assert.Equal("cannot pull r/w@sha256:e: Error response from daemon: manifest for r/w@sha256:e not found: manifest unknown (nothing was changed)", result.Error);
+    }
+
+    /// <summary>docker's own last lines (as seen from login and pull against docker-registry), and what each means.</summary>
+    [Theory]
+    [InlineData("Error response from daemon: login attempt to https://127.0.0.1:45537/v2/ failed with status: 401 Unauthorized", RegistryFailure.Credentials)]
+    [InlineData("Error response from daemon: Head \"https://r.example/v2/w/manifests/sha256:e\": no basic auth credentials", RegistryFailure.Credentials)]
+    [InlineData("Error response from daemon: pull access denied for r/w, repository does not exist or may require 'docker login': denied: requested access to the resource is denied", RegistryFailure.Credentials)]
+    [InlineData("Error response from daemon: Get \"https://r.example:5443/v2/\": x509: certificate signed by unknown authority", RegistryFailure.Tls)]
+    [InlineData("Error response from daemon: Get \"https://r.example:5443/v2/\": dial tcp 10.0.0.9:5443: connect: connection refused", RegistryFailure.Unreachable)]
+    [InlineData("Error response from daemon: Get \"https://nowhere.invalid/v2/\": dial tcp: lookup nowhere.invalid: no such host", RegistryFailure.Unreachable)]
+    [InlineData("Error response from daemon: manifest for r/w@sha256:e not found: manifest unknown: manifest unknown", RegistryFailure.Missing)]
+    [InlineData("Error response from daemon: something new", RegistryFailure.Other)]
+    public async Task Docker_s_error_line_becomes_a_typed_registry_failure(string line, RegistryFailure expected)
+    {
+        var result = await HostShell.Run(new ScriptValues().Add("line", line), ["registry.sh"], "say \"$(registry_failure_reason \"$line\")\"\n");
+        Assert.True(result.Succeeded, result.Tail());
+        Assert.Equal(expected, RegistryFailures.Parse(result.Lines.Single()["webapp-deploy: ".Length..]));
     }
 
     [Fact]

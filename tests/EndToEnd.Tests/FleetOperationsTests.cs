@@ -13,7 +13,7 @@ namespace EndToEnd.Tests;
 /// containers, ports).
 /// </summary>
 [Collection(FleetCloneCollection.Name)]
-public sealed class FleetOperationsTests(CloneFixture clone, FleetFixture fleet) : CloneTests(clone), IClassFixture<FleetFixture>
+public sealed partial class FleetOperationsTests(CloneFixture clone, FleetFixture fleet) : CloneTests(clone), IClassFixture<FleetFixture>
 {
     async Task WriteImageAsync(PinnedImage release)
     {

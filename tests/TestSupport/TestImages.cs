@@ -20,7 +20,8 @@ public static class TestImages
     public const string PagePath = "/cgi-bin/page";
     public const string MetricsPath = "/cgi-bin/metrics";
 
-    public static async Task<PinnedImage> BuildAndPushAsync(string registry, string repository, string version, ImageBehaviour behaviour)
+    /// <param name="dockerConfig">A docker client config folder to push with (a registry login), else the default one.</param>
+    public static async Task<PinnedImage> BuildAndPushAsync(string registry, string repository, string version, ImageBehaviour behaviour, string? dockerConfig = null)
     {
         if (!File.Exists(Busybox))
             Assert.Fail($"{Busybox} is required to build test images but is missing: apt-get install busybox-static");
@@ -38,7 +39,7 @@ public static class TestImages
             if (behaviour != ImageBehaviour.RunsAsRoot) args.AddRange(["--change", "USER 65534:65534"]);
             args.AddRange([tar, reference]);
             await Tools.RunChecked(docker, [.. args]);
-            var push = await Tools.RunChecked(docker, "push", reference);
+            var push = await Tools.RunChecked(docker, dockerConfig is null ? ["push", reference] : ["--config", dockerConfig, "push", reference]);
             var digest = Regex.Match(push, "digest: (sha256:[0-9a-f]{64})").Groups[1].Value;
             Assert.False(string.IsNullOrEmpty(digest), $"no digest in docker push output: {push}");
             // Drop the local copy so a deploy really pulls from the registry.

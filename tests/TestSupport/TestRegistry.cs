@@ -1,6 +1,13 @@
 using System.Diagnostics;
+using Delivery.Core;
+using Delivery.Docker.Tests.Integration.Registries;
+using Delivery.Provisioning;
 
 namespace TestSupport;
+
+/// <summary>How a test registry is reached: plain HTTP (the default), or TLS with a CA made for it, installed where the
+/// engine looks (/etc/docker/certs.d/&lt;host:port&gt;/ca.crt); optionally behind htpasswd (Basic auth).</summary>
+public sealed record TestRegistryOptions(bool Tls = false, string? Username = null, string? Password = null);
 
 /// <summary>A real registry (Debian's docker-registry) on a free 127.0.0.1 port, storing in a temp dir.
 /// dockerd treats 127.0.0.0/8 registries as insecure, so plain HTTP works without daemon configuration.</summary>
@@ -8,21 +15,45 @@ public sealed class TestRegistry : IAsyncDisposable
 {
     readonly Process process;
     readonly string directory;
+    readonly string? installedCa;
 
     public string Address { get; }
+    public TestRegistryOptions Options { get; }
+    string Scheme => Options.Tls ? "https" : "http";
 
-    TestRegistry(Process process, string directory, string address)
+    TestRegistry(Process process, string directory, string address, TestRegistryOptions options, string? installedCa)
     {
         this.process = process;
         this.directory = directory;
+        this.installedCa = installedCa;
         Address = address;
+        Options = options;
     }
 
-    public static async Task<TestRegistry> StartAsync()
+    public static async Task<TestRegistry> StartAsync(TestRegistryOptions? options = null)
     {
+        options ??= new TestRegistryOptions();
         var binary = Tools.Require("docker-registry", "docker-registry");
         var directory = Directory.CreateTempSubdirectory("test-registry-").FullName;
         var port = Tools.FreePort();
+        var address = $"127.0.0.1:{port}";
+        var extra = "";
+        string? installedCa = null;
+        if (options.Tls)
+        {
+            var ca = TestCertificates.CreateAuthority(directory, "ca");
+            var server = TestCertificates.CreateServer(directory, ca);
+            extra += $"\n  tls:\n    certificate: '{server.CertificateFile}'\n    key: '{server.KeyFile}'";
+            installedCa = Path.Combine("/etc/docker/certs.d", address);
+            await PrivilegedFile.WriteAsync(await Privileged.DetectAsync(), Path.Combine(installedCa, "ca.crt"), await File.ReadAllTextAsync(ca.CertificateFile));
+        }
+        if (options.Username is { } user)
+        {
+            var hashed = await ProcessRunner.RunCheckedAsync(Tools.Require("htpasswd", "apache2-utils"), ["-iBn", user],
+                new ProcessOptions { StandardInput = options.Password + "\n" });
+            await File.WriteAllTextAsync(Path.Combine(directory, "htpasswd"), hashed.StandardOutput.Trim() + "\n");
+            extra += $"\nauth:\n  htpasswd:\n    realm: test-registry\n    path: '{Path.Combine(directory, "htpasswd")}'";
+        }
         var config = Path.Combine(directory, "config.yml");
         await File.WriteAllTextAsync(config, $"""
             version: 0.1
@@ -34,7 +65,7 @@ public sealed class TestRegistry : IAsyncDisposable
               delete:
                 enabled: true
             http:
-              addr: 127.0.0.1:{port}
+              addr: {address}{extra}
             """);
         var start = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add("serve");
@@ -44,10 +75,16 @@ public sealed class TestRegistry : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var registry = new TestRegistry(process, directory, $"127.0.0.1:{port}");
+        var registry = new TestRegistry(process, directory, address, options, installedCa);
+        using var http = registry.Http();
         for (var i = 0; i < 100; i++)
         {
-            if ((await Tools.Get($"http://{registry.Address}/v2/")).Status == 200) return registry;
+            try
+            {
+                using var answer = await http.GetAsync($"{registry.Scheme}://{address}/v2/");
+                if (answer.IsSuccessStatusCode || (options.Username is not null && (int)answer.StatusCode == 401)) return registry;
+            }
+            catch (HttpRequestException) { }
             if (process.HasExited) break;
             await Task.Delay(100);
         }
@@ -55,11 +92,42 @@ public sealed class TestRegistry : IAsyncDisposable
         throw new InvalidOperationException($"docker-registry did not start on {registry.Address}");
     }
 
+    /// <summary>A client that trusts this registry's own CA and sends its Basic credentials.</summary>
+    HttpClient Http()
+    {
+        var handler = new HttpClientHandler();
+        if (Options.Tls)
+        {
+            var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(directory, "ca.crt")));
+            handler.ServerCertificateCustomValidationCallback = (_, certificate, chain, _) =>
+            {
+                if (certificate is null || chain is null) return false;
+                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                return chain.Build(certificate);
+            };
+        }
+        var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(5) };
+        if (Options.Username is { } user)
+            http.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{user}:{Options.Password}")));
+        return http;
+    }
+
+    /// <summary>A docker client config folder logged in to this registry (password on stdin), for pushes from tests.</summary>
+    public async Task<string> LoginAsync()
+    {
+        var config = Path.Combine(directory, "docker-config");
+        Directory.CreateDirectory(config);
+        await ProcessRunner.RunCheckedAsync(Tools.Require("docker", "docker.io"), ["--config", config, "login", "--username", Options.Username!, "--password-stdin", Address],
+            new ProcessOptions { StandardInput = Options.Password });
+        return config;
+    }
+
     /// <summary>The registry's own answer: the Docker-Content-Digest of the tag's manifest, or null when it has none.</summary>
     public async Task<string?> ManifestDigestAsync(string repository, string tag)
     {
-        using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Head, $"http://{Address}/v2/{repository}/manifests/{tag}");
+        using var http = Http();
+        using var request = new HttpRequestMessage(HttpMethod.Head, $"{Scheme}://{Address}/v2/{repository}/manifests/{tag}");
         request.Headers.Accept.ParseAdd("application/vnd.docker.distribution.manifest.v2+json");
         request.Headers.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
         using var response = await http.SendAsync(request);
@@ -74,6 +142,8 @@ public sealed class TestRegistry : IAsyncDisposable
             await process.WaitForExitAsync();
         }
         process.Dispose();
+        if (installedCa is not null && Directory.Exists(installedCa))
+            await Privileged.RunAsync("removing a test CA from /etc/docker/certs.d", "rm", "-rf", installedCa);
         try { Directory.Delete(directory, recursive: true); } catch (IOException) { }
     }
 }

@@ -8,7 +8,7 @@ namespace Delivery.Hosts.Scripts;
 /// files it uses (<see cref="ShellFiles"/>) and its steps under an exit trap that releases the locks it holds (also on
 /// INT/TERM). The same text runs under local bash or SSM's AWS-RunShellScript. The steps are constant text: every value
 /// comes from the header. No secret ever appears here: registry access on a host comes from its docker config /
-/// credential helper.
+/// credential helper, or from a credential parameter the host reads with its own role (registry.sh).
 /// </summary>
 public static class HostScripts
 {
@@ -18,7 +18,7 @@ public static class HostScripts
         release.Validate();
         var bake = options.Bake;
         bake.Validate();
-        var values = PlanValues.Of(host, options.DeployedByOrDefault(), env).Add("lock_wait", LockWaitSeconds(options));
+        var values = PlanValues.Of(host, options.DeployedByOrDefault(), env, options.RegistryAccess).Add("lock_wait", LockWaitSeconds(options));
         values.AddRelease(release.Version, release.Digest, release.ImageReference, release.Commit ?? "");
         values.Add("release_unattested", options.Unattested ?? "");
         if (bake.Enabled) values.AddBake(bake, env);
@@ -35,7 +35,7 @@ public static class HostScripts
         Check(host, env);
         release.Validate();
         phase.Validate();
-        var values = PlanValues.Of(host, options.DeployedByOrDefault(), env).Add("lock_wait", LockWaitSeconds(options))
+        var values = PlanValues.Of(host, options.DeployedByOrDefault(), env, options.RegistryAccess).Add("lock_wait", LockWaitSeconds(options))
             .Add("release_command", phase.Words)
             .Add("release_command_timeout", (long)Math.Ceiling(phase.Timeout.TotalSeconds))
             .Add("release_output_lines", phase.OutputLines);
@@ -55,13 +55,31 @@ public static class HostScripts
             """);
     }
 
+    /// <summary>Before any host switches: the host logs in to the release's registry (with its credential parameter, when
+    /// the site gave one) and pulls the release, so a registry the host cannot pull from stops the deploy with a typed
+    /// <see cref="HostDataKind.Failure"/> while every host still serves what it served. Takes no lock and changes no
+    /// environment: the deploy that follows finds the image on the host.</summary>
+    public static string PullCheck(HostSettings host, DeployEnvironment env, PinnedImage release, DeployOptions options)
+    {
+        Check(host, env);
+        release.Validate();
+        var values = PlanValues.Of(host, options.DeployedByOrDefault(), env, options.RegistryAccess);
+        values.AddRelease(release.Version, release.Digest, release.ImageReference, release.Commit ?? "");
+        return Render($"pull check of {release.Version} ({release.Digest}) for {env.Name}", values, ["container.sh", "release.sh"], HostContext + """
+            use_environment "$env_name" "$public_port"
+            check_engine
+            timed pull pull_image
+
+            """);
+    }
+
     /// <summary>Back to the previous release, or to <paramref name="toVersion"/>, through the same health gate and switch.</summary>
     public static string Rollback(HostSettings host, DeployEnvironment env, string? toVersion, DeployOptions options)
     {
         Check(host, env);
         if (toVersion is not null)
             new PinnedImage(toVersion, "x", "sha256:" + new string('0', 64)).Validate();
-        var values = PlanValues.Of(host, options.DeployedByOrDefault(), env)
+        var values = PlanValues.Of(host, options.DeployedByOrDefault(), env, options.RegistryAccess)
             .Add("lock_wait", LockWaitSeconds(options))
             .Add("rollback_to", toVersion ?? "");
         // resolve_rollback_target sets these from a retained container.

@@ -6,7 +6,7 @@ namespace Delivery.Hosts.Scripts;
 public static class PlanValues
 {
     /// <summary>The values every plan may read: the host's, then the environment's.</summary>
-    public static ScriptValues Of(HostSettings host, string deployedBy, DeployEnvironment? env)
+    public static ScriptValues Of(HostSettings host, string deployedBy, DeployEnvironment? env, RegistryAccess? registry = null)
     {
         var values = new ScriptValues()
             .Add("app", host.AppName)
@@ -18,6 +18,10 @@ public static class PlanValues
             .Add("haproxy", host.Haproxy)
             .Add("socat", host.Socat)
             .Add("curl", host.Curl)
+            .Add("aws", host.Aws)
+            .Add("registry_host", registry?.Registry ?? "")
+            .Add("registry_auth_parameter", registry?.CredentialParameter ?? "")
+            .Add("registry_auth_region", registry?.Region ?? "")
             .Add("deployed_by", deployedBy)
             .Add("public_bind", host.PublicBindAddress)
             .Add("private_port_first", host.PrivatePortFirst)

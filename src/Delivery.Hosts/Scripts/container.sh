@@ -2,21 +2,21 @@
 # A deploy's container work: pull, repair an interrupted run, start the new release beside the serving one, drain
 # and stop the previous one, prune. Stopped containers of earlier releases are the rollback targets: they keep their
 # images on the host, so a rollback needs no registry.
-# needs: lib/output.sh lib/host.sh lock.sh proxy.sh
+# needs: lib/output.sh lib/host.sh lock.sh proxy.sh registry.sh
 
 # An image already on the host (same digest) is not pulled again; that is what makes rollbacks registry-free.
-# A failed pull is a typed failure line, so the caller need not match this message.
+# A failed pull is a typed failure line (its reason says why), so the caller need not match this message.
 pull_image() {
   local out
   if "$docker" image inspect "$release_image" >/dev/null 2>&1; then
     say "$release_image is already on this host"
     return 0
   fi
+  registry_login "$release_image"
   say "pulling $release_image"
-  if ! out=$("$docker" pull "$release_image" 2>&1); then
+  if ! out=$(docker_pull "$release_image" 2>&1); then
     out=$(printf '%s\n' "$out" | tail -n 1)
-    emit "{\"kind\":\"failure\",\"reason\":\"pull\",\"image\":$(json_str "$release_image"),\"detail\":$(json_str "$out")}"
-    fail "cannot pull $release_image: $out (nothing was changed)"
+    registry_failure "$(registry_failure_reason "$out")" "$release_image" "$out"
   fi
 }
 

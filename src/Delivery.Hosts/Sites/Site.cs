@@ -39,6 +39,11 @@ public abstract class Site
     /// <summary>Runs a read-only script on every host at once and returns every host's result.</summary>
     public abstract Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken);
 
+    /// <summary>The same, for the step an operation begins with: <paramref name="nothingDone"/> ends the message when the
+    /// site has no host to run it on (e.g. "nothing was deployed to staging").</summary>
+    public virtual Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, string nothingDone, CancellationToken cancellationToken) =>
+        QueryAsync(script, what, cancellationToken);
+
     /// <summary>Runs a script on the named hosts one at a time, every one attempted whatever the others did (switching back).</summary>
     public abstract Task<IReadOnlyList<HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken);
 
@@ -53,6 +58,12 @@ public abstract class Site
     public virtual async Task<string> FirstHostAsync(string query, string what, CancellationToken cancellationToken) =>
         (await QueryAsync(query, what, cancellationToken)).FirstOrDefault(r => r.Succeeded)?.Host
         ?? throw new DeliveryException($"{what}: no host of {Name} answered (nothing was changed)");
+
+    /// <summary>Hands <paramref name="credential"/> to the site's hosts for their pulls, and says where they read it:
+    /// a fleet stores it as a SecureString its instances read with their role. Null (the default) when the hosts pull
+    /// with their own docker config, as this machine does after ConfigureHost logged its docker in.</summary>
+    public virtual Task<RegistryAccess?> RegistryAccessAsync(DeployEnvironment environment, RegistryCredential credential, CancellationToken cancellationToken) =>
+        Task.FromResult<RegistryAccess?>(null);
 
     /// <summary>Whether a deploy should configure the site first, unasked: true when this machine lacks its host tools;
     /// a fleet is configured only when ConfigureHost is asked for (its deploys say so when a tool is missing).</summary>

@@ -44,6 +44,20 @@ public sealed class FleetFixture : IAsyncLifetime
         for (var i = 1; i <= 4; i++) Instances.Add(AddInstance(i));
     }
 
+    /// <summary>More instances, tagged Role=e2e-&lt;run&gt;-<paramref name="role"/> (a test's own fleet); returns the tag.</summary>
+    public string AddInstances(string role, int count)
+    {
+        var tag = $"e2e-{RunId}-{role}";
+        lock (Instances)
+            for (var i = 0; i < count; i++)
+            {
+                var instance = AddInstance(Instances.Count + 1);
+                instance.Fake.Tags["Role"] = tag;
+                Instances.Add(instance);
+            }
+        return $"tag:Role={tag}";
+    }
+
     public Instance AddInstance(int number)
     {
         var id = $"i-0e2e{RunId}{number:D7}";

@@ -64,6 +64,12 @@ check_host_tools() {
   command -v "$haproxy" >/dev/null 2>&1 || fail "haproxy is not installed on this host ($haproxy not found); run ./build.sh ConfigureHost"
   command -v "$socat" >/dev/null 2>&1 || fail "socat is not installed on this host ($socat not found); run ./build.sh ConfigureHost"
   command -v "$curl" >/dev/null 2>&1 || fail "curl is not installed on this host ($curl not found); run ./build.sh ConfigureHost"
+  check_engine
+}
+
+# What a pull needs, and no more: the engine (the pull check runs before the tools a switch needs are asked for).
+check_engine() {
+  command -v "$docker" >/dev/null 2>&1 || fail "docker is not installed on this host ($docker not found); run ./build.sh ConfigureHost"
   "$docker" version --format '{{.Server.Version}}' >/dev/null 2>&1 || fail "the Docker engine does not answer ($docker version failed); is dockerd running? run ./build.sh ConfigureHost"
 }
 
