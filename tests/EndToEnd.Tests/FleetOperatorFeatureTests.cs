@@ -68,8 +68,8 @@ public sealed class FleetOperatorFeatureTests(CloneFixture clone, FleetFixture f
         var note = on.SummaryNote("Maintenance") ?? "";
         foreach (var i in Three)
         {
-            var (status, body, retry) = await Get(i.StagingPort, "/");
-            Assert.Equal((503, "120"), (status, retry));
+            var (code, body, retry) = await Get(i.StagingPort, "/");
+            Assert.Equal((503, "120"), (code, retry));
             Assert.Contains("<p class=\"lead mb-0\" data-testid=\"maintenance-message\">Database upgrade: back at 18:00 &lt;UTC&gt; &amp; later</p>", body);
             Assert.Equal((503, "120"), await Get(i.StagingPort, "/version") is var v ? (v.Status, v.RetryAfter) : default);
             Assert.Equal((200, "ready"), await Get(i.StagingPort, "/readyz") is var r ? (r.Status, r.Body.Trim()) : default);
