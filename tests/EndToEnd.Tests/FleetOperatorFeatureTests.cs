@@ -144,11 +144,19 @@ public sealed class FleetOperatorFeatureTests(CloneFixture clone, FleetFixture f
         var phase = Assert.Single(withMarker);
         Assert.Equal(instances[0].Id, phase.InstanceId);
         Assert.Single(invocations, x => x.CommandId == phase.CommandId); // sent to that instance alone
+        // Before it, only the read-only query that picks the first host went out (to every instance at once); the
+        // deploy's command reached each instance after it.
         var phaseAt = invocations.IndexOf(phase);
-        Assert.All(invocations.Where(x => x.InstanceId != instances[0].Id), x => Assert.True(invocations.IndexOf(x) > phaseAt, $"{x.InstanceId} got a command before the release phase ended"));
+        var earlier = invocations.Take(phaseAt).GroupBy(x => x.CommandId).ToList();
+        var query = Assert.Single(earlier);
+        Assert.Equal(instances.Select(i => i.Id).Order(), query.Select(x => x.InstanceId).Order());
+        Assert.Contains("\"kind\":\"current\"", fleet.Endpoint.Output(query.Key, instances[1].Id));
+        var deploy = invocations.Skip(phaseAt + 1).ToList();
+        Assert.Equal(instances.Select(i => i.Id).Order(), deploy.Select(x => x.InstanceId).Distinct().Order());
         var shown = run.OutputLines.ToList();
         var markerLine = shown.FindIndex(l => l.Contains($"release phase: {marker} to 1.1.0"));
-        Assert.True(markerLine >= 0, run.ToString());
+        Assert.True(markerLine >= 0, $"the command's output is not in the build's log\n{run}");
+        Assert.True(markerLine < shown.FindIndex(l => l.StartsWith("Deploy of 1.1.0 to staging: ", StringComparison.Ordinal)), run.ToString());
         Assert.Contains(shown, l => l.StartsWith($"release phase passed on {instances[0].Id} in ", StringComparison.Ordinal));
         foreach (var i in instances)
         {
