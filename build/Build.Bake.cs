@@ -23,8 +23,14 @@ partial class Build
     [Parameter("Bake rule: the p99 limit never goes below this, however fast the previous release was")]
     readonly TimeSpan BakeLatencyFloor = BakeDefaults.LatencyFloor;
 
-    [Parameter("Synthetic requests the bake sends the new release per interval, cycling over --bake-probe-paths (0: none)")]
-    readonly int BakeProbes = BakeDefaults.ProbesPerInterval;
+    [Parameter("Paired judge: the confidence of its verdict over the whole bake (Mann-Whitney U on paired probe latencies, exact test on their errors)")]
+    readonly double BakeConfidence = BakeDefaults.Confidence;
+
+    [Parameter("Paired judge: the slowdown tolerated before the new release counts as slower (0.1 = 10 %)")]
+    readonly double BakeToleratedShift = BakeDefaults.ToleratedShift;
+
+    [Parameter("Paired judge: the most probe pairs (one request to each release) in a bake; 0 leaves the rails alone")]
+    readonly int BakeProbeBudget = BakeDefaults.ProbeBudget;
 
     [Parameter("Paths the bake's probes request")]
     readonly string[] BakeProbePaths = [.. BakeDefaults.ProbePaths];
@@ -51,7 +57,9 @@ partial class Build
             MaxErrorRate = BakeMaxErrorRate,
             MaxLatencyRatio = BakeLatencyRatio,
             LatencyFloor = BakeLatencyFloor,
-            ProbesPerInterval = BakeProbes,
+            Confidence = BakeConfidence,
+            ToleratedShift = BakeToleratedShift,
+            ProbeBudget = BakeProbeBudget,
         };
         if (BakeProbePaths.Length > 0) bake = bake with { ProbePaths = BakeProbePaths };
         bake.Validate();

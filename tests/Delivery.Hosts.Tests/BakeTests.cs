@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using System.Text.Json;
 using Delivery.Hosts.Bake;
 using Delivery.Hosts.Tests.Infrastructure;
@@ -6,8 +7,9 @@ using Xunit.Abstractions;
 
 namespace Delivery.Hosts.Tests;
 
-/// <summary>The bake against real releases: busybox images whose CGI page serves 500s or answers ten times slower,
-/// behind the real proxy, judged from their own /metrics.</summary>
+/// <summary>The bake against real releases: busybox images whose CGI page serves 500s or answers two or ten times
+/// slower, behind the real proxy, judged side by side with the previous release (the paired judge) and from their own
+/// /metrics (the rails).</summary>
 [Collection(HostCollection.Name)]
 public sealed class BakeTests(HostFixture fixture, ITestOutputHelper output)
 {
@@ -84,7 +86,7 @@ public sealed class BakeTests(HostFixture fixture, ITestOutputHelper output)
         await bed.Deploy(staging, fixture.Metered1);
         for (var i = 0; i < 20; i++) await Tools.Get($"http://127.0.0.1:{staging.PublicPort}{TestImages.PagePath}");
 
-        var bake = Bake with { ProbesPerInterval = 4, LatencyFloor = TimeSpan.FromMilliseconds(50) };
+        var bake = Bake with { LatencyFloor = TimeSpan.FromMilliseconds(50) };
         var error = await Assert.ThrowsAsync<BakeFailedException>(() => bed.Deploy(staging, fixture.TenTimesSlower, With(bake)));
         var report = error.Report;
 
@@ -102,38 +104,97 @@ public sealed class BakeTests(HostFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_good_release_passes_on_probes_alone_and_the_previous_one_stops_only_after_the_bake()
+    public async Task A_release_twice_as_slow_is_rolled_back_by_the_paired_judge_with_its_statistic_in_the_line()
     {
         await using var bed = fixture.NewBed();
         var staging = Metered(bed);
         await bed.Deploy(staging, fixture.Metered1);
 
-        var bake = Bake with { Duration = TimeSpan.FromSeconds(4) };
-        var watch = Stopwatch.StartNew();
-        var deploy = bed.Deploy(staging, fixture.Metered2, With(bake));
-        while (!bed.Log.ToArray().Any(l => l.StartsWith("bake: ")) && !deploy.IsCompleted) await Task.Delay(100);
-        var during = await bed.Containers(staging);
-        var proxyDuring = await ServerStates(bed, staging);
-        var outcome = await deploy;
-        var after = await bed.Containers(staging);
+        var error = await Assert.ThrowsAsync<BakeFailedException>(() => bed.Deploy(staging, fixture.TwiceAsSlow, With(Bake)));
+        var report = error.Report;
+
+        output.WriteLine(bed.Dump());
+        output.WriteLine(error.Message);
+        // The rails pass a 100 ms p99 (the floor is 250 ms): the judge alone tells that it is twice as slow.
+        Assert.Equal("slower", report.Rule);
+        var alpha = PairedJudge.NominalLevel(1 - Bake.Confidence, Bake.Looks).ToString("G3", System.Globalization.CultureInfo.InvariantCulture);
+        var line = Regex.Match(error.Message,
+            @"^Deploy of 11\.0\.0-2x to staging failed on local: 11\.0\.0-2x failed the bake on staging: slower than the previous release, beyond the tolerated 10%: " +
+            @"Mann-Whitney U=(?<u>[0-9.]+), z=(?<z>[0-9.]+), p=(?<p>[0-9.e-]+) < (?<alpha>[0-9.e-]+); median (?<new>[0-9.]+) ms \(new\) vs (?<old>[0-9.]+) ms \(previous\), " +
+            @"error rate 0\.0% \(new, 0/(?<n>\d+)\) vs 0\.0% \(previous, 0/\k<n>\), \k<n> pairs; rolled back to 8\.0\.0-metered$");
+        Assert.True(line.Success, error.Message);
+        double Number(string name) => double.Parse(line.Groups[name].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(alpha, line.Groups["alpha"].Value);
+        Assert.True(Number("p") < Number("alpha"));
+        Assert.InRange(Number("new") / Number("old"), 1.5, 2.5);
+        // U of n pairs lies between n^2 / 2 (no difference) and n^2 (every new latency above every previous one).
+        var n = Number("n");
+        Assert.InRange(Number("u"), n * n / 2, n * n);
+        Assert.Equal((int)n, report.Pairs);
+        Assert.True(report.Seconds < Bake.Duration.TotalSeconds, $"the judge must decide before the window ends: {report}");
+        Assert.Equal("8.0.0-metered", await bed.Version(staging));
+        var history = bed.History(staging).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(["deploy", "deploy", "bake-failed", "rollback"], history.Select(h => h.GetProperty("action").GetString()));
+        Assert.StartsWith("slower than the previous release, beyond the tolerated 10%: Mann-Whitney U=", history[2].GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task An_identical_release_passes_on_the_judge_s_confident_verdict_before_the_window_ends()
+    {
+        await using var bed = fixture.NewBed();
+        var staging = Metered(bed);
+        await bed.Deploy(staging, fixture.Metered1);
+
+        var outcome = await bed.Deploy(staging, fixture.Metered2, With(Bake));
 
         output.WriteLine(bed.Dump());
         output.WriteLine($"bake: {outcome.Bake}");
-        Assert.Contains(during, c => c.Contains("8.0.0-metered running"));
-        // Warm but out of rotation: 8.0.0 (blue) is in maintenance, 8.1.0 (green) serves ("no check": no health checks).
-        Assert.Equal("blue MAINT, green no check", proxyDuring);
-        Assert.Contains(after, c => c.Contains("8.0.0-metered exited"));
         Assert.Equal(BakeVerdict.Pass, outcome.Bake.Verdict);
-        Assert.True(outcome.Bake.Requests >= 40, $"probes alone (10 per second) must give the bake its requests: {outcome.Bake}");
-        Assert.Equal(0, outcome.Bake.Errors);   // the metrics route's own 503 series is not counted
-        Assert.Equal(0.0498, outcome.Bake.P99!.Value, 4);
-        Assert.True(outcome.Timings["bake"] >= TimeSpan.FromSeconds(3.9), $"bake took {outcome.Timings["bake"]}");
+        Assert.Equal("pass", outcome.Bake.Judge);
+        Assert.StartsWith("not slower than the previous release beyond 10%: Mann-Whitney U=", outcome.Bake.JudgeLine);
+        Assert.Matches(@"error rate 0\.0% \(new, 0/\d+\) vs 0\.0% \(previous, 0/\d+\), \d+ pairs$", outcome.Bake.JudgeLine);
+        // The verdict time the host reports, from the switch: before the window's end, and the bake step ended there.
+        Assert.True(outcome.Bake.Seconds < Bake.Duration.TotalSeconds, $"an identical release must pass before the {Bake.Duration} window ends: {outcome.Bake}");
+        Assert.InRange(outcome.Bake.Pairs, Bake.MinPairs, Bake.ProbeBudget);
+        Assert.Contains(bed.Log, l => Regex.IsMatch(l, $@"^8\.1\.0-metered passed the bake on staging after {outcome.Bake.Seconds:0.000} s$".Replace(",", ".")));
+        // The probes reached the new release's own counters: the rails judged them too, with no 5xx.
+        Assert.True(outcome.Bake.Requests >= outcome.Bake.Pairs, outcome.Bake.ToString());
+        Assert.Equal(0, outcome.Bake.Errors);
+        Assert.Contains(await bed.Containers(staging), c => c.Contains("8.0.0-metered exited"));
         var lines = bed.Log.ToList();
         Assert.True(lines.FindIndex(l => l.Contains("passed the bake")) < lines.FindIndex(l => l.StartsWith("stopping ") && l.Contains("8.0.0-metered")),
             "the previous release is stopped only after the bake");
         Assert.Equal("8.1.0-metered", await bed.Version(staging));
         Assert.Equal(["deploy", "deploy"], bed.History(staging).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("action").GetString()));
-        Assert.True(watch.Elapsed >= bake.Duration);
+    }
+
+    [Fact]
+    public async Task Too_few_probes_give_no_verdict_which_is_logged_and_the_rails_watch_the_rest_of_the_window_without_a_rollback()
+    {
+        await using var bed = fixture.NewBed();
+        var staging = Metered(bed);
+        await bed.Deploy(staging, fixture.Metered1);
+
+        // A budget below the judge's minimum: the judge cannot decide, so the bake does not end early either.
+        var bake = Bake with { Duration = TimeSpan.FromSeconds(4), ProbeBudget = 10 };
+        var deploy = bed.Deploy(staging, fixture.TwiceAsSlow, With(bake));
+        while (!bed.Log.ToArray().Any(l => l.StartsWith("judge: ")) && !deploy.IsCompleted) await Task.Delay(100);
+        var during = await bed.Containers(staging);
+        var proxyDuring = await ServerStates(bed, staging);
+        var outcome = await deploy;
+
+        output.WriteLine(bed.Dump());
+        output.WriteLine($"bake: {outcome.Bake}");
+        Assert.Contains(bed.Log, l => Regex.IsMatch(l, @"^judge: no verdict: 10 pairs, fewer than the 20 the judge needs; median [0-9.]+ ms \(new\) vs [0-9.]+ ms \(previous\), error rate 0\.0% \(new, 0/10\) vs 0\.0% \(previous, 0/10\), 10 pairs$"));
+        // Warm but out of rotation while the rails watch on: 8.0.0 (blue) is in maintenance, 11.0.0 (green) serves.
+        Assert.Contains(during, c => c.Contains("8.0.0-metered running"));
+        Assert.Equal("blue MAINT, green no check", proxyDuring);
+        Assert.Equal(BakeVerdict.Pass, outcome.Bake.Verdict);
+        Assert.Equal("none", outcome.Bake.Judge);
+        Assert.Equal(10, outcome.Bake.Pairs);
+        Assert.True(outcome.Bake.Seconds >= bake.Duration.TotalSeconds, $"without a confident verdict the rails watch the whole window: {outcome.Bake}");
+        Assert.Equal("11.0.0-2x", await bed.Version(staging));
+        Assert.Equal(["deploy", "deploy"], bed.History(staging).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("action").GetString()));
     }
 
     /// <summary>The backend's servers and their states, from the proxy's own runtime API.</summary>

@@ -61,6 +61,22 @@ public sealed class DeployReportTests
     }
 
     [Fact]
+    public void A_bake_the_paired_judge_ended_early_reports_its_verdict_and_line()
+    {
+        const string line = "not slower than the previous release beyond 10%: Mann-Whitney U=700.0, z=-0.35, p(slower)=0.64, p(beyond 10%)=0.0012; " +
+                            "median 1.204 ms (new) vs 1.198 ms (previous), error rate 0.0% (new, 0/40) vs 0.0% (previous, 0/40), 40 pairs";
+        var host = new HostOutput(new HostResult(0, [$"webapp-deploy: data: {{\"kind\":\"bake\",\"verdict\":\"pass\",\"requests\":80,\"errors\":0," +
+            $"\"error_rate\":0,\"max_error_rate\":0.01,\"p95\":0.004,\"p99\":0.005,\"p99_limit\":0.25,\"baseline_p99\":0.005,\"probes\":80,\"pairs\":40," +
+            $"\"judge\":\"pass\",\"judge_line\":\"{line}\",\"seconds\":1.734}}"]));
+        var bake = host.Bake!;
+        Assert.Equal((BakeVerdict.Pass, 40, "pass", line, 1.734), (bake.Verdict, bake.Pairs, bake.Judge, bake.JudgeLine, bake.Seconds));
+        var markdown = new DeployReport("staging", "1.4.0", Digest, null, ["local"], "t", null, bake, "1.4.0").ToMarkdown();
+        Assert.Contains("| Bake | ✅ passed after 1.7 s |\n", markdown);
+        Assert.Contains($"| Paired judge | pass: {line} |\n", markdown);
+        Assert.EndsWith($"; judge: {line}", bake.ToString());
+    }
+
+    [Fact]
     public void Without_a_bake_the_report_says_so_and_shows_no_rates()
     {
         var markdown = new DeployReport("staging", "1.0.0", Digest, "abc1234", ["local"], "t", TimeSpan.FromMilliseconds(3), BakeReport.Off, "1.0.0").ToMarkdown();

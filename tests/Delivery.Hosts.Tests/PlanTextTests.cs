@@ -94,13 +94,14 @@ public sealed class PlanTextTests
         var bake = new BakeSettings
         {
             Duration = TimeSpan.FromSeconds(45), Interval = TimeSpan.FromMilliseconds(2500), MaxErrorRate = 0.02, MaxLatencyRatio = 1.5,
-            LatencyFloor = TimeSpan.FromMilliseconds(120), MinRequests = 7, ProbesPerInterval = 6, ProbePaths = ["/", "/cloud"],
+            LatencyFloor = TimeSpan.FromMilliseconds(120), MinRequests = 7, ProbePaths = ["/", "/cloud"],
+            Confidence = 0.9, ToleratedShift = 0.2, ProbeBudget = 200, MinPairs = 30,
         };
         var environment = DeployEnvironment.Staging with { MetricsPath = "/internal/metrics" };
         var plain = HostScripts.Deploy(Host, environment, Release with { Commit = null }, Options);
         var baked = HostScripts.Deploy(Host, environment, Release with { Commit = null }, Options with { Bake = bake });
         Assert.EndsWith("\nrelease_commit=''\nrelease_unattested=''\n", Header(plain));
-        Assert.Equal(Header(plain) + """
+        Assert.Equal(Header(plain) + $$"""
             metrics_path='/internal/metrics'
             bake_ms='45000'
             bake_interval_ms='2500'
@@ -108,8 +109,14 @@ public sealed class PlanTextTests
             bake_latency_ratio='1.5'
             bake_latency_floor='0.12'
             bake_min_requests='7'
-            bake_probes='6'
             probe_paths=('/' '/cloud')
+            judge_confidence='0.9'
+            judge_tolerance='0.2'
+            judge_min_pairs='30'
+            judge_budget='200'
+            judge_step='20'
+            judge_streams='2'
+            judge_alpha='{{PairedJudge.NominalLevel(0.1, 10).ToString(System.Globalization.CultureInfo.InvariantCulture)}}'
 
             """, Header(baked));
     }

@@ -13,8 +13,6 @@ public sealed class ShellcheckTests
         var scripts = new TheoryData<string, string, string>();
         foreach (var plan in PlanTests.Plans)
             scripts.Add((string)plan[0], (string)plan[1], "bash");
-        scripts.Add("paired bake judge", "#!/usr/bin/env bash\ncurl=curl\n" + Bake.PairedJudge.Settings(new(), 10) + Bake.PairedJudge.Functions +
-            "read -r -a f < <(judge_pairs pairs 1)\njudge_describe \"${f[@]}\"\npaired_probe 1 2 / pairs\n", "bash");
         scripts.Add("SSM wrapper around deploy", HostCommand.Wrap(PlanTests.Plans.First(p => (string)p[0] == "deploy with a bake")[1].ToString()!), "sh");
         return scripts;
     }

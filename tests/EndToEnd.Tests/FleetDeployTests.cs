@@ -117,7 +117,7 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
     public async Task A_release_that_fails_its_bake_on_the_second_instance_switches_the_first_back_and_leaves_the_third_alone()
     {
         var (first, second, third) = (fleet.Instances[0], fleet.Instances[1], fleet.Instances[2]);
-        string[] metered = ["--bake-metrics-path", TestImages.MetricsPath, "--bake-probes", "0"];
+        string[] metered = ["--bake-metrics-path", TestImages.MetricsPath, "--bake-probe-budget", "0"];
         await WriteImageAsync(fleet.Metered);
         var good = await BuildAsync(null, ["DeployStaging", "--skip", "--staging-targets", fleet.Tag, "--bake-seconds", "0", .. metered]);
         BuildAssert.Succeeded(good);

@@ -5,8 +5,8 @@ namespace TestSupport;
 
 /// <summary>What a test image does on /readyz and at start. The Metered kinds also serve a page and Prometheus
 /// metrics (see <see cref="TestImages.PagePath"/>): Metered answers it in 50 ms, Serves5xx fails 30% of it with 500,
-/// TenTimesSlower takes 500 ms.</summary>
-public enum ImageBehaviour { Healthy, NeverReady, ExitsAtStart, RunsAsRoot, Metered, Serves5xx, TenTimesSlower }
+/// TwiceAsSlow takes 100 ms, TenTimesSlower 500 ms.</summary>
+public enum ImageBehaviour { Healthy, NeverReady, ExitsAtStart, RunsAsRoot, Metered, Serves5xx, TenTimesSlower, TwiceAsSlow }
 
 /// <summary>
 /// Tiny images made without any public registry: a rootfs tar with Debian's static busybox serving static files
@@ -77,6 +77,7 @@ public static class TestImages
             ImageBehaviour.Metered => (0, "0.05"),
             ImageBehaviour.Serves5xx => (30, "0.05"),
             ImageBehaviour.TenTimesSlower => (0, "0.5"),
+            ImageBehaviour.TwiceAsSlow => (0, "0.1"),
             _ => (-1, ""),
         };
         if (failPercent < 0) return;

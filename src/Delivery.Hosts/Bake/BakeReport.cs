@@ -24,7 +24,13 @@ public sealed record BakeReport(
     /// <summary>From the switch to the previous release serving again, after a breach.</summary>
     TimeSpan? TimeToRollback = null,
     /// <summary>The release serving again after a breach.</summary>
-    string? RolledBackTo = null)
+    string? RolledBackTo = null,
+    /// <summary>Probe pairs the paired judge collected (one request to each release).</summary>
+    int Pairs = 0,
+    /// <summary>The paired judge's verdict: pass, slower, errors, none (too few pairs), inconclusive, off (no probes).</summary>
+    string? Judge = null,
+    /// <summary>The judge's line: the statistic, p-values, both medians and both error rates.</summary>
+    string? JudgeLine = null)
 {
     public static BakeReport Off { get; } = new(BakeVerdict.Off);
 
@@ -43,7 +49,8 @@ public sealed record BakeReport(
             (long)(Number("requests") ?? 0), (long)(Number("errors") ?? 0), Number("error_rate") ?? 0, Number("max_error_rate") ?? 0,
             Number("p95"), Number("p99"), Number("p99_limit"), Number("baseline_p99"), (int)(Number("probes") ?? 0), Number("seconds") ?? 0,
             Text("rule"), Text("reason"),
-            Number("rollback_ms") is { } ms ? TimeSpan.FromMilliseconds(ms) : null, Text("rolled_back_to"));
+            Number("rollback_ms") is { } ms ? TimeSpan.FromMilliseconds(ms) : null, Text("rolled_back_to"),
+            (int)(Number("pairs") ?? 0), Text("judge"), Text("judge_line") is { Length: > 0 } line ? line : null);
     }
 
     /// <summary>One line for logs and summaries, e.g. "pass: 5xx 0.00% (limit 1.00%), p99 0.012 s (limit 0.250 s), 412 requests in 30 s".</summary>
@@ -52,7 +59,8 @@ public sealed record BakeReport(
         BakeVerdict.Off => "off",
         BakeVerdict.Skipped => "skipped (nothing to roll back to)",
         _ => $"{Verdict.ToString().ToLowerInvariant()}: 5xx {Percent(ErrorRate)} (limit {Percent(MaxErrorRate)}), " +
-             $"p99 {Secs(P99)} (limit {Secs(P99Limit)}), {Requests} requests in {Seconds.ToString("0.#", CultureInfo.InvariantCulture)} s",
+             $"p99 {Secs(P99)} (limit {Secs(P99Limit)}), {Requests} requests in {Seconds.ToString("0.#", CultureInfo.InvariantCulture)} s" +
+             (JudgeLine is not null ? $"; judge: {JudgeLine}" : ""),
     };
 
     public static string Percent(double rate) => (rate * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%";

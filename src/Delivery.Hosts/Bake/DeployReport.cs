@@ -35,6 +35,7 @@ public sealed record DeployReport(
         {
             rows.Add(("5xx rate", $"{BakeReport.Percent(Bake.ErrorRate)} (limit {BakeReport.Percent(Bake.MaxErrorRate)}, {Bake.Errors} of {Bake.Requests} requests)"));
             rows.Add(("p99", $"{BakeReport.Secs(Bake.P99)} (limit {BakeReport.Secs(Bake.P99Limit)}; previous release {BakeReport.Secs(Bake.BaselineP99)})"));
+            if (Bake.JudgeLine is not null) rows.Add(("Paired judge", $"{Bake.Judge}: {Bake.JudgeLine}"));
         }
         if (Serving is not null) rows.Add(("Serving now", Code(Serving)));
         var text = new StringBuilder($"### Deploy to {Environment}\n\n| | |\n|---|---|\n");

@@ -48,7 +48,7 @@ public static class PlanValues
             .Add("bake_latency_ratio", bake.MaxLatencyRatio)
             .Add("bake_latency_floor", bake.LatencyFloor.TotalSeconds)
             .Add("bake_min_requests", bake.MinRequests)
-            .Add("bake_probes", bake.ProbesPerInterval)
-            .Add("probe_paths", bake.ProbePaths);
+            .Add("probe_paths", bake.ProbePaths)
+            .AddJudge(bake);
 
 }

@@ -1,10 +1,11 @@
 # shellcheck shell=bash
-# The bake: after the switch the previous release stays running out of rotation (HAProxy maint) while the new one is
-# judged from its own /metrics, read straight from its container port with curl and reduced with awk (nothing but
-# the host's tools, so it runs the same through SSM). A breach is another runtime-API switch back. Counters are
-# cumulative, so every judgement is a difference between a snapshot taken just before the switch and the latest
-# one; the new release's cold requests (warm-up probes) fall before that first snapshot.
-# needs: lib/output.sh lib/host.sh lock.sh proxy.sh container.sh health.sh release.sh
+# The bake: after the switch the previous release stays running out of rotation (HAProxy maint) while the paired
+# judge (judge.sh) probes both side by side, and the new one's own /metrics, read straight from its container port
+# with curl and reduced with awk (nothing but the host's tools, so it runs the same through SSM), is the safety rail.
+# A breach is another runtime-API switch back. Counters are cumulative, so every rails sample is a difference between
+# a snapshot taken just before the switch and the latest one; the new release's cold requests (warm-up probes) fall
+# before that first snapshot.
+# needs: lib/output.sh lib/host.sh lock.sh proxy.sh container.sh health.sh release.sh judge.sh
 
 # metrics_snapshot PORT FILE: one scrape reduced to "requests N", "errors N" and "bucket LE N" lines, summed over
 # every series except the metrics endpoint's own (the bake's scrapes must not count).
@@ -90,23 +91,38 @@ bake_prepare() {
   metrics_snapshot "$green_port" "$bake_dir/start" || reject_green "cannot read $metrics_path for the bake ($snapshot_error)"
 }
 
-# A bounded burst of synthetic requests straight to the new release, cycling over the probe paths.
-bake_probe() {
-  local i=0 code
-  while [ "$i" -lt "$bake_probes" ]; do
-    code=$("$curl" -s -o /dev/null -w '%{http_code}' --max-time 5 \
-      "http://127.0.0.1:$green_port${probe_paths[$((probe_next % ${#probe_paths[@]}))]}" 2>/dev/null) || true
-    probe_next=$((probe_next + 1))
-    probe_sent=$((probe_sent + 1))
-    case "$code" in ''|000) probe_unanswered=$((probe_unanswered + 1)) ;; esac
-    i=$((i + 1))
-  done
+# bake_rails: one sample of the safety rails (the new container still running unrestarted, its /metrics' 5xx rate and
+# p99 against their limits); a breach rolls back. Probe requests that got no answer count as failed requests.
+bake_rails() {
+  local state now unanswered=0
+  state=$("$docker" inspect --format '{{.State.Status}} {{.RestartCount}}' "$green_name" 2>/dev/null) || state='missing 0'
+  [ "$state" = 'running 0' ] || bake_rollback process "its process stopped or restarted (container $state)"
+  metrics_snapshot "$green_port" "$bake_dir/now" || bake_rollback metrics "cannot read $metrics_path ($snapshot_error)"
+  [ ! -f "$bake_dir/pairs" ] || unanswered=$(awk '$4 == "000" { n++ } END { print n + 0 }' "$bake_dir/pairs")
+  probe_unanswered=$unanswered
+  read -r req err rate p95 p99 limit verdict < <(bake_eval "$bake_dir/start" "$bake_dir/now" "$probe_unanswered") ||
+    bake_rollback metrics "the samples of $metrics_path could not be evaluated"
+  now=$(date +%s%3N)
+  rails_result="\"requests\":$req,\"errors\":$err,\"error_rate\":$rate,\"max_error_rate\":$bake_max_error_rate,\"p95\":$p95,\"p99\":$p99,\"p99_limit\":$limit,\"baseline_p99\":$baseline_p99"
+  say "bake: $(ms_text $((now - switched_ms)))/$((bake_ms / 1000)) s, $req requests, $err 5xx ($rate), p99 $p99 s (limit $limit s), $pairs pairs"
+  case "$verdict" in
+    error-rate) bake_rollback error-rate "5xx rate $rate > limit $bake_max_error_rate ($err of $req requests)" ;;
+    latency) bake_rollback latency "p99 $p99 s > limit $limit s (max of ${bake_latency_ratio} x previous p99 $baseline_p99 s and floor ${bake_latency_floor} s)" ;;
+  esac
+  rails_verdict=$verdict
 }
 
-# Samples every interval until the bake time is over; the first breach switches back at once.
+# The bake: rounds of paired probes (judge.sh) and a look after each, until the judge is confident or the bake time
+# is over; the rails are sampled every interval and once more before an early pass. A judge verdict of "slower" or
+# "errors" rolls back with the judge's line as the reason. Only a confident pass ends the bake early: when the probe
+# budget is spent first, or the judge had too few pairs ("no verdict") or no confident answer, that is logged, and
+# the rails alone watch until the bake time is over. With a probe budget of 0 the rails alone watch the whole window.
 bake_watch() {
-  local started now next tick=0 state req err rate p95 p99 limit verdict
-  probe_next=0 probe_sent=0 probe_unanswered=0
+  local started deadline now next next_rails look_at=$judge_step at_end final judging=0 req err rate p95 p99 limit verdict
+  local judge_verdict=off judge_line="" rails_verdict=wait rails_result="" pairs=0 round_done
+  round_pid=""
+  local -a judged
+  probe_unanswered=0
   if [ -z "$old_name" ]; then
     say "bake skipped: $release_version is the first release on $env_name, so there is nothing to roll back to"
     emit '{"kind":"bake","verdict":"skipped"}'
@@ -118,34 +134,101 @@ bake_watch() {
     return 0
   fi
   started=$switched_ms
-  say "baking $release_version for $((bake_ms / 1000)) s: 5xx rate <= $bake_max_error_rate, p99 <= max(${bake_latency_ratio} x ${baseline_p99} s, ${bake_latency_floor} s), sampled every $(ms_text "$bake_interval_ms") s"
-  while :; do
-    [ "$bake_probes" -eq 0 ] || bake_probe
-    tick=$((tick + 1))
-    next=$((started + tick * bake_interval_ms))
-    [ "$next" -le "$((started + bake_ms))" ] || next=$((started + bake_ms))
-    now=$(date +%s%3N)
-    if [ "$now" -lt "$next" ]; then sleep "$(ms_text $((next - now)))"; fi
-    state=$("$docker" inspect --format '{{.State.Status}} {{.RestartCount}}' "$green_name" 2>/dev/null) || state='missing 0'
-    [ "$state" = 'running 0' ] || bake_rollback process "its process stopped or restarted (container $state)"
-    metrics_snapshot "$green_port" "$bake_dir/now" || bake_rollback metrics "cannot read $metrics_path ($snapshot_error)"
-    read -r req err rate p95 p99 limit verdict < <(bake_eval "$bake_dir/start" "$bake_dir/now" "$probe_unanswered") ||
-      bake_rollback metrics "the samples of $metrics_path could not be evaluated"
-    now=$(date +%s%3N)
-    bake_result="\"requests\":$req,\"errors\":$err,\"error_rate\":$rate,\"max_error_rate\":$bake_max_error_rate,\"p95\":$p95,\"p99\":$p99,\"p99_limit\":$limit,\"baseline_p99\":$baseline_p99,\"probes\":$probe_sent,\"seconds\":$(ms_text $((now - started)))"
-    say "bake: $(ms_text $((now - started)))/$((bake_ms / 1000)) s, $req requests, $err 5xx ($rate), p99 $p99 s (limit $limit s)"
-    case "$verdict" in
-      error-rate) bake_rollback error-rate "5xx rate $rate > limit $bake_max_error_rate ($err of $req requests)" ;;
-      latency) bake_rollback latency "p99 $p99 s > limit $limit s (max of ${bake_latency_ratio} x previous p99 $baseline_p99 s and floor ${bake_latency_floor} s)" ;;
-    esac
-    [ "$next" -lt "$((started + bake_ms))" ] || break
-  done
-  if [ "$verdict" = wait ]; then
-    say "bake: only $req requests in $((bake_ms / 1000)) s (fewer than $bake_min_requests); passing without a verdict on rates"
+  deadline=$((started + bake_ms))
+  next_rails=$((started + bake_interval_ms))
+  : > "$bake_dir/pairs"
+  if [ "$judge_budget" -gt 0 ]; then
+    judging=1
+    say "baking $release_version for up to $((bake_ms / 1000)) s: paired judge against $old_version (confidence $judge_confidence, tolerated shift $judge_tolerance, at most $judge_budget pairs); rails: 5xx rate <= $bake_max_error_rate, p99 <= max(${bake_latency_ratio} x ${baseline_p99} s, ${bake_latency_floor} s), sampled every $(ms_text "$bake_interval_ms") s"
+  else
+    say "baking $release_version for $((bake_ms / 1000)) s: 5xx rate <= $bake_max_error_rate, p99 <= max(${bake_latency_ratio} x ${baseline_p99} s, ${bake_latency_floor} s), sampled every $(ms_text "$bake_interval_ms") s"
   fi
-  emit "{\"kind\":\"bake\",\"verdict\":\"pass\",$bake_result}"
-  say "$release_version passed the bake on $env_name"
+  while :; do
+    if [ "$judging" = 1 ] && [ -z "$round_pid" ]; then
+      next=$((judge_budget - pairs))
+      [ "$next" -le "$judge_step" ] || next=$judge_step
+      # In the background, so that the rails keep their interval however slow the probes are.
+      (
+        trap end_streams TERM
+        judge_round "$old_port" "$green_port" "$bake_dir/pairs" "$next"
+      ) &
+      round_pid=$!
+      judge_next=$((judge_next + next))
+    fi
+    # Until the round is over, the next rails sample is due or the bake time is over.
+    now=$(date +%s%3N)
+    next=$next_rails
+    [ "$next" -le "$deadline" ] || next=$deadline
+    while [ "$now" -lt "$next" ]; do
+      if [ -z "$round_pid" ]; then
+        sleep "$(ms_text $((next - now)))"
+      else
+        kill -0 "$round_pid" 2>/dev/null || break
+        sleep 0.05
+      fi
+      now=$(date +%s%3N)
+    done
+    round_done=0
+    if [ -n "$round_pid" ] && ! kill -0 "$round_pid" 2>/dev/null; then
+      wait "$round_pid" || true
+      round_pid="" round_done=1
+      pairs=$(wc -l < "$bake_dir/pairs")
+    fi
+    at_end=0
+    [ "$now" -lt "$deadline" ] || at_end=1
+    if [ "$now" -ge "$next_rails" ] || [ "$at_end" = 1 ]; then
+      bake_rails
+      while [ "$next_rails" -le "$now" ]; do next_rails=$((next_rails + bake_interval_ms)); done
+    fi
+    if [ "$at_end" = 1 ] && [ -n "$round_pid" ]; then
+      stop_round
+      pairs=$(wc -l < "$bake_dir/pairs")
+    fi
+    if [ "$judging" = 1 ] && { [ "$round_done" = 1 ] || [ "$at_end" = 1 ]; }; then
+      final=$at_end
+      [ "$pairs" -lt "$judge_budget" ] || final=1
+      if [ "$pairs" -ge "$look_at" ] || [ "$final" = 1 ]; then
+        while [ "$look_at" -le "$pairs" ]; do look_at=$((look_at + judge_step)); done
+        read -r -a judged < <(judge_pairs "$bake_dir/pairs" "$final")
+        judge_verdict=${judged[0]}
+        case "$judge_verdict" in
+          slower | errors) bake_rollback "$judge_verdict" "$(judge_describe "${judged[@]}")" ;;
+          pass)
+            [ "$at_end" = 1 ] || bake_rails
+            judge_line=$(judge_describe "${judged[@]}")
+            say "judge: $judge_line"
+            break ;;
+          none | inconclusive)
+            judge_line=$(judge_describe "${judged[@]}")
+            say "judge: $judge_line"
+            [ "$at_end" = 1 ] || say "bake: the rails alone watch $release_version until the bake time is over"
+            judging=0 ;;
+        esac
+      fi
+    fi
+    [ "$at_end" = 0 ] || break
+  done
+  now=$(date +%s%3N)
+  if [ "$rails_verdict" = wait ]; then
+    say "bake: only $req requests in $(ms_text $((now - started))) s (fewer than $bake_min_requests); the rails pass without a verdict on rates"
+  fi
+  emit "{\"kind\":\"bake\",\"verdict\":\"pass\",$rails_result,\"probes\":$((pairs * 2)),\"pairs\":$pairs,\"judge\":\"$judge_verdict\",\"judge_line\":$(json_str "$judge_line"),\"seconds\":$(ms_text $((now - started)))}"
+  say "$release_version passed the bake on $env_name after $(ms_text $((now - started))) s"
   rm -rf "$bake_dir"
+}
+# end_streams: a round's TERM trap; its streams' processes end with it.
+end_streams() {
+  local stream
+  for stream in $(jobs -p); do kill "$stream" 2>/dev/null || true; done
+  exit 143
+}
+
+# stop_round: ends a round of paired probes still in flight (its streams too); its pairs are not counted.
+stop_round() {
+  [ -n "${round_pid:-}" ] || return 0
+  kill "$round_pid" 2>/dev/null || true
+  wait "$round_pid" 2>/dev/null || true
+  round_pid=""
 }
 ms_text() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
 
@@ -154,6 +237,7 @@ ms_text() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
 # rollback, and the new release is drained, shown (log tail) and removed. Exits non-zero with a one-line reason.
 bake_rollback() {
   local rule="$1" reason="$2" bad_version="$release_version" rolled_ms req err rate p95 p99 limit verdict
+  stop_round
   acquire_lock "$proxy_lock_dir" 'the proxy' "bake rollback of $env_name to $old_version" 60
   write_proxy_fragment "$old_slot" "$old_port" "$green_port" "$old_version"
   proxy_set "set server $backend/$old_slot state ready"
@@ -171,9 +255,9 @@ bake_rollback() {
   # including those after the last sample and those still in flight at the switch back.
   if metrics_snapshot "$green_port" "$bake_dir/final"; then
     read -r req err rate p95 p99 limit verdict < <(bake_eval "$bake_dir/start" "$bake_dir/final" "$probe_unanswered")
-    bake_result="\"requests\":$req,\"errors\":$err,\"error_rate\":$rate,\"max_error_rate\":$bake_max_error_rate,\"p95\":$p95,\"p99\":$p99,\"p99_limit\":$limit,\"baseline_p99\":$baseline_p99,\"probes\":$probe_sent"
+    rails_result="\"requests\":$req,\"errors\":$err,\"error_rate\":$rate,\"max_error_rate\":$bake_max_error_rate,\"p95\":$p95,\"p99\":$p99,\"p99_limit\":$limit,\"baseline_p99\":$baseline_p99"
   fi
-  emit "{\"kind\":\"bake\",\"verdict\":\"fail\",\"rule\":\"$rule\",\"reason\":$(json_str "$reason"),\"rolled_back_to\":$(json_str "$old_version"),\"rollback_ms\":$((rolled_ms - switched_ms)),${bake_result:+$bake_result,}\"seconds\":$(ms_text $((rolled_ms - switched_ms)))}"
+  emit "{\"kind\":\"bake\",\"verdict\":\"fail\",\"rule\":\"$rule\",\"reason\":$(json_str "$reason"),\"rolled_back_to\":$(json_str "$old_version"),\"rollback_ms\":$((rolled_ms - switched_ms)),${rails_result:+$rails_result,}\"probes\":$((${pairs:-0} * 2)),\"pairs\":${pairs:-0},\"judge\":\"${judge_verdict:-off}\",\"seconds\":$(ms_text $((rolled_ms - switched_ms)))}"
   say "last log lines of $green_name:"
   "$docker" logs --tail 20 "$green_name" 2>&1 | sed 's/^/    | /' || true
   "$docker" rm -f "$green_name" >/dev/null 2>&1 || true

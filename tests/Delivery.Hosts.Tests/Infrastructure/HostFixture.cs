@@ -24,6 +24,7 @@ public sealed class HostFixture : IAsyncLifetime
     public PinnedImage Metered2 { get; private set; } = null!;
     public PinnedImage Serves5xx { get; private set; } = null!;
     public PinnedImage TenTimesSlower { get; private set; } = null!;
+    public PinnedImage TwiceAsSlow { get; private set; } = null!;
     public string Repository => $"{Registry.Address}/hdt{RunId}/webapp";
     int _beds;
 
@@ -43,6 +44,7 @@ public sealed class HostFixture : IAsyncLifetime
         Metered2 = await TestImages.BuildAndPushAsync(Registry.Address, repo, "8.1.0-metered", ImageBehaviour.Metered);
         Serves5xx = await TestImages.BuildAndPushAsync(Registry.Address, repo, "9.0.0-5xx", ImageBehaviour.Serves5xx);
         TenTimesSlower = await TestImages.BuildAndPushAsync(Registry.Address, repo, "10.0.0-slow", ImageBehaviour.TenTimesSlower);
+        TwiceAsSlow = await TestImages.BuildAndPushAsync(Registry.Address, repo, "11.0.0-2x", ImageBehaviour.TwiceAsSlow);
     }
 
     public HostTestBed NewBed(string? dockerHost = null) => new(this, Interlocked.Increment(ref _beds), dockerHost);

@@ -8,36 +8,61 @@
 # Latency: one-sided Mann-Whitney U tests (Wilcoxon rank-sum; normal approximation with tie and continuity
 # corrections) of the new latencies against the previous ones, with judge_tolerance the slowdown we tolerate. As in
 # Kayenta's MannWhitneyClassifier the confidence level is a parameter (default 0.95) and a significant result also
-# needs an effect that large. The bake looks many times, so each look tests at (1 - judge_confidence) / judge_looks
-# (Bonferroni): looking early and often does not add false alarms.
+# needs an effect that large. The bake looks after every judge_step pairs and stops at the first confident verdict,
+# so every look tests at judge_alpha, the nominal level of a Pocock group-sequential boundary for the most looks the
+# probe budget allows (computed by PairedJudge): over all the looks together a false verdict stays below
+# 1 - judge_confidence.
 # Errors (5xx or no answer): an exact binomial test on the discordant pairs (exact McNemar): under "both err alike"
 # the pairs where only the new release erred are Binomial(discordant, 1/2).
 #
-# Variables (from the rendered header): judge_confidence, judge_tolerance, judge_min_pairs, judge_looks, curl.
+# Variables (from the rendered header): judge_confidence, judge_tolerance, judge_min_pairs, judge_alpha, judge_step,
+# judge_streams, probe_paths, curl.
 
-# paired_probe OLD_PORT NEW_PORT PATH PAIRS_FILE: one request to each release in random order (one curl process, a new
-# connection each), appended as one pair line. A request that got no answer is code 000.
-paired_probe() {
-  local old_url="http://127.0.0.1:$1$3" new_url="http://127.0.0.1:$2$3" out first
-  if ((RANDOM % 2)); then
-    out=$("$curl" -s --max-time 5 -o /dev/null -o /dev/null -w '%{http_code} %{time_total}\n' "$new_url" "$old_url" 2>/dev/null) || true
-    first=new
-  else
-    out=$("$curl" -s --max-time 5 -o /dev/null -o /dev/null -w '%{http_code} %{time_total}\n' "$old_url" "$new_url" 2>/dev/null) || true
-    first=old
-  fi
-  printf '%s\n' "$out" | awk -v first="$first" '
-    NR <= 2 { code[NR] = $1 == "" ? "000" : $1; secs[NR] = $2 == "" ? 5 : $2 }
-    END {
-      for (i = NR + 1; i <= 2; i++) { code[i] = "000"; secs[i] = 5 }
-      o = first == "old" ? 1 : 2; n = 3 - o
-      printf "%s %s %s %s\n", secs[o], code[o], secs[n], code[n]
-    }' >> "$4"
+judge_next=0
+
+# judge_round OLD_PORT NEW_PORT PAIRS_FILE [PAIRS]: PAIRS (default judge_step) pairs, from judge_streams curl processes
+# at once, each pairing its requests one after the other in random order (the order is drawn here, before the streams
+# start). The paths take turns over probe_paths, one per pair. A request that got no answer is code 000.
+judge_round() {
+  local old="http://127.0.0.1:$1" new="http://127.0.0.1:$2" file="$3" left="${4:-$judge_step}" per s i path order
+  local -a args streams=()
+  per=$(((left + judge_streams - 1) / judge_streams))
+  for ((s = 1; s <= judge_streams && left > 0; s++)); do
+    args=() order=""
+    for ((i = 0; i < per && left > 0; i++, left--)); do
+      path=${probe_paths[$((judge_next % ${#probe_paths[@]}))]}
+      judge_next=$((judge_next + 1))
+      if ((RANDOM % 2)); then
+        order+=n args+=(-o /dev/null "$new$path" -o /dev/null "$old$path")
+      else
+        order+=o args+=(-o /dev/null "$old$path" -o /dev/null "$new$path")
+      fi
+    done
+    { "$curl" -s --max-time 5 -w '%{http_code} %{time_total}\n' "${args[@]}" 2>/dev/null || true; } |
+      awk -v order="$order" '
+        { code[NR] = $1 == "" ? "000" : $1; secs[NR] = $2 == "" ? 5 : $2 }
+        END {
+          for (j = 1; j <= length(order); j++) {
+            a = 2 * j - 1; b = 2 * j
+            if (!(a in code)) { code[a] = "000"; secs[a] = 5 }
+            if (!(b in code)) { code[b] = "000"; secs[b] = 5 }
+            if (substr(order, j, 1) == "o") printf "%s %s %s %s\n", secs[a], code[a], secs[b], code[b]
+            else printf "%s %s %s %s\n", secs[b], code[b], secs[a], code[a]
+          }
+        }' > "$file.$s" &
+    streams+=($!)
+  done
+  [ "${#streams[@]}" -eq 0 ] || wait "${streams[@]}"
+  for ((s = 1; s <= ${#streams[@]}; s++)); do
+    cat "$file.$s" >> "$file"
+    rm -f "$file.$s"
+  done
 }
 
 # judge_pairs PAIRS_FILE FINAL: the verdict on the pairs so far; FINAL=1 on the last look of the bake. Prints
 #   VERDICT PAIRS U Z P_SLOWER P_WITHIN OLD_MEDIAN_MS NEW_MEDIAN_MS OLD_ERRORS NEW_ERRORS P_ERRORS ALPHA
-# VERDICT: slower or errors (fail), pass, wait (not confident yet), none (too few pairs by the end: no verdict).
+# VERDICT: slower or errors (fail), pass, wait (not confident yet), none (too few pairs by the end: no verdict),
+# inconclusive (enough pairs, but not confident either way by the end: not shown slower, so not a rollback).
 # U, Z and P_SLOWER test "the new release is slower" (no shift); P_WITHIN tests "it is less than 1 + tolerance times
 # slower". A release fails as slower when the first is significant and its median is beyond the tolerated shift (an
 # effect size, as Kayenta pairs significance with one); it passes early when the second is significant.
@@ -47,7 +72,7 @@ judge_pairs() {
   # Pairs where both answered: the new latency (n), the previous one (o) and the previous one scaled (t).
   LC_ALL=C awk -v scale="$scale" 'NF == 4 && $2 != "000" && $4 != "000" { printf "%.9f n\n%.9f o\n%.9f t\n", $3, $1, $1 * scale }' "$1" |
     LC_ALL=C sort -g |
-    LC_ALL=C awk -v scale="$scale" -v conf="$judge_confidence" -v looks="$judge_looks" -v min="$judge_min_pairs" \
+    LC_ALL=C awk -v scale="$scale" -v alpha="$judge_alpha" -v min="$judge_min_pairs" \
         -v final="$2" '
       function failed(code) { return code == "000" || code ~ /^5/ }
       # Upper tail of the standard normal, Q(z) = erfc(z / sqrt 2) / 2, with the Chebyshev fit of erfc
@@ -98,7 +123,6 @@ judge_pairs() {
       }
       { v[++N] = $1; g[N] = $2; if ($2 == "n") nv[++nn] = $1; else if ($2 == "o") ov[++no] = $1 }
       END {
-        alpha = (1 - conf) / (looks < 1 ? 1 : looks)
         mann_whitney("t"); p_within = P_LESS
         mann_whitney("o"); p_slower = P_GREATER
         old_median = median(ov, no); new_median = median(nv, nn)
@@ -109,7 +133,7 @@ judge_pairs() {
         else if (p_slower < alpha && new_median >= old_median * scale) verdict = "slower"
         # A release that erred more often than the previous one does not pass early: the whole window decides.
         else if (p_within < alpha && only_new <= only_old) verdict = "pass"
-        else verdict = final ? "pass" : "wait"
+        else verdict = final ? "inconclusive" : "wait"
         printf "%s %d %.1f %.3f %.3g %.3g %s %s %d %d %.3g %.3g\n", verdict, pairs, U, Z, p_slower, p_within,
           ms(old_median), ms(new_median), old_errors, new_errors, p_errors, alpha
       }' "$1" -
@@ -120,12 +144,16 @@ judge_describe() {
   local verdict="$1" pairs="$2" u="$3" z="$4" p_slower="$5" p_within="$6" old_ms="$7" new_ms="$8" old_err="$9"
   local new_err="${10}" p_err="${11}" alpha="${12}" shift_text
   shift_text=$(awk -v t="$judge_tolerance" 'BEGIN { printf "%g%%", t * 100 }')
-  local facts="median $new_ms ms (new) vs $old_ms ms (previous), errors $new_err/$pairs (new) vs $old_err/$pairs (previous), $pairs pairs"
+  local facts
+  facts=$(awk -v n="$pairs" -v ne="$new_err" -v oe="$old_err" -v nm="$new_ms" -v om="$old_ms" 'BEGIN {
+    printf "median %s ms (new) vs %s ms (previous), error rate %.1f%% (new, %d/%d) vs %.1f%% (previous, %d/%d), %d pairs",
+      nm, om, n ? 100 * ne / n : 0, ne, n, n ? 100 * oe / n : 0, oe, n, n }')
   case "$verdict" in
     slower) printf 'slower than the previous release, beyond the tolerated %s: Mann-Whitney U=%s, z=%s, p=%s < %s; %s\n' "$shift_text" "$u" "$z" "$p_slower" "$alpha" "$facts" ;;
     errors) printf 'errs more often than the previous release: exact test on discordant pairs p=%s < %s; %s\n' "$p_err" "$alpha" "$facts" ;;
     pass) printf 'not slower than the previous release beyond %s: Mann-Whitney U=%s, z=%s, p(slower)=%s, p(beyond %s)=%s; %s\n' "$shift_text" "$u" "$z" "$p_slower" "$shift_text" "$p_within" "$facts" ;;
     none) printf 'no verdict: %s pairs, fewer than the %s the judge needs; %s\n' "$pairs" "$judge_min_pairs" "$facts" ;;
+    inconclusive) printf 'no confident verdict by the end of the bake: Mann-Whitney U=%s, z=%s, p(slower)=%s, p(beyond %s)=%s, both above %s; %s\n' "$u" "$z" "$p_slower" "$shift_text" "$p_within" "$alpha" "$facts" ;;
     *) printf 'not confident yet: Mann-Whitney U=%s, z=%s, p(slower)=%s, p(beyond %s)=%s, alpha %s; %s\n' "$u" "$z" "$p_slower" "$shift_text" "$p_within" "$alpha" "$facts" ;;
   esac
 }
