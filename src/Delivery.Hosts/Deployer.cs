@@ -99,7 +99,11 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
         var script = HostScripts.ReleasePhase(Scripts, environment, release, settings, options);
         var what = $"Release phase of {release.Version} on {environment.Name}";
         var first = await site.FirstHostAsync(HostScripts.Status(Scripts, environment), what, cancellationToken);
-        var run = (await site.RunEachAsync([first], script, what, Show, cancellationToken))[0];
+        var streamed = 0;
+        var run = (await site.RunEachAsync([first], script, what, line => { streamed++; Show(line); }, cancellationToken))[0];
+        // A site that hands a host's output over only once its script ends (SSM) streamed nothing, and shows it only
+        // for a host that failed: a passed command's output goes to the build's log now, so it is there whatever the site.
+        if (streamed == 0 && run.Succeeded) foreach (var line in run.Result.Lines) Show(line);
         if (!run.Succeeded)
             throw new SiteOperationException($"{what} failed on {run.Host}: {run.Result.Error ?? run.Reason}",
                 [new HostRow(run.Host, "FAILED: release phase", "-", "unchanged (nothing was switched)")]);

@@ -47,12 +47,24 @@ check_registry_has() {
 
 # check_target_starts IMAGE DIGEST: sets result and reason from a hardened container on a spare loopback port.
 check_target_starts() {
-  local port="$private_port_last" deadline code state out
-  while port_open 127.0.0.1 "$port"; do port=$((port - 1)); done
+  local port="$private_port_last" started=false deadline code state out
   verify_name="$backend-verify-$(printf '%.12s' "${2#sha256:}")"
   "$docker" rm -f "$verify_name" >/dev/null 2>&1 || true
-  if ! out=$("$docker" run --detach --name "$verify_name" --publish "127.0.0.1:$port:$container_port" \
-      --label "webapp.verify=$env_name" "${hardening[@]}" "$1" 2>&1); then
+  # A port taken between the look and the bind (a deploy or another check on the same loopback) moves it down one.
+  while :; do
+    if [ "$port" -lt "$private_port_first" ]; then out="no free private port in $private_port_first-$private_port_last on 127.0.0.1"; break; fi
+    if port_open 127.0.0.1 "$port"; then port=$((port - 1)); continue; fi
+    if out=$("$docker" run --detach --name "$verify_name" --publish "127.0.0.1:$port:$container_port" \
+        --label "webapp.verify=$env_name" "${hardening[@]}" "$1" 2>&1); then
+      started=true; break
+    fi
+    "$docker" rm -f "$verify_name" >/dev/null 2>&1 || true
+    case "$out" in
+      *'already allocated'*|*'address already in use'*) port=$((port - 1)) ;;
+      *) break ;;
+    esac
+  done
+  if [ "$started" = false ]; then
     result=unhealthy reason="does not start: $(printf '%s\n' "$out" | sed "/^Run 'docker run --help'/d; /^$/d" | tail -n 1)"
   else
     result=unhealthy reason="no HTTP 200 from $health_path within ${health_timeout}s"
