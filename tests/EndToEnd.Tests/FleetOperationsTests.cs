@@ -93,56 +93,6 @@ public sealed partial class FleetOperationsTests(CloneFixture clone, FleetFixtur
     }
 
     [Fact]
-    public async Task The_release_phase_runs_on_the_first_instance_only_and_maintenance_goes_on_and_off_on_every_instance()
-    {
-        var instances = fleet.Instances.Take(3).ToList();
-        string[] staging = ["--staging-targets", fleet.Tag];
-        await WriteImageAsync(fleet.V1);
-        BuildAssert.Succeeded(await BuildAsync(["DeployStaging", "--skip", .. staging]));
-        var marker = $"migrated-{fleet.RunId}";
-        await WriteImageAsync(fleet.V2);
-        var deploy = await BuildAsync(["DeployStaging", "--skip", "--release-command", $"/bin/busybox echo {marker}", .. staging]);
-
-        BuildAssert.Succeeded(deploy);
-        foreach (var i in instances) Assert.Equal("1.1.0", await fleet.VersionAsync(i.StagingPort));
-        // One SSM command, to one instance of the three, which printed the command's output and passed.
-        var log = string.Join("\n", deploy.OutputLines);
-        var sent = System.Text.RegularExpressions.Regex.Match(log, @"^Release phase of 1\.1\.0 on staging: SSM command (?<id>[0-9a-f-]+) to (?<instance>i-[0-9a-f]+) \(", System.Text.RegularExpressions.RegexOptions.Multiline);
-        Assert.True(sent.Success, log);
-        var first = Assert.Single(instances, i => i.Id == sent.Groups["instance"].Value);
-        Assert.Equal([first.Id], fleet.Endpoint.Invocations.Where(x => x.CommandId == sent.Groups["id"].Value).Select(x => x.InstanceId));
-        Assert.Contains($"release phase: {marker}", fleet.Endpoint.Output(sent.Groups["id"].Value, first.Id));
-        Assert.Single(deploy.OutputLines, l => l.StartsWith($"release phase passed on {first.Id} in ", StringComparison.Ordinal));
-
-        var on = await BuildAsync(["Maintenance", "--environment", "staging", "--on", "--message", $"Database upgrade {fleet.RunId}", "--retry-after", "90s", .. staging]);
-        BuildAssert.Succeeded(on);
-        foreach (var i in instances)
-        {
-            var (status, body, retry) = await Get(i.StagingPort, "/");
-            Assert.Equal((503, "90"), (status, retry));
-            Assert.Contains($"Database upgrade {fleet.RunId}", body);
-            Assert.Equal(200, (await Get(i.StagingPort, "/readyz")).Status);
-        }
-        var shown = await BuildAsync(["Maintenance", "--environment", "staging", .. staging]);
-        BuildAssert.Succeeded(shown);
-        var note = System.Text.RegularExpressions.Regex.Replace(shown.SummaryNote("Maintenance") ?? "", @"\s+", " ");
-        foreach (var i in instances)
-            Assert.Matches($@"{i.Id}: staging in maintenance since \S+ \(Database upgrade {fleet.RunId}\)", note);
-
-        var off = await BuildAsync(["Maintenance", "--environment", "staging", "--off", .. staging]);
-        BuildAssert.Succeeded(off);
-        foreach (var i in instances) Assert.Equal("1.1.0", await fleet.VersionAsync(i.StagingPort));
-    }
-
-    static async Task<(int Status, string Body, string? RetryAfter)> Get(int port, string path)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        using var response = await http.GetAsync($"http://127.0.0.1:{port}{path}");
-        var retry = response.Headers.TryGetValues("Retry-After", out var values) ? values.Single() : null;
-        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(), retry);
-    }
-
-    [Fact]
     public async Task A_bake_longer_than_the_execution_timeout_is_refused_before_anything_is_sent()
     {
         await WriteImageAsync(fleet.V1);
