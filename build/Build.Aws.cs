@@ -96,8 +96,6 @@ partial class Build
         return deployer;
     }
 
-    bool AnyFleet => DeployEnvironment.All.Any(e => EnvironmentSites.RunsOnFleet(SettingsOf(e)));
-
     void PrintTable(IReadOnlyList<HostRow> rows, string did = "Deploy") =>
         PrintRows([["Host", did, "Switched back", "Serves"], .. rows.Select(r => new[] { r.Host, r.Did, r.SwitchBack, r.Serves })]);
 

@@ -40,15 +40,26 @@ partial class Build
     DeployEnvironment SelectedEnvironment => Delivery.Aws.EnvironmentSettings.Of(TargetEnvironment!.Value);
     Deployer Selected => DeployerOf(SelectedEnvironment);
 
-    static readonly string[] HostTools = ["haproxy", "socat", "curl"];
-
-    /// <summary>This machine is provisioned on demand, so a fresh machine can deploy without a separate step.</summary>
-    bool HostNeedsConfiguring => InvokedTargets.Contains(nameof(ConfigureHost)) || (!AnyFleet && HostTools.Any(tool => FindOnPath(tool) is null));
+    /// <summary>Explicitly, or when a site asks for it (this machine lacking its host tools), so a fresh machine can
+    /// deploy without a separate step.</summary>
+    bool HostNeedsConfiguring => SitesToConfigure.Any();
 
     Target ConfigureHost => _ => _
         .Description("Provisions the environments' hosts with ansible/configure-host.yml (Docker, HAProxy, state root, registry access): this machine, or every SSM instance")
         .OnlyWhenDynamic(() => HostNeedsConfiguring)
-        .Executes(ConfigureSites);
+        .Executes(async () =>
+        {
+            var summary = new List<string>();
+            foreach (var (deployer, what) in SitesToConfigure)
+            {
+                var hosts = await new HostConfiguration(deployer).ConfigureAsync(HostConfigurationSettings, what, CancellationToken);
+                foreach (var host in hosts) Log.Information(host.Describe());
+                summary.Add($"{hosts.Count} host(s) configured, changed={string.Join("/", hosts.Select(h => h.Runs[0].Changed))}{(CheckIdempotence ? ", second run changed=0" : "")}");
+                // The registry step of the site: today the build's own docker (this machine); a fleet's login goes here too.
+                await LogHostInToRegistry(deployer.Site);
+            }
+            ReportSummary(string.Join("; ", summary));
+        });
 
     Target DeployStaging => _ => _
         .Description("Deploys the image in artifacts/image.json to staging (:8081) on its site: health gate, zero-downtime switch, bake, history")
@@ -175,50 +186,20 @@ partial class Build
         }
     }
 
-    /// <summary>Every site the environments run on: the SSM fleets through SSM, this machine when no environment has targets.</summary>
-    async Task ConfigureSites()
-    {
-        await ConfigureFleets();
-        if (!AnyFleet)
-        {
-            await ConfigureThisMachine();
-            await LogHostInToRegistry();
-        }
-    }
+    /// <summary>The sites of --environment (or of every environment), each once, with the environments it serves:
+    /// all of them when ConfigureHost is asked for, else only those that ask for it themselves.</summary>
+    IEnumerable<(Deployer Deployer, string What)> SitesToConfigure =>
+        (TargetEnvironment is null ? DeployEnvironment.All : [SelectedEnvironment])
+        .GroupBy(e => DeployerOf(e).Site.Reaches)
+        .Select(g => (Deployer: DeployerOf(g.First()), What: $"ConfigureHost on {DeployerOf(g.First()).Site.Name} ({string.Join(" and ", g.Select(e => e.Name))})"))
+        .Where(s => InvokedTargets.Contains(nameof(ConfigureHost)) || s.Deployer.Site.NeedsConfiguring(HostSettings));
 
-    /// <summary>This machine runs the playbook itself, as root or through sudo (GitHub's runners).</summary>
-    async Task ConfigureThisMachine()
+    HostConfigurationSettings HostConfigurationSettings => new()
     {
-        var playbook = await EnsureAnsible();
-        string[] become = await Delivery.Provisioning.Privileged.DetectAsync(CancellationToken) switch
-        {
-            Delivery.Provisioning.Privilege.Root => [],
-            Delivery.Provisioning.Privilege.Sudo => ["--become"],
-            _ => throw new DeliveryException($"ConfigureHost installs packages and writes system files: this user ({System.Environment.UserName}) is not root and 'sudo -n true' fails"),
-        };
-        string[] arguments = ["-c", "local", "-i", "localhost,", RootDirectory / "ansible" / "configure-host.yml",
-            "-e", $"webapp_state_root={HostSettings.StateRoot}", .. RegistryPlaybookVariables().SelectMany(v => new[] { "-e", $"{v.Key}={v.Value}" }), .. become];
-        if (CheckIdempotence) await Tool(playbook, [.. arguments, "--syntax-check"]);
-        var first = await Tool(playbook, arguments);
-        var summary = $"changed={ChangedCount(first.StandardOutput)}";
-        if (CheckIdempotence)
-        {
-            var second = await Tool(playbook, arguments);
-            var changed = ChangedCount(second.StandardOutput);
-            if (changed != 0) throw new DeliveryException($"ConfigureHost is not idempotent: the second run changed {changed} tasks");
-            summary += ", second run changed=0";
-        }
-        ReportSummary(summary);
-    }
-
-    async Task<string> EnsureAnsible()
-    {
-        await Provision([Delivery.Provisioning.Requirement.AnsiblePlaybook]);
-        return FindOnPath("ansible-playbook") ?? throw new DeliveryException("ansible-core was installed but ansible-playbook is not on PATH");
-    }
-
-    static int ChangedCount(string recap) =>
-        System.Text.RegularExpressions.Regex.Matches(recap, @"changed=(\d+)").Sum(m => int.Parse(m.Groups[1].Value));
+        PlaybookArchive = HostConfigurationSettings.Archive(RootDirectory / "ansible"),
+        Variables = RegistryPlaybookVariables(),
+        CheckIdempotence = CheckIdempotence,
+    };
 
     void Confirm(string question)
     {
@@ -227,10 +208,6 @@ partial class Build
         Console.Write($"{question} Type 'yes' to continue: ");
         if (Console.ReadLine()?.Trim() != "yes") throw new DeliveryException("Not confirmed; nothing was removed");
     }
-
-    static string? FindOnPath(string tool) =>
-        (System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-        .Select(dir => Path.Combine(dir, tool)).FirstOrDefault(File.Exists);
 
     static string Short(string? value, int length = 19) =>
         value is null ? "" : value.Length > length ? value[..length] : value;

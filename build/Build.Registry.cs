@@ -114,35 +114,17 @@ partial class Build
             ? new Dictionary<string, string> { ["webapp_ecr_registry"] = ImageReference.RegistryOf(Registry + "/x") }
             : new Dictionary<string, string>();
 
-    /// <summary>ConfigureHost on the SSM instances of --environment (or of every environment that runs on a fleet).</summary>
-    async Task ConfigureFleets()
-    {
-        var environments = (TargetEnvironment is null ? DeployEnvironment.All : [SelectedEnvironment])
-            .Where(e => EnvironmentSites.RunsOnFleet(SettingsOf(e))).ToList();
-        foreach (var group in environments.GroupBy(e => SettingsOf(e).Targets))
-        {
-            var variables = new Dictionary<string, string>(RegistryPlaybookVariables())
-            {
-                ["webapp_state_root"] = HostSettings.DefaultStateRoot,
-                ["webapp_app"] = HostSettings.AppName,
-                ["webapp_staging_port"] = DeployEnvironment.Staging.PublicPort.ToString(),
-                ["webapp_production_port"] = DeployEnvironment.Production.PublicPort.ToString(),
-            };
-            var script = HostProvisioning.ConfigureScript(RootDirectory / "ansible", CheckIdempotence, variables);
-            var runs = await DeployerOf(group.First()).RollAsync(script, $"ConfigureHost on {string.Join(" and ", group.Select(e => e.Name))}", "nothing was configured", CancellationToken);
-            ReportSummary($"{runs.Count} host(s) configured{(CheckIdempotence ? ", second run changed=0" : "")}");
-        }
-    }
-
     static bool IsMissingCredentials(string message) =>
         new[] { "no basic auth credentials", "unauthorized", "authentication required", "access denied", "requested access to the resource is denied" }
             .Any(m => message.Contains(m, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>ConfigureHost: logs the host's docker in to --registry (password on stdin only), or points it at a
-    /// credential helper. Credentials the build found in the host's own docker config need nothing.</summary>
-    async Task LogHostInToRegistry()
+    /// <summary>ConfigureHost's registry step on a site whose docker is this build's own (this machine): logs it in
+    /// to --registry (password on stdin only), or points it at a credential helper. Credentials the build found in the
+    /// host's own docker config need nothing. A fleet's instances pull from ECR through the credential helper the
+    /// playbook installs; a fleet's login to other registries is a step of its own.</summary>
+    async Task LogHostInToRegistry(Delivery.Hosts.Sites.Site site)
     {
-        if (UsesLocalRegistry) return;
+        if (UsesLocalRegistry || !site.SharesTheBuildsDocker) return;
         if (RegistryCredentialHelper is { Length: > 0 } helper)
         {
             await HostRegistryLogin.UseCredentialHelperAsync(Registry, helper, cancellationToken: CancellationToken);

@@ -16,6 +16,8 @@ public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions
 
     public override string Name => targets.ToString();
 
+    public override string Reaches => $"{targets} through {ssm.Endpoint}";
+
     public override async Task<string> DescribeHostsAsync(CancellationToken cancellationToken = default)
     {
         var count = targets.InstanceIds?.Count ?? (await QueryAsync("true\n", "Count of the targets", cancellationToken)).Count;

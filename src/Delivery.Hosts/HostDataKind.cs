@@ -32,6 +32,8 @@ public enum HostDataKind
     ReleasePhase,
     /// <summary>Whether a retained rollback target still works: ok, missing, unpullable or unhealthy, with the reason.</summary>
     RollbackCheck,
+    /// <summary>One ConfigureHost playbook run: its number, how many tasks it changed, how long it took, the host's system.</summary>
+    Configured,
 }
 
 public static class HostDataKinds

@@ -68,6 +68,12 @@ public sealed class HostOutput
         .Select(d => new RollbackTargetCheck(Text(d, "version")!, Text(d, "digest")!, Text(d, "image")!, Text(d, "result")!, Text(d, "reason") ?? ""))
         .ToList();
 
+    /// <summary>The ConfigureHost playbook runs, in order.</summary>
+    public IReadOnlyList<PlaybookRun> Configured => Of(HostDataKind.Configured)
+        .Select(d => new PlaybookRun(d.GetProperty("run").GetInt32(), d.GetProperty("changed").GetInt32(),
+            TimeSpan.FromMilliseconds(d.GetProperty("ms").GetInt64()), Text(d, "system") ?? "?"))
+        .ToList();
+
     public IReadOnlyList<ReleaseRecord> History => Of(HostDataKind.History).Select(d => ReleaseRecord.Parse(d.GetProperty("record"))).ToList();
 
     public EnvironmentStatus Status(DeployEnvironment environment)

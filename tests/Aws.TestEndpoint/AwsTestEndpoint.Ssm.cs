@@ -105,7 +105,7 @@ public sealed partial class AwsTestEndpoint
         var commandId = Guid.NewGuid().ToString();
         var comment = Text(request, "Comment") ?? "";
         var invocations = targeted
-            .Select(i => new RunCommandInvocation(commandId, i.Id, comment) { NotYetVisible = InvocationNotVisibleFor })
+            .Select(i => new RunCommandInvocation(commandId, i.Id, comment) { NotYetVisible = InvocationNotVisibleFor, Launcher = i.Launcher })
             .ToList();
         var rawConcurrency = Text(request, "MaxConcurrency") ?? "50";
         var rawErrors = Text(request, "MaxErrors") ?? "0";

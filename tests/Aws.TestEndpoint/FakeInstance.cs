@@ -26,6 +26,24 @@ public sealed class FakeInstance(string id)
 
     public DateTimeOffset LastPing { get; set; } = DateTimeOffset.UtcNow;
 
+    /// <summary>What the instance's commands run through (see <see cref="IsolateRoot"/>); empty: this machine's own /.</summary>
+    public IReadOnlyList<string> Launcher { get; private set; } = [];
+
+    /// <summary>
+    /// Gives the instance a root filesystem of its own, for commands that change the system (ConfigureHost installs
+    /// packages and writes /etc): each command runs in a private mount namespace whose / is an overlay over this
+    /// machine's /, with every write kept in <paramref name="directory"/>/upper, so this machine's /etc, /usr and
+    /// /var stay as they are and the instance keeps its changes from one command to the next. /proc, /sys, /dev and
+    /// /run are this machine's (the engine's socket is in /run), so the instance shares the engine and the processes.
+    /// </summary>
+    public void IsolateRoot(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        Launcher = ["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", IsolatedRootScript, directory];
+    }
+
+    static string IsolatedRootScript => Path.Combine(AppContext.BaseDirectory, "isolated-root.sh");
+
     public string PlatformName { get; set; } = "Ubuntu";
     public string PlatformVersion { get; set; } = "24.04";
 }

@@ -52,6 +52,10 @@ sealed class RunCommandInvocation
     /// <summary>The folder the agent wrote <c>_script.sh</c> to (kept after the run, as the agent keeps its orchestration folder until it cleans up).</summary>
     public string? ScriptPath { get; private set; }
 
+    /// <summary>The instance's own root filesystem (<see cref="FakeInstance.IsolateRoot"/>): the command runs through
+    /// this prefix, which execs it (same pid, same process group) with that / instead of this machine's.</summary>
+    public IReadOnlyList<string> Launcher { get; init; } = [];
+
     /// <summary>How many more GetCommandInvocation calls answer InvocationDoesNotExist, as SSM does right after sending.</summary>
     public int NotYetVisible { get; set; }
 
@@ -126,6 +130,7 @@ sealed class RunCommandInvocation
                 UseShellExecute = false,
                 WorkingDirectory = folder.FullName,
             };
+            foreach (var word in Launcher) psi.ArgumentList.Add(word);
             psi.ArgumentList.Add("sh");
             psi.ArgumentList.Add("-c");
             psi.ArgumentList.Add(script);

@@ -31,6 +31,8 @@ public sealed class PlanTests
         { "deploy ending maintenance", HostScripts.Deploy(Host, DeployEnvironment.Staging, Release, Baked with { EndMaintenance = true }) },
         { "rollback ending maintenance", HostScripts.Rollback(Host, DeployEnvironment.Production, null, Options with { EndMaintenance = true }) },
         { "verify rollback", HostScripts.VerifyRollback(Host, DeployEnvironment.Production) },
+        { "configure host", HostScripts.ConfigureHost(Host, new HostConfigurationSettings { PlaybookArchive = "H4sIAAAAAAAAA+3BAQ0AAADCoPdPbQ8HFAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==", CheckIdempotence = true, Variables = new Dictionary<string, string> { ["webapp_ecr_registry"] = "123456789012.dkr.ecr.eu-west-1.amazonaws.com" } }) },
+        { "configure host once", HostScripts.ConfigureHost(Host with { ReadsHostConfig = true }, new HostConfigurationSettings { PlaybookArchive = "H4sIAAAAAAAAA+3BAQ0AAADCoPdPbQ8HFAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==" }) },
         { "deploy after a release phase", HostScripts.Deploy(Host, DeployEnvironment.Staging, Release, Options, new ReleasePhaseResult(0, TimeSpan.FromSeconds(2), false)) },
     };
 

@@ -14,14 +14,18 @@ public sealed class ShellFileTests
     static readonly string[] HostPrograms =
         ["awk", "sed", "grep", "date", "mkdir", "rm", "mv", "cp", "cat", "tail", "head", "cut", "tr", "wc", "sleep", "uname", "dirname", "find", "rmdir", "mktemp", "bash", "sort"];
 
+    /// <summary>ConfigureHost's file also runs the package tools, cloud-init, ansible and the programs that unpack the playbook.</summary>
+    static readonly string[] ConfigurePrograms =
+        ["apt-get", "dnf", "dpkg", "cloud-init", "ansible-playbook", "sudo", "id", "timeout", "stat", "env", "base64", "tar"];
+
     static async Task<HashSet<string>> BashBuiltins()
     {
         var result = await ProcessRunner.RunCheckedAsync(Tools.Require("bash", "bash"), ["-c", "compgen -b; compgen -k"]);
         return [.. result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
     }
 
-    static IEnumerable<string> Undefined(ShellCommands scan, HashSet<string> builtins) =>
-        scan.Commands.Distinct().Where(c => !scan.Functions.Contains(c) && !builtins.Contains(c) && !HostPrograms.Contains(c)).Order();
+    static IEnumerable<string> Undefined(ShellCommands scan, HashSet<string> builtins, bool configures = false) =>
+        scan.Commands.Distinct().Where(c => !scan.Functions.Contains(c) && !builtins.Contains(c) && !HostPrograms.Contains(c) && !(configures && ConfigurePrograms.Contains(c))).Order();
 
     public static TheoryData<string> Files => new(ShellFiles.Names);
 
@@ -30,7 +34,7 @@ public sealed class ShellFileTests
     public async Task A_file_calls_only_functions_that_it_or_the_files_it_needs_define(string file)
     {
         var scan = ShellCommands.Of(ShellFiles.Render([file]));
-        Assert.Empty(Undefined(scan, await BashBuiltins()).Select(c => $"{file} calls {c}, which neither it nor its needs ({string.Join(", ", ShellFiles.Needs(file))}) define"));
+        Assert.Empty(Undefined(scan, await BashBuiltins(), file == "configure-host.sh").Select(c => $"{file} calls {c}, which neither it nor its needs ({string.Join(", ", ShellFiles.Needs(file))}) define"));
     }
 
     [Theory]
@@ -47,7 +51,7 @@ public sealed class ShellFileTests
     public async Task A_plan_calls_only_functions_it_defines(string name, string script)
     {
         var scan = ShellCommands.Of(script);
-        Assert.Empty(Undefined(scan, await BashBuiltins()).Select(c => $"the {name} plan calls {c}, which none of its files define"));
+        Assert.Empty(Undefined(scan, await BashBuiltins(), name.StartsWith("configure host", StringComparison.Ordinal)).Select(c => $"the {name} plan calls {c}, which none of its files define"));
         Assert.Equal(scan.Functions.Distinct().Count(), scan.Functions.Count);
     }
 

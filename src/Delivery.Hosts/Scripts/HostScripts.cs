@@ -172,6 +172,47 @@ public static class HostScripts
             EnvironmentContext + "maintenance_report\n");
     }
 
+    /// <summary>ConfigureHost: waits until the host is ready for packages, installs ansible-core when missing, runs the
+    /// playbook from the header (twice with <see cref="HostConfigurationSettings.CheckIdempotence"/>). The host's state
+    /// root, app name and ports reach the playbook from <paramref name="host"/>; a host that reads its own host
+    /// configuration (a fleet's) gets it written.</summary>
+    public static string ConfigureHost(HostSettings host, HostConfigurationSettings settings)
+    {
+        host.Validate();
+        settings.Validate();
+        var variables = new Dictionary<string, string>
+        {
+            ["webapp_state_root"] = host.StateRoot,
+            ["webapp_app"] = host.AppName,
+            ["webapp_staging_port"] = DeployEnvironment.Staging.PublicPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["webapp_production_port"] = DeployEnvironment.Production.PublicPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["webapp_host_config"] = host.ReadsHostConfig ? "true" : "false",
+        };
+        foreach (var (name, value) in settings.Variables) variables[name] = value;
+        // Only its own values: the host's reach the playbook as its variables.
+        var values = new ScriptValues()
+            .Add("os_release_file", settings.OsReleaseFile)
+            .Add("cloud_init_wait", (long)Math.Ceiling(settings.CloudInitWait.TotalSeconds))
+            .Add("package_lock_wait", (long)Math.Ceiling(settings.PackageLockWait.TotalSeconds))
+            .Add("playbook_archive", settings.PlaybookArchive)
+            .Add("playbook_variables", variables.Select(v => $"{v.Key}={v.Value}"));
+        return RenderOnly("configure this host with the ansible playbook", values, ["configure-host.sh"],
+            ConfigureSteps + (settings.CheckIdempotence ? "check_playbook_syntax\nrun_playbook 1\ncheck_idempotent\n" : "run_playbook 1\n"));
+    }
+
+    const string ConfigureSteps = """
+        trap on_configure_exit EXIT
+        trap 'exit 130' INT
+        trap 'exit 143' TERM
+        detect_system
+        check_privilege
+        wait_cloud_init
+        wait_package_lock
+        ensure_ansible
+        unpack_playbook
+
+        """;
+
     const string MaintenanceLocks = """
         acquire_lock "$lock_dir" "$env_name" 'maintenance' "$lock_wait"
         acquire_lock "$proxy_lock_dir" 'the proxy' "maintenance of $env_name" 60
@@ -194,10 +235,14 @@ public static class HostScripts
     }
 
     /// <summary>The script: shebang and shell options, the values its text reads, its files, then its steps.</summary>
-    internal static string Render(string title, ScriptValues values, IReadOnlyList<string> files, string steps)
-    {
+    internal static string Render(string title, ScriptValues values, IReadOnlyList<string> files, string steps) =>
         // The steps' context (HostContext) calls on_exit and use_host.
-        var functions = ShellFiles.Render(["lib/host.sh", "lock.sh", .. files]);
+        RenderOnly(title, values, ["lib/host.sh", "lock.sh", .. files], steps);
+
+    /// <summary>A script of exactly these files (and their needs): ConfigureHost's, which reads no deploy state.</summary>
+    static string RenderOnly(string title, ScriptValues values, IReadOnlyList<string> files, string steps)
+    {
+        var functions = ShellFiles.Render(files);
         return new StringBuilder()
             .Append("#!/usr/bin/env bash\n")
             .Append($"# {title.Replace('\n', ' ')} (rendered by Delivery.Hosts; runs as one script on the host)\n")

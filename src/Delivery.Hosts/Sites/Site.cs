@@ -12,6 +12,10 @@ public abstract class Site
     /// <summary>Shown in messages: "this machine", "tag:Role=webapp", "i-0abc…,i-0def…".</summary>
     public abstract string Name { get; }
 
+    /// <summary>Which hosts the site reaches: equal for two sites of the same hosts (two environments on one machine, or
+    /// on one fleet through one endpoint), so an operation on every site's hosts runs once per host.</summary>
+    public virtual string Reaches => Name;
+
     /// <summary>What a confirmation question names, e.g. "this machine" or "3 instances (tag:Role=webapp)".</summary>
     public abstract Task<string> DescribeHostsAsync(CancellationToken cancellationToken = default);
 
@@ -36,6 +40,14 @@ public abstract class Site
     public virtual async Task<string> FirstHostAsync(string query, string what, CancellationToken cancellationToken) =>
         (await QueryAsync(query, what, cancellationToken)).FirstOrDefault(r => r.Succeeded)?.Host
         ?? throw new DeliveryException($"{what}: no host of {Name} answered (nothing was changed)");
+
+    /// <summary>Whether a deploy should configure the site first, unasked: true when this machine lacks its host tools;
+    /// a fleet is configured only when ConfigureHost is asked for (its deploys say so when a tool is missing).</summary>
+    public virtual bool NeedsConfiguring(HostSettings settings) => false;
+
+    /// <summary>True when the site's hosts pull with the build's own docker and its config (this machine), so a
+    /// registry login of the build's docker serves them.</summary>
+    public virtual bool SharesTheBuildsDocker => false;
 
     /// <summary>The longest a script may run on one host, when the transport stops it (SSM's execution timeout), and the
     /// parameter that sets it.</summary>
@@ -91,6 +103,15 @@ public sealed class ThisMachine(IDeployHost host) : Site
 
     public override async Task<IReadOnlyList<HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken) =>
         hosts.Contains(host.Name) ? [Run(await host.RunAsync(script, live, cancellationToken))] : [];
+
+    public override bool NeedsConfiguring(HostSettings settings) =>
+        new[] { settings.Haproxy, settings.Socat, settings.Curl }.Any(tool => !OnPath(tool));
+
+    public override bool SharesTheBuildsDocker => host is LocalHost;
+
+    static bool OnPath(string program) => Path.IsPathRooted(program)
+        ? File.Exists(program)
+        : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Any(d => File.Exists(Path.Combine(d, program)));
 
     HostRun Run(HostResult result) => new(host.Name, result, true,
         result.Succeeded ? "ok" : result.Error ?? $"exit code {result.ExitCode}: {result.Tail()}");
