@@ -47,6 +47,14 @@ public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions
 
     /// <summary>The command's TimeoutSeconds, executionTimeout and the build's deadline follow from the fleet's size and
     /// <paramref name="scriptTime"/>, unless --execution-timeout or --delivery-timeout fixed them.</summary>
+    public override async Task CheckRollFitsAsync(ScriptTime scriptTime, CancellationToken cancellationToken)
+    {
+        if (options.FixedLifetimes) return;
+        var count = targets.InstanceIds?.Count ?? (await new SsmFleet(ssm, targets, options, log).PreflightAsync(cancellationToken)).Online.Count;
+        if (count == 0) return; // the roll itself says that nothing matched
+        FleetLifetimes.For(count, options.MaxConcurrency, FleetLifetimes.PerInstance(scriptTime.Steps, TimeSpan.Zero), options.MustFinishWithin, scriptTime.LockWait);
+    }
+
     public override Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, ScriptTime scriptTime, Action<string>? live, CancellationToken cancellationToken) =>
         RollAsync(script, what, nothingDone, options.FixedLifetimes ? options
             : options with { PerInstanceBudget = FleetLifetimes.PerInstance(scriptTime.Steps, TimeSpan.Zero), LockWait = scriptTime.LockWait }, cancellationToken);

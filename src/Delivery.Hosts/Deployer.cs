@@ -41,6 +41,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
     {
         options ??= new DeployOptions();
         CheckFits(environment, options);
+        await site.CheckRollFitsAsync(ScriptNeeds(environment, options), cancellationToken);
         options = await WithRegistryAccessAsync(environment, options, cancellationToken);
         await CheckPullAsync(environment, release, options, cancellationToken);
         var phase = options.ReleasePhase is { } settings ? await ReleasePhaseAsync(environment, release, settings, options, cancellationToken) : null;

@@ -86,8 +86,9 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
         BuildAssert.Succeeded(v1);
         foreach (var i in new[] { first, second, third }) Assert.Equal("1.0.0", await fleet.VersionAsync(i.StagingPort));
 
-        // The second instance's engine is gone: its deploy fails in its preflight, before it touches anything.
-        second.Fake.Environment["DOCKER_HOST"] = "unix:///nonexistent/docker.sock";
+        // The second instance lost haproxy (no /usr/sbin on its PATH): it passes the pull check, which needs only the
+        // engine, and its deploy fails in its preflight, before it touches anything, after the first one switched.
+        second.Fake.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
         try
         {
             await WriteImageAsync(fleet.V2);
@@ -101,7 +102,7 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
             Assert.EndsWith($"; switched back: {first.Id}; untouched: {third.Id}", message);
             var table = run.OutputLines.SkipWhile(l => !l.StartsWith("Host  ", StringComparison.Ordinal)).Take(4).ToList();
             Assert.Matches($"^{first.Id}  deployed +switched back +1.0.0$", table[1]);
-            Assert.Matches($"^{second.Id}  FAILED: the Docker engine does not answer .+ +- +unchanged \\(its own health gate kept the old release\\)$", table[2]);
+            Assert.Matches($"^{second.Id}  FAILED: haproxy is not installed on this host .+ +- +unchanged \\(its own health gate kept the old release\\)$", table[2]);
             Assert.Matches($"^{third.Id}  not reached +- +untouched$", table[3]);
             foreach (var i in new[] { first, second, third }) Assert.Equal("1.0.0", await fleet.VersionAsync(i.StagingPort));
             Assert.True(load.Requests > 0, load.ToString());
@@ -110,7 +111,7 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
         }
         finally
         {
-            second.Fake.Environment.Remove("DOCKER_HOST");
+            second.Fake.Environment.Remove("PATH");
         }
     }
 

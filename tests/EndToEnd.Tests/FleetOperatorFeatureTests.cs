@@ -144,13 +144,13 @@ public sealed class FleetOperatorFeatureTests(CloneFixture clone, FleetFixture f
         var phase = Assert.Single(withMarker);
         Assert.Equal(instances[0].Id, phase.InstanceId);
         Assert.Single(invocations, x => x.CommandId == phase.CommandId); // sent to that instance alone
-        // Before it, only the read-only query that picks the first host went out (to every instance at once); the
-        // deploy's command reached each instance after it.
+        // Before it, only read-only commands went out, each to every instance at once: the pull check and the query
+        // that picks the first host; the deploy's command reached each instance after it.
         var phaseAt = invocations.IndexOf(phase);
         var earlier = invocations.Take(phaseAt).GroupBy(x => x.CommandId).ToList();
-        var query = Assert.Single(earlier);
-        Assert.Equal(instances.Select(i => i.Id).Order(), query.Select(x => x.InstanceId).Order());
-        Assert.Contains("\"kind\":\"current\"", fleet.Endpoint.Output(query.Key, instances[1].Id));
+        Assert.Equal(2, earlier.Count);
+        Assert.All(earlier, g => Assert.Equal(instances.Select(i => i.Id).Order(), g.Select(x => x.InstanceId).Order()));
+        Assert.Single(earlier, g => fleet.Endpoint.Output(g.Key, instances[1].Id).Contains("\"kind\":\"current\""));
         var deploy = invocations.Skip(phaseAt + 1).ToList();
         Assert.Equal(instances.Select(i => i.Id).Order(), deploy.Select(x => x.InstanceId).Distinct().Order());
         var shown = run.OutputLines.ToList();

@@ -11,7 +11,7 @@ namespace EndToEnd.Tests;
 /// test endpoint: the instances that ran the deploy go back to the previous release, nothing is left behind, and
 /// the build says where each instance is.
 /// </summary>
-[Collection(FleetCloneCollection.Name)]
+[Collection(SignalCloneCollection.Name)]
 public sealed class FleetSignalTests(CloneFixture clone, FleetFixture fleet) : CloneTests(clone), IClassFixture<FleetFixture>
 {
     static readonly TimeSpan SigtermAfter = TimeSpan.FromSeconds(7.5);
@@ -57,7 +57,7 @@ public sealed class FleetSignalTests(CloneFixture clone, FleetFixture fleet) : C
         Assert.NotEqual(0, exitCode);
         Assert.DoesNotContain("   at ", text);
         // On a loaded machine a switch-back may still run when the build must exit (it says so, and leaves it running).
-        for (var n = 0; n < 300 && fleet.Endpoint.Invocations.Any(x => instances.Any(i => i.Id == x.InstanceId) && x.Status is "Pending" or "InProgress" or "Cancelling"); n++)
+        for (var n = 0; n < 1200 && fleet.Endpoint.Invocations.Any(x => instances.Any(i => i.Id == x.InstanceId) && x.Status is "Pending" or "InProgress" or "Cancelling"); n++)
             await Task.Delay(100);
         // Every instance is back on (or still on) 1.0.0, served by 1.0.0's container only, with no lock left.
         foreach (var i in instances)
@@ -121,7 +121,7 @@ public sealed class FleetSignalTests(CloneFixture clone, FleetFixture fleet) : C
                 $"^{first.Id}: deployed 1\\.1\\.0 before the cancel; switch-back NOT finished before SIGTERM would come \\(SSM command [0-9a-f-]+ keeps running it\\); until it ends it serves 1\\.1\\.0, which passed its health gate$"), text);
             Assert.Equal("1.1.0", await fleet.VersionAsync(first.StagingPort));
             // The switch-back was left running, not cancelled: it ends on its own, on 1.0.0, and releases its lock.
-            for (var i = 0; i < 300 && fleet.Endpoint.Invocations.Last(x => x.InstanceId == first.Id).Status is not ("Success" or "Failed" or "Cancelled" or "TimedOut"); i++)
+            for (var i = 0; i < 1200 && fleet.Endpoint.Invocations.Last(x => x.InstanceId == first.Id).Status is not ("Success" or "Failed" or "Cancelled" or "TimedOut"); i++)
                 await Task.Delay(100);
             Assert.Equal("Success", fleet.Endpoint.Invocations.Last(x => x.InstanceId == first.Id).Status);
             Assert.Equal("1.0.0", await fleet.VersionAsync(first.StagingPort));

@@ -36,6 +36,10 @@ public abstract class Site
     public virtual Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, ScriptTime scriptTime, Action<string>? live, CancellationToken cancellationToken) =>
         RollAsync(script, what, nothingDone, live, cancellationToken);
 
+    /// <summary>Refuses, before anything is sent, a roll of a script needing <paramref name="scriptTime"/> per host that
+    /// cannot fit the site's limits (a fleet's sized lifetimes); the pull check and release phase come after it.</summary>
+    public virtual Task CheckRollFitsAsync(ScriptTime scriptTime, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Runs a read-only script on every host at once and returns every host's result.</summary>
     public abstract Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken);
 

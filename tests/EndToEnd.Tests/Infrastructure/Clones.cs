@@ -89,6 +89,14 @@ public sealed class FleetCloneCollection : ICollectionFixture<CloneFixture>
     public const string Name = "Full clone for fleet operations";
 }
 
+/// <summary>A clone for the signal tests, which run alone once the parallel collections are done: GitHub gives a
+/// cancelled step 7.5 s before SIGTERM, a real-time budget that eight tests at once on two cores would eat.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SignalCloneCollection : ICollectionFixture<CloneFixture>
+{
+    public const string Name = "Full clone for the signal tests, run alone";
+}
+
 /// <summary>Another full clone, so the fleet deploys run beside the fleet operations.</summary>
 [CollectionDefinition(Name)]
 public sealed class FleetDeployCloneCollection : ICollectionFixture<CloneFixture>
