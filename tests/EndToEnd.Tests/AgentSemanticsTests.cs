@@ -14,16 +14,6 @@ namespace EndToEnd.Tests;
 [Collection(AgentCloneCollection.Name)]
 public sealed class AgentSemanticsTests(CloneFixture clone, FleetFixture fleet) : CloneTests(clone), IClassFixture<FleetFixture>
 {
-    async Task WriteImageAsync(PinnedImage release)
-    {
-        Directory.CreateDirectory(Path.Combine(Root, "artifacts"));
-        await File.WriteAllTextAsync(Path.Combine(Root, "artifacts", "image.json"), JsonSerializer.Serialize(new
-        {
-            repository = release.Repository, tags = new[] { release.Version }, digest = release.Digest, version = release.Version,
-            commit = release.Commit, created = DateTimeOffset.UtcNow,
-        }));
-    }
-
     // The fleet's images are pushed by the fixture, without provenance.
     Task<BuildRun> BuildAsync(params string[] arguments) => Clone.BuildAsync(fleet.AwsEnvironment(), [.. arguments, "--bake-seconds", "0", "--allow-unattested"]);
 

@@ -14,20 +14,6 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
 {
     const string RegistryPassword = "registry-password-that-must-never-print";
 
-    async Task WriteImageAsync(PinnedImage release)
-    {
-        Directory.CreateDirectory(Path.Combine(Root, "artifacts"));
-        await File.WriteAllTextAsync(Path.Combine(Root, "artifacts", "image.json"), JsonSerializer.Serialize(new
-        {
-            repository = release.Repository,
-            tags = new[] { release.Version },
-            digest = release.Digest,
-            version = release.Version,
-            commit = release.Commit,
-            created = DateTimeOffset.UtcNow,
-        }));
-    }
-
     Task<BuildRun> BuildAsync(Dictionary<string, string?>? environment, params string[] arguments)
     {
         var env = environment ?? fleet.AwsEnvironment();

@@ -15,16 +15,6 @@ namespace EndToEnd.Tests;
 [Collection(FleetCloneCollection.Name)]
 public sealed partial class FleetOperationsTests(CloneFixture clone, FleetFixture fleet) : CloneTests(clone), IClassFixture<FleetFixture>
 {
-    async Task WriteImageAsync(PinnedImage release)
-    {
-        Directory.CreateDirectory(Path.Combine(Root, "artifacts"));
-        await File.WriteAllTextAsync(Path.Combine(Root, "artifacts", "image.json"), JsonSerializer.Serialize(new
-        {
-            repository = release.Repository, tags = new[] { release.Version }, digest = release.Digest,
-            version = release.Version, commit = release.Commit, created = DateTimeOffset.UtcNow,
-        }));
-    }
-
     /// <summary>Short timeouts the tests set themselves, so a failure path never waits for a default.</summary>
     Task<BuildRun> BuildAsync(Dictionary<string, string?>? environment, params string[] arguments) =>
         Clone.BuildAsync(environment ?? fleet.AwsEnvironment(),

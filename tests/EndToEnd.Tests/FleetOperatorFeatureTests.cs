@@ -15,16 +15,6 @@ namespace EndToEnd.Tests;
 [Collection(FleetCloneCollection.Name)]
 public sealed class FleetOperatorFeatureTests(CloneFixture clone, FleetFixture fleet, ITestOutputHelper output) : CloneTests(clone), IClassFixture<FleetFixture>
 {
-    async Task WriteImageAsync(PinnedImage release)
-    {
-        Directory.CreateDirectory(Path.Combine(Root, "artifacts"));
-        await File.WriteAllTextAsync(Path.Combine(Root, "artifacts", "image.json"), JsonSerializer.Serialize(new
-        {
-            repository = release.Repository, tags = new[] { release.Version }, digest = release.Digest,
-            version = release.Version, commit = release.Commit, created = DateTimeOffset.UtcNow,
-        }));
-    }
-
     /// <summary>Short timeouts the tests set themselves, so a failure path never waits for a default; every run's
     /// output goes to the test's log (the transcript of each feature on a fleet).</summary>
     async Task<BuildRun> BuildAsync(params string[] arguments)

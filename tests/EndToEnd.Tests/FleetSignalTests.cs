@@ -17,16 +17,6 @@ public sealed class FleetSignalTests(CloneFixture clone, FleetFixture fleet) : C
     static readonly TimeSpan SigtermAfter = TimeSpan.FromSeconds(7.5);
     static readonly TimeSpan SigkillAfter = TimeSpan.FromSeconds(2.5);
 
-    async Task WriteImageAsync(PinnedImage release)
-    {
-        Directory.CreateDirectory(Path.Combine(Root, "artifacts"));
-        await File.WriteAllTextAsync(Path.Combine(Root, "artifacts", "image.json"), JsonSerializer.Serialize(new
-        {
-            repository = release.Repository, tags = new[] { release.Version }, digest = release.Digest, version = release.Version,
-            commit = release.Commit, created = DateTimeOffset.UtcNow,
-        }));
-    }
-
     // The fleet's images are pushed by the fixture, without provenance; no bake (only the metered image serves metrics).
     static readonly string[] Common = ["--skip", "--bake-seconds", "0", "--allow-unattested", "--max-concurrency", "1"];
 
