@@ -112,9 +112,9 @@ public sealed class FleetTeardownCloneCollection : ICollectionFixture<CloneFixtu
 }
 
 /// <summary>Another full clone for the tests that publish, build and push images, beside the many short runs of
-/// <see cref="CloneCollection"/>.</summary>
+/// <see cref="CloneCollection"/>; the one image build they check is <see cref="ExportedImage"/>.</summary>
 [CollectionDefinition(Name)]
-public sealed class ImageCloneCollection : ICollectionFixture<CloneFixture>
+public sealed class ImageCloneCollection : ICollectionFixture<CloneFixture>, ICollectionFixture<ExportedImage>
 {
     public const string Name = "Full clone for images";
 }
