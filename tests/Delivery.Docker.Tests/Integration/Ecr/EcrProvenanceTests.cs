@@ -20,46 +20,33 @@ namespace Delivery.Docker.Tests.Integration.Ecr;
 public sealed class EcrProvenanceTests(EcrBackedFixture ecr, ITestOutputHelper output) : IClassFixture<EcrBackedFixture>, IAsyncLifetime
 {
     readonly string dir = Directory.CreateTempSubdirectory("ecr-provenance-").FullName;
-    PemPair ca = null!;
-    EcrRegistryHost front = null!;
-    EgressProxy proxy = null!;
-    IWebProxy previousProxy = null!;
+    EcrHostUnderTest ecrHost = null!;
+    IDisposable routed = null!;
 
     AwsTestEndpoint Endpoint => ecr.Endpoint;
-
-    /// <summary>Engine-style trust for the registry client: &lt;certs.d&gt;/&lt;host&gt;/ca.crt.</summary>
-    RegistryClientOptions Trust => new() { CertsDirectory = Path.Combine(dir, "certs.d") };
+    EcrRegistryHost Front => ecrHost.Front;
+    RegistryClientOptions Trust => ecrHost.Trust;
 
     public async Task InitializeAsync()
     {
         Endpoint.EcrPassword = "ecr-token-" + Guid.NewGuid().ToString("N");
-        ca = TestCertificates.CreateAuthority(dir, "ecr-test-ca");
-        var server = TestCertificates.CreateServer(dir, ca, "ecr-registry-host", Endpoint.EcrProxyEndpoint.Host);
-        using var certificate = X509Certificate2.CreateFromPemFile(server.CertificateFile, server.KeyFile);
-        front = await EcrRegistryHost.StartAsync(Endpoint, X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null));
-        proxy = new EgressProxy();
-        proxy.Route($"{front.Host}:443", front.Listening);
-        // This process's registry clients reach the ECR host name through the proxy; every other host as before.
-        previousProxy = HttpClient.DefaultProxy;
-        HttpClient.DefaultProxy = proxy.ForRoutedHosts(previousProxy);
-        Directory.CreateDirectory(Path.Combine(dir, "certs.d", front.Host));
-        File.Copy(ca.CertificateFile, Path.Combine(dir, "certs.d", front.Host, "ca.crt"));
+        ecrHost = await EcrHostUnderTest.StartAsync(Endpoint);
+        routed = ecrHost.RouteThisProcess();
     }
 
     public async Task DisposeAsync()
     {
-        HttpClient.DefaultProxy = previousProxy;
-        await proxy.DisposeAsync();
-        await front.DisposeAsync();
+        routed.Dispose();
+        await ecrHost.DisposeAsync();
         Directory.Delete(dir, recursive: true);
     }
 
     [Fact]
     public async Task The_registry_host_asks_for_the_ECR_login_and_refuses_another_password()
     {
-        using (var http = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, c, _, _) => c is not null && Signed(c) }))
+        using (var http = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, c, _, _) => c is not null && ecrHost.Signed(c) }))
         {
-            using var response = await http.GetAsync($"https://{front.Host}/v2/");
+            using var response = await http.GetAsync($"https://{Front.Host}/v2/");
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
             Assert.Equal($"Basic realm=\"https://{AwsTestEndpoint.Account}.dkr.ecr.{Endpoint.Region}.amazonaws.com/\",service=\"ecr.amazonaws.com\"",
                 response.Headers.WwwAuthenticate.ToString());
@@ -70,38 +57,26 @@ public sealed class EcrProvenanceTests(EcrBackedFixture ecr, ITestOutputHelper o
 
         using var anonymous = new RegistryClient(login.Registry, options: Trust);
         var none = await Assert.ThrowsAsync<DeliveryException>(() => anonymous.GetDigestAsync(path, "1"));
-        Assert.StartsWith($"Registry {front.Host} (https) needs credentials for repository {path}", none.Message);
+        Assert.StartsWith($"Registry {Front.Host} (https) needs credentials for repository {path}", none.Message);
 
         using var wrong = new RegistryClient(login.Registry, new RegistryAuth(login.Username, login.Password + "x", login.Registry), Trust);
         var refused = await Assert.ThrowsAsync<DeliveryException>(() => wrong.GetDigestAsync(path, "1"));
-        Assert.Equal($"Registry {front.Host} (https) refused the credentials of AWS for repository {path}", refused.Message);
+        Assert.Equal($"Registry {Front.Host} (https) refused the credentials of AWS for repository {path}", refused.Message);
         Assert.DoesNotContain(login.Password, refused.Message);
-        Assert.All(proxy.Tunnels, t => Assert.Equal($"{front.Host}:443", t));
-    }
-
-    bool Signed(X509Certificate2 certificate)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.CustomTrustStore.Add(ca.Certificate);
-        return chain.Build(certificate);
+        Assert.All(ecrHost.Proxy.Tunnels, t => Assert.Equal($"{Front.Host}:443", t));
     }
 
     [Fact]
     public async Task Provenance_is_written_and_read_back_by_digest_and_an_unattested_digest_is_refused_in_one_line()
     {
         // The engine's own registry traffic: through the proxy, trusting the test CA (Go reads SSL_CERT_FILE).
-        await using var engine = await PrivateDockerd.StartAsync("ecrp", new Dictionary<string, string>
-        {
-            ["HTTPS_PROXY"] = proxy.Url.ToString(), ["SSL_CERT_FILE"] = ca.CertificateFile,
-        });
+        await using var engine = await PrivateDockerd.StartAsync("ecrp", ecrHost.ClientEnvironment);
         var docker = new DockerEngineClient(DockerEndpoint.Parse(engine.Host));
 
         // As the build signs in to an ECR registry: a token from GetAuthorizationToken (SigV4-checked), user AWS.
         using var ecrClient = new EcrClient(ecr.Settings());
         var login = await ecrClient.GetAuthorizationTokenAsync();
-        Assert.Equal(front.Host, login.Registry);
+        Assert.Equal(Front.Host, login.Registry);
         Assert.NotNull(EcrRegistry.TryParse(login.Registry));
         var auth = new RegistryAuth(login.Username, login.Password, login.Registry);
         var path = "webapp-" + Guid.NewGuid().ToString("N")[..8];
@@ -121,7 +96,7 @@ public sealed class EcrProvenanceTests(EcrBackedFixture ecr, ITestOutputHelper o
         Assert.Equal(Commit, verified.Commit);
         Assert.Equal($"sha256:{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes((await ecrClient.BatchGetImageAsync(AwsTestEndpoint.Account, path, attested)).Manifest)))}", attested);
         // ECR has the referrers API: the provenance is found through it, and no sha256-<hex>.att tag is written.
-        Assert.Contains(front.Received, r => r.StartsWith($"GET /v2/{path}/referrers/{attested}?artifactType=", StringComparison.Ordinal) && r.EndsWith(" 200", StringComparison.Ordinal));
+        Assert.Contains(Front.Received, r => r.StartsWith($"GET /v2/{path}/referrers/{attested}?artifactType=", StringComparison.Ordinal) && r.EndsWith(" 200", StringComparison.Ordinal));
         Assert.Null(await reader.GetDigestAsync(path, Attestations.FallbackTag(attested, "att")));
 
         output.WriteLine(await AssertRefusedAsync(reader, repository, path, unattested, trusted, "no attestation"));
@@ -131,7 +106,7 @@ public sealed class EcrProvenanceTests(EcrBackedFixture ecr, ITestOutputHelper o
         await docker.PullImageAsync(repository, attested, auth);
         var pulled = await engine.DockerAsync("image", "inspect", "--format", "{{index .RepoDigests 0}}", $"{repository}@{attested}");
         Assert.Equal($"{repository}@{attested}", pulled.StandardOutput.Trim());
-        Assert.All(proxy.Tunnels, t => Assert.Equal($"{front.Host}:443", t));
-        foreach (var line in front.Received) output.WriteLine(line);
+        Assert.All(ecrHost.Proxy.Tunnels, t => Assert.Equal($"{Front.Host}:443", t));
+        foreach (var line in Front.Received) output.WriteLine(line);
     }
 }
