@@ -1,4 +1,5 @@
 using Aws.TestEndpoint;
+using Delivery.Docker;
 using EndToEnd.Tests.Infrastructure;
 
 namespace EndToEnd.Tests;
@@ -13,21 +14,44 @@ public sealed class AwsEndpointFixture : IAsyncLifetime
     public async Task DisposeAsync() => await Endpoint.DisposeAsync();
 }
 
+/// <summary>The AWS test endpoint with its ECR registry host (TLS front, proxy, CA), images in a real docker-registry.</summary>
+public sealed class EcrHostFixture : IAsyncLifetime
+{
+    public AwsTestEndpoint Endpoint { get; private set; } = null!;
+    public TestRegistry Backing { get; private set; } = null!;
+    public EcrHostUnderTest Host { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Endpoint = await AwsTestEndpoint.StartAsync();
+        Backing = await TestRegistry.StartAsync();
+        Endpoint.Ecr.BackingRegistry = Backing.Address;
+        Host = await EcrHostUnderTest.StartAsync(Endpoint);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        await Endpoint.DisposeAsync();
+        await Backing.DisposeAsync();
+    }
+}
+
 /// <summary>
 /// An ECR registry needs no registry password: the build asks ECR for a token with the AWS credential chain, as the
-/// OIDC-authenticated CI jobs do. The API endpoint is the test endpoint (AWS_ENDPOINT_URL_ECR); the registry host
-/// itself cannot be reached from here, so each run ends at the registry, after the login.
+/// OIDC-authenticated CI jobs do. The API endpoint is the test endpoint (AWS_ENDPOINT_URL_ECR); the registry host is
+/// the endpoint's ECR front, which the build reaches by its AWS name through HTTPS_PROXY (EcrHostUnderTest).
 /// </summary>
 [Collection(ImageCloneCollection.Name)]
-public sealed class EcrLoginTests(CloneFixture clone, AwsEndpointFixture aws) : CloneTests(clone), IClassFixture<AwsEndpointFixture>
+public sealed class EcrLoginTests(CloneFixture clone, EcrHostFixture aws) : CloneTests(clone), IClassFixture<EcrHostFixture>
 {
     const string Registry = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
     const string EcrPassword = "ecr-token-password-that-must-never-print";
 
-    Task<BuildRun> PromoteFromEcrAsync(string secretKey)
+    Task<BuildRun> PromoteFromEcrAsync(string secretKey, params string[] arguments)
     {
         aws.Endpoint.EcrPassword = EcrPassword;
-        var environment = new Dictionary<string, string?>
+        var environment = new Dictionary<string, string?>(aws.Host.ClientEnvironment.ToDictionary(e => e.Key, e => (string?)e.Value))
         {
             ["AWS_ACCESS_KEY_ID"] = AwsTestEndpoint.AccessKey,
             ["AWS_SECRET_ACCESS_KEY"] = secretKey,
@@ -36,22 +60,48 @@ public sealed class EcrLoginTests(CloneFixture clone, AwsEndpointFixture aws) : 
             ["AWS_ENDPOINT_URL"] = null,
             ["AWS_ENDPOINT_URL_ECR"] = aws.Endpoint.Url.ToString(),
         };
-        return Clone.BuildAsync(environment, "DeployProduction", "--skip", "--promote-version", "1.2.3", "--registry", Registry);
+        return Clone.BuildAsync(environment, ["DeployProduction", "--skip", "--registry", Registry, .. arguments]);
+    }
+
+    /// <summary>A release <paramref name="version"/> of webapp in the ECR repository, uploaded through the registry host.</summary>
+    async Task<string> UploadReleaseAsync(string version)
+    {
+        using var ecr = new EcrClient(new Delivery.Aws.AwsSettings
+        {
+            Region = aws.Endpoint.Region, EcrEndpoint = aws.Endpoint.Url,
+            Credentials = new Amazon.Runtime.BasicAWSCredentials(AwsTestEndpoint.AccessKey, AwsTestEndpoint.SecretKey),
+        });
+        await ecr.EnsureRepositoryAsync(AwsTestEndpoint.Account, "webapp", immutableTags: false);
+        var login = await ecr.GetAuthorizationTokenAsync();
+        using var routed = aws.Host.RouteThisProcess();
+        using var registry = new RegistryClient(Registry, new RegistryAuth(login.Username, login.Password, Registry), aws.Host.Trust);
+        return await TinyImage.UploadAsync(registry, "webapp", version);
     }
 
     [Fact]
-    public async Task An_ECR_registry_is_signed_in_to_with_a_token_from_the_AWS_credential_chain()
+    public async Task An_ECR_release_without_provenance_is_refused_in_one_line_after_the_login_with_a_token_from_the_AWS_credential_chain()
     {
+        Assert.Equal(Registry, aws.Host.Host);
+        var keys = Directory.CreateTempSubdirectory("ecr-login-keys-").FullName;
+        using (SigningKey.LoadOrCreate(keys)) { }
+        var digest = await UploadReleaseAsync("1.2.3");
         var before = aws.Endpoint.Received.Count;
+        var seen = aws.Host.Front.Received.Count;
 
-        var run = await PromoteFromEcrAsync(AwsTestEndpoint.SecretKey);
+        var run = await PromoteFromEcrAsync(AwsTestEndpoint.SecretKey, "--promote-version", "1.2.3", "--trusted-keys", Path.Combine(keys, SigningKey.PublicFileName));
 
         Assert.Contains(run.OutputLines, l => l.StartsWith($"Signed in to {Registry} as AWS with an ECR token (valid until ", StringComparison.Ordinal));
         Assert.Contains(aws.Endpoint.Received.Skip(before), r => r.Contains("GetAuthorizationToken", StringComparison.Ordinal));
+        BuildAssert.HasLine(run, l => l.EndsWith($"{Registry}/webapp:1.2.3 is {digest} (https)", StringComparison.Ordinal), "the release's digest from the registry host");
         var message = BuildAssert.TargetFailure(run, "DeployProduction");
-        Assert.StartsWith($"Registry {Registry} is not reachable: ", message);
+        Assert.StartsWith($"Refusing {Registry}/webapp@{digest}: no attestation", message);
+        // The build asked the registry host for the digest's referrers; nothing was pulled, so no host changed.
+        var requests = aws.Host.Front.Received.Skip(seen).ToList();
+        Assert.Contains(requests, r => r.StartsWith($"GET /v2/webapp/referrers/{digest}?", StringComparison.Ordinal));
+        Assert.DoesNotContain(requests, r => r.StartsWith("GET /v2/webapp/blobs/", StringComparison.Ordinal));
         BuildAssert.DoesNotContain(run, EcrPassword);
         BuildAssert.DoesNotContain(run, AwsTestEndpoint.SecretKey);
+        Directory.Delete(keys, recursive: true);
     }
 
     [Fact]
@@ -59,7 +109,7 @@ public sealed class EcrLoginTests(CloneFixture clone, AwsEndpointFixture aws) : 
     {
         const string wrongSecret = "wrong/secret+key-that-must-never-print";
 
-        var run = await PromoteFromEcrAsync(wrongSecret);
+        var run = await PromoteFromEcrAsync(wrongSecret, "--promote-version", "1.2.3");
 
         var message = BuildAssert.TargetFailure(run, "DeployProduction");
         Assert.StartsWith("ECR GetAuthorizationToken failed: ", message);
