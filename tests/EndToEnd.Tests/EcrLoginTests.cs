@@ -60,11 +60,12 @@ public sealed class EcrLoginTests(CloneFixture clone, EcrHostFixture aws) : Clon
             ["AWS_ENDPOINT_URL"] = null,
             ["AWS_ENDPOINT_URL_ECR"] = aws.Endpoint.Url.ToString(),
         };
-        return Clone.BuildAsync(environment, ["DeployProduction", "--skip", "--registry", Registry, .. arguments]);
+        return Clone.BuildAsync(environment, ["DeployProduction", "--skip", "--registry", Registry, "--allow-unverified", .. arguments]);
     }
 
-    /// <summary>A release <paramref name="version"/> of webapp in the ECR repository, uploaded through the registry host.</summary>
-    async Task<string> UploadReleaseAsync(string version)
+    /// <summary>A release <paramref name="version"/> of webapp in the ECR repository, uploaded through the registry
+    /// host; with <paramref name="key"/>, its provenance signed and attached there too.</summary>
+    async Task<string> UploadReleaseAsync(string version, SigningKey? key = null)
     {
         using var ecr = new EcrClient(new Delivery.Aws.AwsSettings
         {
@@ -75,7 +76,10 @@ public sealed class EcrLoginTests(CloneFixture clone, EcrHostFixture aws) : Clon
         var login = await ecr.GetAuthorizationTokenAsync();
         using var routed = aws.Host.RouteThisProcess();
         using var registry = new RegistryClient(Registry, new RegistryAuth(login.Username, login.Password, Registry), aws.Host.Trust);
-        return await TinyImage.UploadAsync(registry, "webapp", version);
+        var digest = await TinyImage.UploadAsync(registry, "webapp", version);
+        if (key is not null)
+            await AttestedImages.AttachAsync(registry, "webapp", digest, AttestedImages.Sign(AttestedImages.Facts($"{Registry}/webapp", digest), key));
+        return digest;
     }
 
     [Fact]
@@ -101,6 +105,29 @@ public sealed class EcrLoginTests(CloneFixture clone, EcrHostFixture aws) : Clon
         Assert.DoesNotContain(requests, r => r.StartsWith("GET /v2/webapp/blobs/", StringComparison.Ordinal));
         BuildAssert.DoesNotContain(run, EcrPassword);
         BuildAssert.DoesNotContain(run, AwsTestEndpoint.SecretKey);
+        Directory.Delete(keys, recursive: true);
+    }
+
+    /// <summary>The deploy goes on to the hosts' pull: this machine's engine is the shared one, which has no route to
+    /// the ECR name (the proxy is only the build's), so the pull check stops it there, before any switch.</summary>
+    [Fact]
+    public async Task An_attested_ECR_release_passes_the_provenance_check_and_the_deploy_goes_on_to_the_hosts_pull()
+    {
+        var keys = Directory.CreateTempSubdirectory("ecr-login-keys-").FullName;
+        string digest, keyId;
+        using (var key = SigningKey.LoadOrCreate(keys))
+            (digest, keyId) = (await UploadReleaseAsync("1.2.4", key), key.KeyId);
+
+        var run = await PromoteFromEcrAsync(AwsTestEndpoint.SecretKey, "--promote-version", "1.2.4",
+            "--trusted-keys", Path.Combine(keys, SigningKey.PublicFileName), "--expected-source", AttestedImages.Source);
+
+        var verified = $"production: 1.2.4 ({digest["sha256:".Length..][..12]}) has provenance: built from {AttestedImages.Source} " +
+                       $"at {AttestedImages.Commit[..12]} by local:test, signed by key {keyId[..16]}";
+        BuildAssert.HasLine(run, l => l.EndsWith(verified, StringComparison.Ordinal), verified);
+        var message = BuildAssert.TargetFailure(run, "DeployProduction");
+        Assert.StartsWith($"production cannot pull 1.2.4 from {Registry}: ", message);
+        Assert.EndsWith("no host was switched", message);
+        BuildAssert.DoesNotContain(run, EcrPassword);
         Directory.Delete(keys, recursive: true);
     }
 

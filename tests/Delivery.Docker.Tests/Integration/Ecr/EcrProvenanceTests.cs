@@ -7,7 +7,7 @@ using Delivery.Core;
 using Delivery.Docker.Tests.Integration.Registries;
 using TestSupport;
 using Xunit.Abstractions;
-using static Delivery.Docker.Tests.Integration.Registries.AttestedImages;
+using static TestSupport.AttestedImages;
 
 namespace Delivery.Docker.Tests.Integration.Ecr;
 

@@ -3,7 +3,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Delivery.Core;
 using Xunit.Abstractions;
-using static Delivery.Docker.Tests.Integration.Registries.AttestedImages;
+using TestSupport;
+using static TestSupport.AttestedImages;
 
 namespace Delivery.Docker.Tests.Integration.Registries;
 

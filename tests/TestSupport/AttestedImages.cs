@@ -1,10 +1,11 @@
 using Delivery.Core;
+using Delivery.Docker;
 
-namespace Delivery.Docker.Tests.Integration.Registries;
+namespace TestSupport;
 
 /// <summary>What the provenance tests of every registry share: a tiny pushed image, the facts a build would sign
 /// for it, and a signed statement attached to a digest.</summary>
-static class AttestedImages
+public static class AttestedImages
 {
     public const string Source = "https://github.com/example/webapp";
     public const string Commit = "0123456789abcdef0123456789abcdef01234567";
