@@ -1,4 +1,5 @@
 using Aws.TestEndpoint;
+using Delivery.Core;
 using Delivery.Docker;
 using EndToEnd.Tests.Infrastructure;
 
@@ -48,7 +49,11 @@ public sealed class EcrLoginTests(CloneFixture clone, EcrHostFixture aws) : Clon
     const string Registry = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
     const string EcrPassword = "ecr-token-password-that-must-never-print";
 
-    Task<BuildRun> PromoteFromEcrAsync(string secretKey, params string[] arguments)
+    Task<BuildRun> PromoteFromEcrAsync(string secretKey, params string[] arguments) => BuildWithEcrAsync(secretKey, ["DeployProduction", .. arguments]);
+
+    /// <summary>./build.sh <paramref name="arguments"/> --skip with --registry the ECR registry, the AWS credentials and
+    /// the way to its registry host (the proxy and the CA bundle), plus <paramref name="more"/>.</summary>
+    Task<BuildRun> BuildWithEcrAsync(string secretKey, string[] arguments, IReadOnlyDictionary<string, string?>? more = null)
     {
         aws.Endpoint.EcrPassword = EcrPassword;
         var environment = new Dictionary<string, string?>(aws.Host.ClientEnvironment.ToDictionary(e => e.Key, e => (string?)e.Value))
@@ -60,12 +65,13 @@ public sealed class EcrLoginTests(CloneFixture clone, EcrHostFixture aws) : Clon
             ["AWS_ENDPOINT_URL"] = null,
             ["AWS_ENDPOINT_URL_ECR"] = aws.Endpoint.Url.ToString(),
         };
-        return Clone.BuildAsync(environment, ["DeployProduction", "--skip", "--registry", Registry, "--allow-unverified", .. arguments]);
+        foreach (var (name, value) in more ?? new Dictionary<string, string?>()) environment[name] = value;
+        var deploy = arguments[0] == "DeployProduction" ? new[] { "--allow-unverified" } : [];
+        return Clone.BuildAsync(environment, [.. arguments, "--skip", "--registry", Registry, .. deploy]);
     }
 
-    /// <summary>A release <paramref name="version"/> of webapp in the ECR repository, uploaded through the registry
-    /// host; with <paramref name="key"/>, its provenance signed and attached there too.</summary>
-    async Task<string> UploadReleaseAsync(string version, SigningKey? key = null)
+    /// <summary>A release <paramref name="version"/> of webapp in the ECR repository, uploaded through the registry host.</summary>
+    async Task<string> UploadReleaseAsync(string version)
     {
         using var ecr = new EcrClient(new Delivery.Aws.AwsSettings
         {
@@ -76,10 +82,7 @@ public sealed class EcrLoginTests(CloneFixture clone, EcrHostFixture aws) : Clon
         var login = await ecr.GetAuthorizationTokenAsync();
         using var routed = aws.Host.RouteThisProcess();
         using var registry = new RegistryClient(Registry, new RegistryAuth(login.Username, login.Password, Registry), aws.Host.Trust);
-        var digest = await TinyImage.UploadAsync(registry, "webapp", version);
-        if (key is not null)
-            await AttestedImages.AttachAsync(registry, "webapp", digest, AttestedImages.Sign(AttestedImages.Facts($"{Registry}/webapp", digest), key));
-        return digest;
+        return await TinyImage.UploadAsync(registry, "webapp", version);
     }
 
     [Fact]
@@ -108,27 +111,39 @@ public sealed class EcrLoginTests(CloneFixture clone, EcrHostFixture aws) : Clon
         Directory.Delete(keys, recursive: true);
     }
 
-    /// <summary>The deploy goes on to the hosts' pull: this machine's engine is the shared one, which has no route to
-    /// the ECR name (the proxy is only the build's), so the pull check stops it there, before any switch.</summary>
+    /// <summary>
+    /// Push writes the provenance, the deploy reads it: both through the registry host. Push runs against a private
+    /// engine that reaches ECR through the proxy (a one-file image stands in for the built one, as image-build.json
+    /// says). The deploy then goes on to the hosts' pull: this machine's engine is the shared one, which has no route
+    /// to the ECR name, so the pull check stops it there, before any switch.
+    /// </summary>
     [Fact]
-    public async Task An_attested_ECR_release_passes_the_provenance_check_and_the_deploy_goes_on_to_the_hosts_pull()
+    public async Task Push_attests_an_ECR_digest_and_the_deploy_accepts_its_provenance_before_the_hosts_pull()
     {
-        var keys = Directory.CreateTempSubdirectory("ecr-login-keys-").FullName;
-        string digest, keyId;
-        using (var key = SigningKey.LoadOrCreate(keys))
-            (digest, keyId) = (await UploadReleaseAsync("1.2.4", key), key.KeyId);
+        await using var engine = await PrivateDockerd.StartAsync("e2eecr", aws.Host.ClientEnvironment);
+        var imported = await ProcessRunner.RunCheckedAsync("sh", ["-c", $"tar -C / -c usr/bin/busybox | docker --host {engine.Host} import - e2e-ecr-push:1.2.4"]);
+        var artifacts = Directory.CreateDirectory(Path.Combine(Root, "artifacts")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(artifacts, "image-build.json"), System.Text.Json.JsonSerializer.Serialize(new
+        {
+            repository = "e2e-ecr-push", tags = new[] { "1.2.4" }, imageId = imported.StandardOutput.Trim(), version = "1.2.4", commit = Clone.BaseCommit,
+        }));
 
-        var run = await PromoteFromEcrAsync(AwsTestEndpoint.SecretKey, "--promote-version", "1.2.4",
-            "--trusted-keys", Path.Combine(keys, SigningKey.PublicFileName), "--expected-source", AttestedImages.Source);
+        var pushed = await BuildWithEcrAsync(AwsTestEndpoint.SecretKey, ["Push"], new Dictionary<string, string?> { ["DOCKER_HOST"] = engine.Host });
 
-        var verified = $"production: 1.2.4 ({digest["sha256:".Length..][..12]}) has provenance: built from {AttestedImages.Source} " +
-                       $"at {AttestedImages.Commit[..12]} by local:test, signed by key {keyId[..16]}";
-        BuildAssert.HasLine(run, l => l.EndsWith(verified, StringComparison.Ordinal), verified);
+        BuildAssert.Succeeded(pushed);
+        var digest = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(artifacts, "image.json"))).RootElement.GetProperty("digest").GetString()!;
+        BuildAssert.HasLine(pushed, l => l.Contains($"provenance signed by key ", StringComparison.Ordinal) && l.EndsWith($"attached in {Registry}", StringComparison.Ordinal), "the provenance attached in ECR");
+        Assert.Contains(aws.Host.Front.Received, r => r.StartsWith("PUT /v2/webapp/manifests/sha256:", StringComparison.Ordinal) && r.EndsWith(" 201", StringComparison.Ordinal));
+
+        var run = await PromoteFromEcrAsync(AwsTestEndpoint.SecretKey, "--promote-version", "1.2.4");
+
+        BuildAssert.HasLine(run, l => l.Contains($"production: 1.2.4 ({digest["sha256:".Length..][..12]}) has provenance: built from ", StringComparison.Ordinal)
+                                      && l.Contains($" at {Clone.BaseCommit[..12]} by local:delivery-build, signed by key ", StringComparison.Ordinal), "the provenance check passed");
         var message = BuildAssert.TargetFailure(run, "DeployProduction");
         Assert.StartsWith($"production cannot pull 1.2.4 from {Registry}: ", message);
         Assert.EndsWith("no host was switched", message);
+        BuildAssert.DoesNotContain(pushed, EcrPassword);
         BuildAssert.DoesNotContain(run, EcrPassword);
-        Directory.Delete(keys, recursive: true);
     }
 
     [Fact]
