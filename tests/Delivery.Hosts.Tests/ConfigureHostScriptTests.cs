@@ -316,6 +316,42 @@ public sealed class ConfigureHostTimeLimitTests
         public override (TimeSpan Limit, string Parameter)? ScriptTimeLimit => (limit, "--execution-timeout");
     }
 
+    /// <summary>Takes the script it is given and stops there.</summary>
+    sealed class CapturingSite(bool sharesTheBuildsDocker) : Sites.Site
+    {
+        public string? Script { get; private set; }
+        public override string Name => "a capturing site";
+        public override bool SharesTheBuildsDocker => sharesTheBuildsDocker;
+        public override Task<string> DescribeHostsAsync(CancellationToken cancellationToken = default) => Task.FromResult(Name);
+        public override HostSettings ScriptSettings(HostSettings settings) => settings;
+        public override Sites.ReleaseLedger Ledger(HostSettings settings) => throw new NotSupportedException();
+        public override Task<IReadOnlyList<Sites.HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken)
+        {
+            Script = script;
+            throw new OperationCanceledException("captured");
+        }
+        public override Task<IReadOnlyList<Sites.HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public override Task<IReadOnlyList<Sites.HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+    }
+
+    /// <summary>Only hosts that read the registry login from Parameter Store (they do not share the build's docker)
+    /// and only with a password registry get the AWS CLI step.</summary>
+    [Theory]
+    [InlineData(true, false, "false")]
+    [InlineData(false, false, "false")]
+    [InlineData(true, true, "false")]
+    [InlineData(false, true, "true")]
+    public async Task The_AWS_CLI_is_asked_for_on_hosts_that_read_a_password_registrys_login(bool sharesTheBuildsDocker, bool passwordRegistry, string needed)
+    {
+        var site = new CapturingSite(sharesTheBuildsDocker);
+
+        await Assert.ThrowsAsync<OperationCanceledException>(() => new HostConfiguration(new Deployer(site, new HostSettings()))
+            .ConfigureAsync(new HostConfigurationSettings { PlaybookArchive = "", PasswordRegistry = passwordRegistry }, "ConfigureHost"));
+
+        Assert.Matches($"\naws_cli_needed='?{needed}'?\n", site.Script);
+    }
+
     [Fact]
     public async Task Waits_and_two_runs_that_cannot_fit_the_execution_timeout_fail_before_anything_is_sent()
     {
