@@ -122,12 +122,12 @@ ensure_ansible() {
   command -v ansible-playbook >/dev/null 2>&1 || fail "ansible-core was installed but ansible-playbook is not on PATH ($PATH)"
 }
 
-# Hosts that read a password registry's login from Parameter Store (registry.sh) need the AWS CLI. Per system, from
-# AWS's "Installing or updating to the latest version of the AWS CLI"
-# (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html): Amazon Linux 2023 ships it
-# (awscli-2); Debian 12 and Ubuntu 22.04 package it (awscli); Ubuntu 24.04 has no package, so the snap AWS publishes
-# there (aws-cli, classic): one command, updated by snapd, and Ubuntu's EC2 images have snapd (their SSM agent is a
-# snap). AWS's zip installer would need unzip, a signature check and our own updates.
+# Hosts that read a password registry's login from Parameter Store (registry.sh) need the AWS CLI. Amazon Linux 2023
+# ships it (awscli-2); Debian 12 and Ubuntu 22.04 package it (awscli). Ubuntu 24.04 has no package, so it gets one of
+# the two ways AWS's "Installing or updating to the latest version of the AWS CLI"
+# (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html) gives for Linux: the snap AWS
+# publishes (aws-cli, classic), which is one command, updated by snapd, and Ubuntu's EC2 images have snapd (their SSM
+# agent is a snap). The other, AWS's zip installer, would need unzip, a signature check and updates of our own.
 ensure_aws_cli() {
   [ "$aws_cli_needed" = true ] || return 0
   if command -v aws >/dev/null 2>&1; then
