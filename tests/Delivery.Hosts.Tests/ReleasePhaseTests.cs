@@ -82,6 +82,47 @@ public sealed class ReleasePhaseTests(HostFixture fixture, ITestOutputHelper out
         Assert.Empty(await PhaseContainers(bed));
     }
 
+    [Fact]
+    public async Task A_marker_the_command_writes_to_the_data_store_is_served_by_the_new_release_and_teardown_removes_only_that_store()
+    {
+        await using var bed = fixture.NewBed();
+        string Store(string env) => $"{bed.Settings.AppName}-{env}-data";
+        async Task<string> Marker(DeployEnvironment env)
+        {
+            var (status, body) = await Tools.Get($"http://127.0.0.1:{env.PublicPort}/data/migration");
+            return status == 200 ? body.Trim() : $"HTTP {status}";
+        }
+        await bed.Deploy(bed.Production, fixture.V1, With("/bin/busybox sh -c 'echo production-schema-7 > /data/migration'"));
+        await bed.Deploy(bed.Staging, fixture.V1);
+        Assert.Equal("HTTP 404", await Marker(bed.Staging));
+        var marker = $"migrated-{Guid.NewGuid():N}";
+
+        await bed.Deploy(bed.Staging, fixture.V2, With($"/bin/busybox sh -c 'echo \"{marker} to $(cat /www/version)\" > /data/migration'"));
+        output.WriteLine(bed.Dump());
+
+        // Through the proxy: the release that now serves reads what its release phase wrote, and production's store
+        // is its own.
+        Assert.Equal("2.0.0", await bed.Version(bed.Staging));
+        Assert.Equal($"{marker} to 2.0.0", await Marker(bed.Staging));
+        Assert.Equal("production-schema-7", await Marker(bed.Production));
+        Assert.Equal([Store("production"), Store("staging")], await bed.DataVolumes());
+        // The store is the only writable place: the serving container's root stays read-only.
+        var serving = bed.StateFile(bed.Staging, "current")!.Split('\n').Single(l => l.StartsWith("container=", StringComparison.Ordinal))["container=".Length..];
+        Assert.Equal($"true {Store("staging")}:/data:true", (await Tools.RunChecked(bed.Docker, [.. bed.DockerHostArgs(), "inspect", "--format",
+            "{{.HostConfig.ReadonlyRootfs}}{{range .Mounts}} {{.Name}}:{{.Destination}}:{{.RW}}{{end}}", serving])).Trim());
+
+        // A rollback keeps the store: the previous release starts on it and reads the same marker.
+        await bed.Deployer.RollbackAsync(bed.Staging, options: new DeployOptions { DeployedBy = "tester" });
+        Assert.Equal("1.0.0", await bed.Version(bed.Staging));
+        Assert.Equal($"{marker} to 2.0.0", await Marker(bed.Staging));
+
+        await bed.Deployer.TeardownAsync(bed.Staging, new DeployOptions { DeployedBy = "tester" });
+
+        Assert.Contains($"removing the data store {Store("staging")}", bed.Log);
+        Assert.Equal([Store("production")], await bed.DataVolumes());
+        Assert.Equal("production-schema-7", await Marker(bed.Production));
+    }
+
     static async Task<string> PhaseContainers(HostTestBed bed) => (await Tools.RunChecked(bed.Docker,
         [.. bed.DockerHostArgs(), "ps", "--all", "--quiet", "--filter", $"label=webapp.release-phase={bed.Staging.Name}", "--filter", $"name={bed.Settings.AppName}-"])).Trim();
 
