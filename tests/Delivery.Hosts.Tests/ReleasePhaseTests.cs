@@ -139,3 +139,27 @@ public sealed class ReleasePhaseTests(HostFixture fixture, ITestOutputHelper out
     public void Quotes_group_words_and_no_shell_runs_them() =>
         Assert.Equal(["dotnet", "WebApp.dll", "migrate --to", "a \"b\""], new ReleasePhaseSettings("dotnet WebApp.dll 'migrate --to' 'a \"b\"'").Words);
 }
+
+/// <summary>The release command's timeout, not the site's script limit, must end the command: a timeout the limit
+/// cannot hold is refused before anything is sent (a fleet that sizes its lifetimes gives the phase enough instead).</summary>
+public sealed class ReleasePhaseTimeLimitTests
+{
+    [Fact]
+    public async Task A_release_command_timeout_beyond_the_site_s_script_limit_is_refused_before_anything_is_sent()
+    {
+        var deployer = new Deployer(new ConfigureHostTimeLimitTests.LimitedSite(TimeSpan.FromSeconds(900)), new HostSettings());
+        var options = new DeployOptions
+        {
+            DeployedBy = "tester",
+            LockWait = TimeSpan.FromSeconds(30),
+            Bake = Delivery.Hosts.Bake.BakeSettings.Off,
+            ReleasePhase = new ReleasePhaseSettings("/app/migrate") { Timeout = TimeSpan.FromMinutes(20) },
+        };
+
+        var error = await Assert.ThrowsAsync<Delivery.Core.DeliveryException>(() =>
+            deployer.DeployAsync(DeployEnvironment.Staging, new PinnedImage("2.0.0", "registry.example/webapp", "sha256:" + new string('a', 64)), options));
+
+        Assert.Equal("The release phase on staging can take 1230 s (release command timeout 1200 s + lock wait 30 s), more than the 900 s a limited site lets a script run; " +
+                     "raise --execution-timeout or lower --release-command-timeout (nothing was sent)", error.Message);
+    }
+}
