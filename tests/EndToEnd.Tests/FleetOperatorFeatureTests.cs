@@ -199,8 +199,20 @@ public sealed class FleetOperatorFeatureTests(CloneFixture clone, FleetFixture f
         var before = fleet.Endpoint.Invocations.Count;
 
         await WriteImageAsync(fleet.V2);
-        var run = await BuildAsync("DeployStaging", "--skip", "--staging-targets", fleet.Tag,
-            "--release-command", "/bin/busybox sh -c 'echo waiting for the lock; sleep 600'", "--release-command-timeout", "3s");
+        string[] hanging = ["DeployStaging", "--skip", "--staging-targets", fleet.Tag, "--release-command", "/bin/busybox sh -c 'echo waiting for the lock; sleep 600'"];
+
+        // With lifetimes fixed by --execution-timeout, a release command timeout the agent would cut short is refused
+        // before anything is sent.
+        var received = fleet.Endpoint.Received.Count;
+        var refused = await BuildAsync([.. hanging, "--release-command-timeout", "30s", "--execution-timeout", "20s"]);
+        Assert.Matches(@"^The release phase on staging can take 30 s \(release command timeout 30 s \+ lock wait 0 s\), more than the 20 s .+ lets a script run; raise --execution-timeout or lower --release-command-timeout \(nothing was sent\)$",
+            BuildAssert.TargetFailure(refused, "DeployStaging"));
+        Assert.Equal(received, fleet.Endpoint.Received.Count);
+
+        // Lifetimes sized by the build (no --delivery-timeout or --execution-timeout): the phase's command gets its own.
+        var run = await Clone.BuildAsync(fleet.AwsEnvironment(), [.. hanging, "--release-command-timeout", "3s", "--bake-seconds", "0", "--allow-unattested"]);
+        output.WriteLine($"$ ./build.sh {string.Join(' ', run.Arguments)}   (exit {run.ExitCode})");
+        foreach (var line in run.Lines) output.WriteLine(line);
 
         var message = BuildAssert.TargetFailure(run, "DeployStaging");
         Assert.DoesNotContain('\n', message);

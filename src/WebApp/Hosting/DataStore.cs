@@ -10,6 +10,14 @@ public sealed class DataStoreOptions
     public const string Section = "DataStore";
 
     public string Path { get; set; } = "/data";
+
+    /// <summary>As the app binds it, from the environment (<c>DataStore__Path</c>), for commands that start no host.</summary>
+    public static DataStoreOptions FromEnvironment()
+    {
+        var options = new DataStoreOptions();
+        new ConfigurationBuilder().AddEnvironmentVariables().Build().GetSection(Section).Bind(options);
+        return options;
+    }
 }
 
 public static class DataStore
