@@ -116,8 +116,14 @@ public sealed class ReleasePhaseTests(HostFixture fixture, ITestOutputHelper out
         Assert.Equal("1.0.0", await bed.Version(bed.Staging));
         Assert.Equal($"{marker} to 2.0.0", await Marker(bed.Staging));
 
+        // A release phase the agent SIGKILLed before its trap ran leaves its container holding the store.
+        var killedPhase = $"{bed.Settings.AppName}-staging-release-phase";
+        await Tools.RunChecked(bed.Docker, [.. bed.DockerHostArgs(), "run", "--detach", "--name", killedPhase, "--label", "webapp.release-phase=staging",
+            "--mount", $"type=volume,source={Store("staging")},target=/data", "--entrypoint", "/bin/busybox", fixture.V2.ImageReference, "sleep", "600"]);
+
         await bed.Deployer.TeardownAsync(bed.Staging, new DeployOptions { DeployedBy = "tester" });
 
+        Assert.Contains($"removing {killedPhase}: it still holds the data store", bed.Log);
         Assert.Contains($"removing the data store {Store("staging")}", bed.Log);
         Assert.Equal([Store("production")], await bed.DataVolumes());
         Assert.Equal("production-schema-7", await Marker(bed.Production));

@@ -51,12 +51,17 @@ remove_env_containers() {
   done < <(env_containers --all '{{.Names}} {{.Label "webapp.image"}}')
 }
 
-# The environment's data store (container.sh's use_data_store), found by its labels like its containers; once they are
-# gone nothing holds it.
+# The environment's data store (container.sh's use_data_store), found by its labels like its containers. A release
+# phase or rollback check SIGKILLed before its trap ran can leave its container holding the volume: it goes first.
 remove_data_store() {
-  local volume
+  local volume holder
   while read -r volume; do
     [ -n "$volume" ] || continue
+    while read -r holder; do
+      [ -n "$holder" ] || continue
+      say "removing $holder: it still holds the data store"
+      "$docker" rm -f "$holder" >/dev/null
+    done < <("$docker" ps --all --filter "volume=$volume" --format '{{.Names}}')
     say "removing the data store $volume"
     "$docker" volume rm "$volume" >/dev/null || fail "cannot remove the data store $volume"
   done < <("$docker" volume ls --quiet --filter "label=webapp.app=$app" --filter "label=webapp.environment=$env_name")
