@@ -197,6 +197,12 @@ public sealed class FleetOperatorFeatureTests(CloneFixture clone, FleetFixture f
         foreach (var i in instances) versions.Add(await fleet.VersionAsync(i.StagingPort));
         var histories = instances.Select(i => History(i, "staging").Count).ToList();
         var before = fleet.Endpoint.Invocations.Count;
+        // Earlier tests of this class may have left 1.1.0 as a rollback target: what counts is that none is added.
+        var docker = Tools.Require("docker", "docker.io");
+        async Task<string> Containers(FleetFixture.Instance i) =>
+            (await Tools.RunChecked(docker, "ps", "--all", "--no-trunc", "--format", "{{.Names}} {{.State}}", "--filter", $"label=webapp.app={i.App}")).Trim();
+        var containers = new List<string>();
+        foreach (var i in instances) containers.Add(await Containers(i));
 
         await WriteImageAsync(fleet.V2);
         string[] hanging = ["DeployStaging", "--skip", "--staging-targets", fleet.Tag, "--release-command", "/bin/busybox sh -c 'echo waiting for the lock; sleep 600'"];
@@ -225,13 +231,12 @@ public sealed class FleetOperatorFeatureTests(CloneFixture clone, FleetFixture f
         var execution = fleet.Endpoint.ExecutionTimeoutSeconds(phase.CommandId);
         Assert.True(execution >= FleetLifetimes.PerInstance(TimeSpan.FromSeconds(3), TimeSpan.Zero).TotalSeconds, $"executionTimeout {execution} s does not hold the release phase");
         BuildAssert.HasLine(run, l => l.Contains("Release phase of 1.1.0 on staging: 1 instance(s)", StringComparison.Ordinal) && l.Contains($"executionTimeout {execution},", StringComparison.Ordinal), "the phase's lifetimes in the log");
-        var docker = Tools.Require("docker", "docker.io");
-        foreach (var (i, n, v) in instances.Zip(histories, versions))
+        foreach (var (i, n, v, c) in instances.Zip(histories, versions).Zip(containers, (a, c) => (a.First, a.Second, a.Third, c)))
         {
             Assert.Equal(v, await fleet.VersionAsync(i.StagingPort));
             Assert.Equal(n, History(i, "staging").Count);
             Assert.Equal("", (await Tools.RunChecked(docker, "ps", "--all", "--quiet", "--filter", $"name={i.App}-staging-release-phase")).Trim());
-            Assert.Equal("", (await Tools.RunChecked(docker, "ps", "--all", "--quiet", "--filter", $"label=webapp.app={i.App}", "--filter", "label=webapp.version=1.1.0")).Trim());
+            Assert.Equal(c, await Containers(i));
         }
     }
 
