@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # The release phase: the operator's command (migrations, cache warm-up) runs once per deploy in a container of the new
-# image, with the app's environment, hardening and data store (container.sh), before any switch. Its output streams to the caller, capped so it
-# fits SSM's output limit; a non-zero exit or the timeout stops the deploy with the exit code and the last lines.
+# image, with the app's environment, hardening and data store (container.sh), before any switch. Its output streams to
+# the caller, capped so it fits SSM's output limit; a non-zero exit or the timeout stops the deploy with the exit code
+# and the last lines.
 # needs: lib/output.sh lock.sh container.sh
 
 # A container of the release phase: removed at every exit, so a killed run leaves nothing that reconcile must know.
