@@ -1,4 +1,6 @@
 using Aws.TestEndpoint;
+using Delivery.Core;
+using Delivery.Docker;
 using EndToEnd.Tests.Infrastructure;
 
 namespace EndToEnd.Tests;
@@ -13,21 +15,48 @@ public sealed class AwsEndpointFixture : IAsyncLifetime
     public async Task DisposeAsync() => await Endpoint.DisposeAsync();
 }
 
+/// <summary>The AWS test endpoint with its ECR registry host (TLS front, proxy, CA), images in a real docker-registry.</summary>
+public sealed class EcrHostFixture : IAsyncLifetime
+{
+    public AwsTestEndpoint Endpoint { get; private set; } = null!;
+    public TestRegistry Backing { get; private set; } = null!;
+    public EcrHostUnderTest Host { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Endpoint = await AwsTestEndpoint.StartAsync();
+        Backing = await TestRegistry.StartAsync();
+        Endpoint.Ecr.BackingRegistry = Backing.Address;
+        Host = await EcrHostUnderTest.StartAsync(Endpoint);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        await Endpoint.DisposeAsync();
+        await Backing.DisposeAsync();
+    }
+}
+
 /// <summary>
 /// An ECR registry needs no registry password: the build asks ECR for a token with the AWS credential chain, as the
-/// OIDC-authenticated CI jobs do. The API endpoint is the test endpoint (AWS_ENDPOINT_URL_ECR); the registry host
-/// itself cannot be reached from here, so each run ends at the registry, after the login.
+/// OIDC-authenticated CI jobs do. The API endpoint is the test endpoint (AWS_ENDPOINT_URL_ECR); the registry host is
+/// the endpoint's ECR front, which the build reaches by its AWS name through HTTPS_PROXY (EcrHostUnderTest).
 /// </summary>
 [Collection(ImageCloneCollection.Name)]
-public sealed class EcrLoginTests(CloneFixture clone, AwsEndpointFixture aws) : CloneTests(clone), IClassFixture<AwsEndpointFixture>
+public sealed class EcrLoginTests(CloneFixture clone, EcrHostFixture aws) : CloneTests(clone), IClassFixture<EcrHostFixture>
 {
     const string Registry = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
     const string EcrPassword = "ecr-token-password-that-must-never-print";
 
-    Task<BuildRun> PromoteFromEcrAsync(string secretKey)
+    Task<BuildRun> PromoteFromEcrAsync(string secretKey, params string[] arguments) => BuildWithEcrAsync(secretKey, ["DeployProduction", .. arguments]);
+
+    /// <summary>./build.sh <paramref name="arguments"/> --skip with --registry the ECR registry, the AWS credentials and
+    /// the way to its registry host (the proxy and the CA bundle), plus <paramref name="more"/>.</summary>
+    Task<BuildRun> BuildWithEcrAsync(string secretKey, string[] arguments, IReadOnlyDictionary<string, string?>? more = null)
     {
         aws.Endpoint.EcrPassword = EcrPassword;
-        var environment = new Dictionary<string, string?>
+        var environment = new Dictionary<string, string?>(aws.Host.ClientEnvironment.ToDictionary(e => e.Key, e => (string?)e.Value))
         {
             ["AWS_ACCESS_KEY_ID"] = AwsTestEndpoint.AccessKey,
             ["AWS_SECRET_ACCESS_KEY"] = secretKey,
@@ -36,22 +65,85 @@ public sealed class EcrLoginTests(CloneFixture clone, AwsEndpointFixture aws) : 
             ["AWS_ENDPOINT_URL"] = null,
             ["AWS_ENDPOINT_URL_ECR"] = aws.Endpoint.Url.ToString(),
         };
-        return Clone.BuildAsync(environment, "DeployProduction", "--skip", "--promote-version", "1.2.3", "--registry", Registry);
+        foreach (var (name, value) in more ?? new Dictionary<string, string?>()) environment[name] = value;
+        var deploy = arguments[0] == "DeployProduction" ? new[] { "--allow-unverified" } : [];
+        return Clone.BuildAsync(environment, [.. arguments, "--skip", "--registry", Registry, .. deploy]);
+    }
+
+    /// <summary>A release <paramref name="version"/> of webapp in the ECR repository, uploaded through the registry host.</summary>
+    async Task<string> UploadReleaseAsync(string version)
+    {
+        using var ecr = new EcrClient(new Delivery.Aws.AwsSettings
+        {
+            Region = aws.Endpoint.Region, EcrEndpoint = aws.Endpoint.Url,
+            Credentials = new Amazon.Runtime.BasicAWSCredentials(AwsTestEndpoint.AccessKey, AwsTestEndpoint.SecretKey),
+        });
+        await ecr.EnsureRepositoryAsync(AwsTestEndpoint.Account, "webapp", immutableTags: false);
+        var login = await ecr.GetAuthorizationTokenAsync();
+        using var routed = aws.Host.RouteThisProcess();
+        using var registry = new RegistryClient(Registry, new RegistryAuth(login.Username, login.Password, Registry), aws.Host.Trust);
+        return await TinyImage.UploadAsync(registry, "webapp", version);
     }
 
     [Fact]
-    public async Task An_ECR_registry_is_signed_in_to_with_a_token_from_the_AWS_credential_chain()
+    public async Task An_ECR_release_without_provenance_is_refused_in_one_line_after_the_login_with_a_token_from_the_AWS_credential_chain()
     {
+        Assert.Equal(Registry, aws.Host.Host);
+        var keys = Directory.CreateTempSubdirectory("ecr-login-keys-").FullName;
+        using (SigningKey.LoadOrCreate(keys)) { }
+        var digest = await UploadReleaseAsync("1.2.3");
         var before = aws.Endpoint.Received.Count;
+        var seen = aws.Host.Front.Received.Count;
 
-        var run = await PromoteFromEcrAsync(AwsTestEndpoint.SecretKey);
+        var run = await PromoteFromEcrAsync(AwsTestEndpoint.SecretKey, "--promote-version", "1.2.3", "--trusted-keys", Path.Combine(keys, SigningKey.PublicFileName));
 
         Assert.Contains(run.OutputLines, l => l.StartsWith($"Signed in to {Registry} as AWS with an ECR token (valid until ", StringComparison.Ordinal));
         Assert.Contains(aws.Endpoint.Received.Skip(before), r => r.Contains("GetAuthorizationToken", StringComparison.Ordinal));
+        BuildAssert.HasLine(run, l => l.EndsWith($"{Registry}/webapp:1.2.3 is {digest} (https)", StringComparison.Ordinal), "the release's digest from the registry host");
         var message = BuildAssert.TargetFailure(run, "DeployProduction");
-        Assert.StartsWith($"Registry {Registry} is not reachable: ", message);
+        Assert.StartsWith($"Refusing {Registry}/webapp@{digest}: no attestation", message);
+        // The build asked the registry host for the digest's referrers; nothing was pulled, so no host changed.
+        var requests = aws.Host.Front.Received.Skip(seen).ToList();
+        Assert.Contains(requests, r => r.StartsWith($"GET /v2/webapp/referrers/{digest}?", StringComparison.Ordinal));
+        Assert.DoesNotContain(requests, r => r.StartsWith("GET /v2/webapp/blobs/", StringComparison.Ordinal));
         BuildAssert.DoesNotContain(run, EcrPassword);
         BuildAssert.DoesNotContain(run, AwsTestEndpoint.SecretKey);
+        Directory.Delete(keys, recursive: true);
+    }
+
+    /// <summary>
+    /// Push writes the provenance, the deploy reads it: both through the registry host. Push runs against a private
+    /// engine that reaches ECR through the proxy (a one-file image stands in for the built one, as image-build.json
+    /// says). The deploy then goes on to the hosts' pull: this machine's engine is the shared one, which has no route
+    /// to the ECR name, so the pull check stops it there, before any switch.
+    /// </summary>
+    [Fact]
+    public async Task Push_attests_an_ECR_digest_and_the_deploy_accepts_its_provenance_before_the_hosts_pull()
+    {
+        await using var engine = await PrivateDockerd.StartAsync("e2eecr", aws.Host.ClientEnvironment);
+        var imported = await ProcessRunner.RunCheckedAsync("sh", ["-c", $"tar -C / -c usr/bin/busybox | docker --host {engine.Host} import - e2e-ecr-push:1.2.4"]);
+        var artifacts = Directory.CreateDirectory(Path.Combine(Root, "artifacts")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(artifacts, "image-build.json"), System.Text.Json.JsonSerializer.Serialize(new
+        {
+            repository = "e2e-ecr-push", tags = new[] { "1.2.4" }, imageId = imported.StandardOutput.Trim(), version = "1.2.4", commit = Clone.BaseCommit,
+        }));
+
+        var pushed = await BuildWithEcrAsync(AwsTestEndpoint.SecretKey, ["Push"], new Dictionary<string, string?> { ["DOCKER_HOST"] = engine.Host });
+
+        BuildAssert.Succeeded(pushed);
+        var digest = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(artifacts, "image.json"))).RootElement.GetProperty("digest").GetString()!;
+        BuildAssert.HasLine(pushed, l => l.Contains($"provenance signed by key ", StringComparison.Ordinal) && l.EndsWith($"attached in {Registry}", StringComparison.Ordinal), "the provenance attached in ECR");
+        Assert.Contains(aws.Host.Front.Received, r => r.StartsWith("PUT /v2/webapp/manifests/sha256:", StringComparison.Ordinal) && r.EndsWith(" 201", StringComparison.Ordinal));
+
+        var run = await PromoteFromEcrAsync(AwsTestEndpoint.SecretKey, "--promote-version", "1.2.4");
+
+        BuildAssert.HasLine(run, l => l.Contains($"production: 1.2.4 ({digest["sha256:".Length..][..12]}) has provenance: built from ", StringComparison.Ordinal)
+                                      && l.Contains($" at {Clone.BaseCommit[..12]} by local:delivery-build, signed by key ", StringComparison.Ordinal), "the provenance check passed");
+        var message = BuildAssert.TargetFailure(run, "DeployProduction");
+        Assert.StartsWith($"production cannot pull 1.2.4 from {Registry}: ", message);
+        Assert.EndsWith("no host was switched", message);
+        BuildAssert.DoesNotContain(pushed, EcrPassword);
+        BuildAssert.DoesNotContain(run, EcrPassword);
     }
 
     [Fact]
@@ -59,7 +151,7 @@ public sealed class EcrLoginTests(CloneFixture clone, AwsEndpointFixture aws) : 
     {
         const string wrongSecret = "wrong/secret+key-that-must-never-print";
 
-        var run = await PromoteFromEcrAsync(wrongSecret);
+        var run = await PromoteFromEcrAsync(wrongSecret, "--promote-version", "1.2.3");
 
         var message = BuildAssert.TargetFailure(run, "DeployProduction");
         Assert.StartsWith("ECR GetAuthorizationToken failed: ", message);

@@ -17,24 +17,27 @@ public sealed class PrivateDockerd : IAsyncDisposable
 
     readonly string directory;
     readonly string bridge;
+    readonly IReadOnlyDictionary<string, string> environment;
 
-    PrivateDockerd(string directory, string bridge)
+    PrivateDockerd(string directory, string bridge, IReadOnlyDictionary<string, string> environment)
     {
         this.directory = directory;
         this.bridge = bridge;
+        this.environment = environment;
     }
 
     public string Host => $"unix://{directory}/docker.sock";
 
-    /// <summary>Starts an empty engine; <paramref name="prefix"/> (letters and digits) names its bridge and folder.</summary>
-    public static async Task<PrivateDockerd> StartAsync(string prefix = "tsd")
+    /// <summary>Starts an empty engine; <paramref name="prefix"/> (letters and digits) names its bridge and folder.
+    /// <paramref name="environment"/> is the engine's own (e.g. HTTPS_PROXY, SSL_CERT_FILE for its registry traffic).</summary>
+    public static async Task<PrivateDockerd> StartAsync(string prefix = "tsd", IReadOnlyDictionary<string, string>? environment = null)
     {
         Tools.Require("dockerd", "docker.io");
         var ip = Tools.Require("ip", "iproute2");
         Assert.True(await Privileged.DetectAsync() != Privilege.None, "a private dockerd needs root or password-less sudo");
         // A Linux interface name has at most 15 characters.
         var id = (prefix + Tools.NewRunId())[..Math.Min(15, prefix.Length + 6)];
-        var daemon = new PrivateDockerd(Path.Combine(Path.GetTempPath(), $"{id}-dockerd"), id);
+        var daemon = new PrivateDockerd(Path.Combine(Path.GetTempPath(), $"{id}-dockerd"), id, environment ?? new Dictionary<string, string>());
         Directory.CreateDirectory(daemon.directory);
         // Its own bridge: with `--bridge none` dockerd deletes the default docker0, which the system engine needs.
         await using (await HoldAsync(SubnetLock))
@@ -76,7 +79,7 @@ public sealed class PrivateDockerd : IAsyncDisposable
     {
         // setsid: the engine gets its own session, so signals meant for the test run never reach it.
         var group = Environment.IsPrivilegedProcess ? [] : new[] { "--group", "docker" };
-        var command = await Privileged.CommandAsync("a private dockerd", ["setsid", "dockerd", "--data-root", $"{directory}/data", "--exec-root", $"{directory}/exec",
+        var command = await Privileged.CommandAsync("a private dockerd", ["env", .. environment.Select(e => $"{e.Key}={e.Value}"), "setsid", "dockerd", "--data-root", $"{directory}/data", "--exec-root", $"{directory}/exec",
             "--pidfile", $"{directory}/docker.pid", "--host", Host, "--bridge", bridge, "--iptables=false", "--ip-masq=false", .. group]);
         var start = new ProcessStartInfo(command[0]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in command.Skip(1))

@@ -7,7 +7,7 @@ namespace Delivery.Docker.Tests.Integration.Registries;
 /// <summary>A certificate and its key as PEM files, as a registry's config names them.</summary>
 public sealed record PemPair(X509Certificate2 Certificate, string CertificateFile, string KeyFile, RSA Key);
 
-/// <summary>A CA made for one test, and server certificates it signs for 127.0.0.1.</summary>
+/// <summary>A CA made for one test, and server certificates it signs for 127.0.0.1 (and a host name, when given).</summary>
 public static class TestCertificates
 {
     public static PemPair CreateAuthority(string directory, string name)
@@ -21,13 +21,14 @@ public static class TestCertificates
         return Write(directory, name, certificate, key);
     }
 
-    public static PemPair CreateServer(string directory, PemPair authority, string name = "registry")
+    public static PemPair CreateServer(string directory, PemPair authority, string name = "registry", string? hostName = null)
     {
         var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var request = new CertificateRequest($"CN={hostName ?? "127.0.0.1"}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         var names = new SubjectAlternativeNameBuilder();
         names.AddIpAddress(IPAddress.Loopback);
         names.AddDnsName("localhost");
+        if (hostName is not null) names.AddDnsName(hostName);
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
