@@ -143,7 +143,7 @@ partial class Build
         });
 
     Target Teardown => _ => _
-        .Description("Removes --environment's containers, proxy route, state and release record on every host (--all: everything the build started); asks unless --yes")
+        .Description("Removes --environment's containers, proxy route, data store, state and release record on every host (--all: everything the build started); asks unless --yes")
         .Requires(() => All ? "all" : TargetEnvironment)
         .Executes(async () =>
         {
@@ -205,6 +205,7 @@ partial class Build
     {
         PlaybookArchive = HostConfigurationSettings.Archive(RootDirectory / "ansible"),
         Variables = RegistryPlaybookVariables(),
+        PasswordRegistry = PasswordRegistry,
         CheckIdempotence = CheckIdempotence,
     };
 
