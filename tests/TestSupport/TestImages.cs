@@ -21,7 +21,9 @@ public static class TestImages
     public const string MetricsPath = "/cgi-bin/metrics";
 
     /// <param name="dockerConfig">A docker client config folder to push with (a registry login), else the default one.</param>
-    public static async Task<PinnedImage> BuildAndPushAsync(string registry, string repository, string version, ImageBehaviour behaviour, string? dockerConfig = null)
+    /// <param name="dockerHost">The engine to build and push with (DOCKER_HOST), else the machine's.</param>
+    public static async Task<PinnedImage> BuildAndPushAsync(string registry, string repository, string version, ImageBehaviour behaviour, string? dockerConfig = null,
+        string? dockerHost = null)
     {
         if (!File.Exists(Busybox))
             Assert.Fail($"{Busybox} is required to build test images but is missing: apt-get install busybox-static");
@@ -35,15 +37,16 @@ public static class TestImages
             var cmd = behaviour == ImageBehaviour.ExitsAtStart
                 ? """CMD ["/bin/busybox", "sh", "-c", "echo 'fatal: cannot start' >&2; exit 3"]"""
                 : """CMD ["/bin/busybox", "sh", "-c", "/bin/busybox httpd -f -p 8080 -h /www & pid=$!; trap 'kill $pid; exit 0' TERM; echo listening on 8080; wait"]""";
-            var args = new List<string> { "import", "--change", cmd, "--change", "EXPOSE 8080" };
+            string[] engine = dockerHost is null ? [] : ["--host", dockerHost];
+            var args = new List<string>(engine) { "import", "--change", cmd, "--change", "EXPOSE 8080" };
             if (behaviour != ImageBehaviour.RunsAsRoot) args.AddRange(["--change", "USER 65534:65534"]);
             args.AddRange([tar, reference]);
             await Tools.RunChecked(docker, [.. args]);
-            var push = await Tools.RunChecked(docker, dockerConfig is null ? ["push", reference] : ["--config", dockerConfig, "push", reference]);
+            var push = await Tools.RunChecked(docker, [.. engine, .. dockerConfig is null ? [] : new[] { "--config", dockerConfig }, "push", reference]);
             var digest = Regex.Match(push, "digest: (sha256:[0-9a-f]{64})").Groups[1].Value;
             Assert.False(string.IsNullOrEmpty(digest), $"no digest in docker push output: {push}");
             // Drop the local copy so a deploy really pulls from the registry.
-            await Tools.RunChecked(docker, "image", "rm", reference);
+            await Tools.RunChecked(docker, [.. engine, "image", "rm", reference]);
             return new PinnedImage(version, $"{registry}/{repository}", digest, Commit: Convert.ToHexString(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(version))).ToLowerInvariant());
         }
         finally
