@@ -205,6 +205,7 @@ partial class Build
     {
         PlaybookArchive = HostConfigurationSettings.Archive(RootDirectory / "ansible"),
         Variables = RegistryPlaybookVariables(),
+        PasswordRegistry = PasswordRegistry,
         CheckIdempotence = CheckIdempotence,
     };
 

@@ -103,11 +103,14 @@ partial class Build
     RegistryCredential? RegistryCredentialFor(PinnedImage release)
     {
         var registry = RegistryAccess.RegistryOf(release.Repository);
-        if (EcrRegistry.TryParse(registry) is not null || string.IsNullOrEmpty(RegistryUsername) || string.IsNullOrEmpty(RegistryPassword)
-            || DockerConfigCredentials.NormalizeRegistry(registry) != DockerConfigCredentials.NormalizeRegistry(Registry))
+        if (!PasswordRegistry || DockerConfigCredentials.NormalizeRegistry(registry) != DockerConfigCredentials.NormalizeRegistry(Registry))
             return null;
-        return new RegistryCredential(registry, RegistryUsername, RegistryPassword);
+        return new RegistryCredential(registry, RegistryUsername!, RegistryPassword!);
     }
+
+    /// <summary>--registry is not ECR and the build has its user and password: the hosts pull with that login.</summary>
+    bool PasswordRegistry =>
+        EcrRegistry.TryParse(Registry) is null && !string.IsNullOrEmpty(RegistryUsername) && !string.IsNullOrEmpty(RegistryPassword);
 
     /// <summary>What the playbook needs to know of --registry: an ECR registry gets the credential helper (instance role).</summary>
     IReadOnlyDictionary<string, string> RegistryPlaybookVariables() =>

@@ -38,6 +38,10 @@ public sealed record FleetOptions
     /// <see cref="FleetLifetimes"/>: in every executionTimeout, once in the roll).</summary>
     public TimeSpan LockWait { get; init; }
 
+    /// <summary>With <see cref="PerInstanceBudget"/>: lifetimes the caller already sized from it (the site's fit check),
+    /// sent as they are unless more instances are online than they were sized for.</summary>
+    public FleetLifetimes? Lifetimes { get; init; }
+
     /// <summary>The roll must end within this (a CI job's timeout-minutes, less its other steps); checked before sending.</summary>
     public TimeSpan? MustFinishWithin { get; init; }
 
@@ -197,7 +201,9 @@ public sealed class SsmFleet(SsmClient ssm, SsmTargets targets, FleetOptions opt
         var (delivery, execution, deadline) = (options.DeliveryTimeoutSeconds, options.ExecutionTimeoutSeconds, options.WaitDeadline(count ?? 10));
         if (options.PerInstanceBudget is { } budget)
         {
-            Lifetimes = FleetLifetimes.For(count ?? 10, options.MaxConcurrency, budget, options.MustFinishWithin, options.LockWait);
+            Lifetimes = options.Lifetimes is { } sized && sized.Instances >= (count ?? 10)
+                ? sized
+                : FleetLifetimes.For(count ?? 10, options.MaxConcurrency, budget, options.MustFinishWithin, options.LockWait);
             (delivery, execution, deadline) = (Lifetimes.DeliveryTimeoutSeconds, Lifetimes.ExecutionTimeoutSeconds, Lifetimes.BuildDeadline);
             log?.Invoke($"{what}: {Lifetimes}");
         }

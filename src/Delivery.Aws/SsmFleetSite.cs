@@ -46,18 +46,26 @@ public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions
         RollAsync(script, what, nothingDone, options, cancellationToken);
 
     /// <summary>The command's TimeoutSeconds, executionTimeout and the build's deadline follow from the fleet's size and
-    /// <paramref name="scriptTime"/>, unless --execution-timeout or --delivery-timeout fixed them.</summary>
-    public override async Task CheckRollFitsAsync(ScriptTime scriptTime, CancellationToken cancellationToken)
+    /// <paramref name="scriptTime"/>, unless --execution-timeout or --delivery-timeout fixed them: sized here, once,
+    /// and sent as they are by the roll (<see cref="SizedRoll"/>).</summary>
+    public override async Task<RollFit> CheckRollFitsAsync(ScriptTime scriptTime, CancellationToken cancellationToken)
     {
-        if (options.FixedLifetimes) return;
+        if (options.FixedLifetimes) return new RollFit(scriptTime);
         var count = targets.InstanceIds?.Count ?? (await new SsmFleet(ssm, targets, options, log).PreflightAsync(cancellationToken)).Online.Count;
-        if (count == 0) return; // the roll itself says that nothing matched
-        FleetLifetimes.For(count, options.MaxConcurrency, FleetLifetimes.PerInstance(scriptTime.Steps, TimeSpan.Zero), options.MustFinishWithin, scriptTime.LockWait);
+        if (count == 0) return new RollFit(scriptTime); // the roll itself says that nothing matched
+        return new SizedRoll(scriptTime, FleetLifetimes.For(count, options.MaxConcurrency, FleetLifetimes.PerInstance(scriptTime.Steps, TimeSpan.Zero), options.MustFinishWithin, scriptTime.LockWait));
     }
 
-    public override Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, ScriptTime scriptTime, Action<string>? live, CancellationToken cancellationToken) =>
+    /// <summary>The lifetimes <see cref="CheckRollFitsAsync"/> sized for the roll.</summary>
+    sealed record SizedRoll(ScriptTime ScriptTime, FleetLifetimes Lifetimes) : RollFit(ScriptTime);
+
+    public override Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, RollFit fit, Action<string>? live, CancellationToken cancellationToken) =>
         RollAsync(script, what, nothingDone, options.FixedLifetimes ? options
-            : options with { PerInstanceBudget = FleetLifetimes.PerInstance(scriptTime.Steps, TimeSpan.Zero), LockWait = scriptTime.LockWait }, cancellationToken);
+            : options with
+            {
+                PerInstanceBudget = FleetLifetimes.PerInstance(fit.ScriptTime.Steps, TimeSpan.Zero), LockWait = fit.ScriptTime.LockWait,
+                Lifetimes = (fit as SizedRoll)?.Lifetimes,
+            }, cancellationToken);
 
     async Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, FleetOptions sized, CancellationToken cancellationToken)
     {

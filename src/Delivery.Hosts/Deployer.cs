@@ -41,7 +41,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
     {
         options ??= new DeployOptions();
         CheckFits(environment, options);
-        await site.CheckRollFitsAsync(ScriptNeeds(environment, options), cancellationToken);
+        var fit = await site.CheckRollFitsAsync(ScriptNeeds(environment, options), cancellationToken);
         options = await WithRegistryAccessAsync(environment, options, cancellationToken);
         await CheckPullAsync(environment, release, options, cancellationToken);
         var phase = options.ReleasePhase is { } settings ? await ReleasePhaseAsync(environment, release, settings, options, cancellationToken) : null;
@@ -51,7 +51,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
         var back = HostScripts.SwitchBack(Scripts, environment, release.Digest,
             options with { EndMaintenance = false, LockWait = options.LockWait > SwitchBackLockWait ? options.LockWait : SwitchBackLockWait });
         var outcome = await RollReleaseAsync(environment, script, $"Deploy of {release.Version} to {environment.Name}",
-            $"nothing was deployed to {environment.Name}", back, options, ScriptNeeds(environment, options), cancellationToken, release.Version);
+            $"nothing was deployed to {environment.Name}", back, options, fit, cancellationToken, release.Version);
         return outcome with { ReleasePhase = phase };
     }
 
@@ -120,11 +120,11 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
         options ??= new DeployOptions();
         var script = HostScripts.Rollback(Scripts, environment, toVersion, options);
         return RollReleaseAsync(environment, script, $"Rollback of {environment.Name}", $"nothing was rolled back on {environment.Name}", null, options,
-            ScriptNeeds(environment, options with { Bake = Bake.BakeSettings.Off }), cancellationToken);
+            new RollFit(ScriptNeeds(environment, options with { Bake = Bake.BakeSettings.Off })), cancellationToken);
     }
 
     async Task<DeployOutcome> RollReleaseAsync(DeployEnvironment environment, string script, string what, string nothingDone, string? switchBack,
-        DeployOptions options, ScriptTime scriptNeeds, CancellationToken cancellationToken, string? releaseVersion = null)
+        DeployOptions options, RollFit fit, CancellationToken cancellationToken, string? releaseVersion = null)
     {
         var watch = Stopwatch.StartNew();
         IReadOnlyList<HostRun> all;
@@ -133,7 +133,7 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
         {
             try
             {
-                all = await site.RollAsync(script, what, nothingDone, scriptNeeds, Show, cancellationToken);
+                all = await site.RollAsync(script, what, nothingDone, fit, Show, cancellationToken);
             }
             catch (RollCancelledException cancelled)
             {

@@ -19,6 +19,10 @@ public sealed record HostConfigurationSettings
     /// <summary>Extra playbook variables (e.g. webapp_ecr_registry); the host's own (state root, app, ports) come from its settings.</summary>
     public IReadOnlyDictionary<string, string> Variables { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The hosts pull with a password login the build holds (--registry-username and REGISTRY_PASSWORD, not
+    /// ECR): hosts that do not share the build's docker read it from Parameter Store, so they get the AWS CLI.</summary>
+    public bool PasswordRegistry { get; init; }
+
     /// <summary>A syntax check first and a second run that must change nothing.</summary>
     public bool CheckIdempotence { get; init; }
 
@@ -81,7 +85,9 @@ public sealed class HostConfiguration(Deployer deployer)
             throw new DeliveryException($"{what}: the script may wait {settings.CloudInitWait.TotalSeconds:0} s for cloud-init and {settings.PackageLockWait.TotalSeconds:0} s " +
                                         $"for the package lock and needs up to {HostConfigurationSettings.PlaybookBudget.TotalSeconds:0} s per playbook run: {needed.TotalSeconds:0} s " +
                                         $"in all, more than {parameter} ({limit.TotalSeconds:0} s); raise {parameter} to at least {needed.TotalSeconds:0}s (nothing was sent)");
-        var script = HostScripts.ConfigureHost(deployer.Site.ScriptSettings(deployer.Settings), settings);
+        // A site whose hosts do not share the build's docker hands them the login as a parameter (Site.RegistryAccessAsync).
+        var awsCli = settings.PasswordRegistry && !deployer.Site.SharesTheBuildsDocker;
+        var script = HostScripts.ConfigureHost(deployer.Site.ScriptSettings(deployer.Settings), settings, awsCli);
         var runs = await deployer.RollAsync(script, what, "nothing was configured", cancellationToken);
         return runs.Where(r => r.Succeeded).Select(r => new ConfiguredHost(r.Host, r.Output.Configured is { Count: > 0 } played
             ? played

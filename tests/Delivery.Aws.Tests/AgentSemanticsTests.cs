@@ -197,4 +197,24 @@ public sealed class AgentSemanticsTests(EndpointFixture fixture) : IClassFixture
         Assert.Equal(expected.ToString(), fleet.Lifetimes!.ToString());
         Assert.Contains($"sized: {expected}", log);
     }
+    /// <summary>A deploy's lifetimes are sized once, by the site's fit check before the pull check, and the roll sends
+    /// those: here sized for the three targets the check counted, while the roll (--skip-offline) reaches the two online.</summary>
+    [Fact]
+    public async Task The_roll_sends_the_lifetimes_the_fit_check_sized()
+    {
+        using var ssm = new SsmClient(fixture.Settings());
+        var (first, second, offline) = (NewInstance(), NewInstance(), NewInstance());
+        offline.Online = false;
+        var log = new List<string>();
+        var site = new SsmFleetSite(ssm, SsmTargets.Instances(first.Id, second.Id, offline.Id),
+            Fast with { Preflight = true, SkipOffline = true, MaxConcurrency = "1", MaxErrors = "0" }, "webapp", log.Add);
+        var needs = new Delivery.Hosts.Sites.ScriptTime(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(2));
+
+        var fit = await site.CheckRollFitsAsync(needs, CancellationToken.None);
+        var runs = await site.RollAsync("echo ran", "Deploy of 1.0.0 to staging", "nothing was deployed", fit, null, CancellationToken.None);
+
+        Assert.Equal([(first.Id, true), (second.Id, true), (offline.Id, false)], runs.Select(r => (r.Host, r.Succeeded)));
+        var sized = FleetLifetimes.For(3, 1, FleetLifetimes.PerInstance(needs.Steps, TimeSpan.Zero), lockWait: needs.LockWait);
+        Assert.Equal([$"Deploy of 1.0.0 to staging: {sized}"], log.Where(l => l.Contains("TimeoutSeconds", StringComparison.Ordinal) || l.Contains(sized.ToString(), StringComparison.Ordinal)));
+    }
 }

@@ -68,6 +68,91 @@ public sealed class BadInputTests(HostFixture fixture)
         Assert.Equal("1.0.0", await bed.Version(bed.Staging));
     }
 
+    /// <summary>The host as the pull check must leave it: still serving 1.0.0, with the same containers and records (and this machine's /etc/hosts).</summary>
+    static async Task<Func<Task>> Untouched(HostTestBed bed)
+    {
+        var history = bed.History(bed.Staging);
+        var current = bed.StateFile(bed.Staging, "current");
+        var containers = await bed.Containers(bed.Staging);
+        var hosts = await File.ReadAllTextAsync("/etc/hosts");
+        return async () =>
+        {
+            Assert.Equal(hosts, await File.ReadAllTextAsync("/etc/hosts"));
+            Assert.Equal(history, bed.History(bed.Staging));
+            Assert.Equal(current, bed.StateFile(bed.Staging, "current"));
+            Assert.Equal(containers, await bed.Containers(bed.Staging));
+            Assert.Equal("1.0.0", await bed.Version(bed.Staging));
+        };
+    }
+
+    /// <summary>What the test network may not leave behind: its namespace, its veth end, its route, a CA for its registry.</summary>
+    static async Task AssertGone(PrivateNetwork network, string registry)
+    {
+        var ip = Tools.Require("ip", "iproute2");
+        Assert.DoesNotContain(network.Namespace, await Tools.RunChecked(ip, "netns", "list"));
+        Assert.DoesNotContain(network.HostInterface, await Tools.RunChecked(ip, "-o", "link", "show"));
+        Assert.DoesNotContain(network.Subnet, await Tools.RunChecked(ip, "-4", "route", "show", "table", "all"));
+        Assert.False(Directory.Exists(Path.Combine("/etc/docker/certs.d", registry)));
+    }
+
+    /// <summary>A real TLS registry at a non-loopback address (a network namespace of the test's own), whose CA the
+    /// engine does not trust: the pull check refuses the deploy with the tls reason and its fix, before any switch.</summary>
+    [Fact]
+    public async Task A_registry_whose_certificate_the_engine_does_not_trust_is_refused_before_any_switch()
+    {
+        await using var bed = fixture.NewBed();
+        await bed.Deploy(bed.Staging, fixture.V1);
+        var untouched = await Untouched(bed);
+        var network = await PrivateNetwork.CreateAsync();
+        string registry;
+        DeliveryException error;
+        try
+        {
+            await using var server = await TestRegistry.StartAsync(new TestRegistryOptions(Tls: true, Network: network, EngineTrustsCa: false));
+            registry = server.Address;
+            // It serves: the same CA that the engine lacks lets this test's own client in (StartAsync waited for /v2/).
+            error = await bed.DeployFails(bed.Staging, fixture.V2 with { Version = "2.0.1", Repository = $"{registry}/hdt{fixture.RunId}/webapp" });
+        }
+        finally
+        {
+            await network.DisposeAsync();
+        }
+
+        Assert.Equal($"staging cannot pull 2.0.1 from {registry}: tls on local: {RegistryFailure.Tls.Fix(registry, null)} " +
+                     $"(docker: Error response from daemon: Get \"https://{registry}/v2/\": x509: certificate signed by unknown authority); no host was switched",
+            error.Message);
+        Assert.Equal([RegistryFailure.Tls], Assert.IsType<RegistryPullException>(error).Reasons);
+        await untouched();
+        await AssertGone(network, registry);
+    }
+
+    /// <summary>An address of the test's own network where nothing listens: the unreachable reason and its fix.</summary>
+    [Fact]
+    public async Task A_registry_address_where_nothing_listens_is_refused_as_unreachable_before_any_switch()
+    {
+        await using var bed = fixture.NewBed();
+        await bed.Deploy(bed.Staging, fixture.V1);
+        var untouched = await Untouched(bed);
+        var network = await PrivateNetwork.CreateAsync();
+        var registry = $"{network.Address}:5001";
+        DeliveryException error;
+        try
+        {
+            error = await bed.DeployFails(bed.Staging, fixture.V2 with { Version = "2.0.1", Repository = $"{registry}/hdt{fixture.RunId}/webapp" });
+        }
+        finally
+        {
+            await network.DisposeAsync();
+        }
+
+        Assert.Equal($"staging cannot pull 2.0.1 from {registry}: unreachable on local: {RegistryFailure.Unreachable.Fix(registry, null)} " +
+                     $"(docker: Error response from daemon: Get \"https://{registry}/v2/\": dial tcp {registry}: connect: connection refused); no host was switched",
+            error.Message);
+        Assert.Equal([RegistryFailure.Unreachable], Assert.IsType<RegistryPullException>(error).Reasons);
+        await untouched();
+        await AssertGone(network, registry);
+    }
+
     [Fact]
     public async Task An_image_that_runs_as_root_is_refused()
     {

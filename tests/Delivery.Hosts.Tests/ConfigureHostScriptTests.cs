@@ -57,14 +57,20 @@ public sealed class ConfigureHostScriptTests : IDisposable
         echo "localhost                  : ok=14   changed=$changed    unreachable=0    failed=0    skipped=6    rescued=0    ignored=0"
         """;
 
-    /// <summary>A package manager that installs ansible-core by putting the ansible-playbook stub on PATH.</summary>
+    /// <summary>A package manager that installs ansible-core by putting the ansible-playbook stub on PATH, and the
+    /// AWS CLI (awscli, awscli-2, the aws-cli snap) by putting an aws stub there.</summary>
     void PackageManagerStub(string name) =>
-        Stub(name, $"case \" $* \" in *' install '*ansible-core*) cp {ShellQuote.Quote(Path.Combine(dir, "ansible-playbook.stub"))} {ShellQuote.Quote(Path.Combine(Bin, "ansible-playbook"))}; chmod +x {ShellQuote.Quote(Path.Combine(Bin, "ansible-playbook"))} ;; esac");
+        Stub(name, $"""
+            case " $* " in
+              *' install '*ansible-core*) cp {ShellQuote.Quote(Path.Combine(dir, "ansible-playbook.stub"))} {ShellQuote.Quote(Path.Combine(Bin, "ansible-playbook"))}; chmod +x {ShellQuote.Quote(Path.Combine(Bin, "ansible-playbook"))} ;;
+              *' install '*awscli*|*' install aws-cli '*) printf '#!/bin/sh\n' > {ShellQuote.Quote(Path.Combine(Bin, "aws"))}; chmod +x {ShellQuote.Quote(Path.Combine(Bin, "aws"))} ;;
+            esac
+            """);
 
     void FreshMachine(string packageManager)
     {
         Stub("cloud-init");
-        if (packageManager == "apt") { PackageManagerStub("apt-get"); Stub("dpkg"); }
+        if (packageManager == "apt") { PackageManagerStub("apt-get"); Stub("dpkg"); PackageManagerStub("snap"); }
         else PackageManagerStub("dnf");
         File.WriteAllText(Path.Combine(dir, "ansible-playbook.stub"), $"#!/bin/bash\nprintf '%s\\n' \"ansible-playbook $*\" >> {ShellQuote.Quote(CallLog)}\n{AnsibleStub()}\n");
     }
@@ -148,6 +154,62 @@ public sealed class ConfigureHostScriptTests : IDisposable
 
         Assert.True(result.Succeeded, string.Join("\n", result.Lines));
         Assert.Equal(Play + "\n", calls);
+    }
+
+    /// <summary>Hosts that read a password registry's login from Parameter Store get the AWS CLI, per system: the
+    /// apt package where there is one, the snap on Ubuntu 24.04 (no package), awscli-2 on Amazon Linux 2023.</summary>
+    [Theory]
+    [InlineData("debian-12", "apt-get -o DPkg::Lock::Timeout=3 -y -qq install --no-install-recommends awscli", "installing the AWS CLI (awscli) with apt")]
+    [InlineData("ubuntu-22.04", "apt-get -o DPkg::Lock::Timeout=3 -y -qq install --no-install-recommends awscli", "installing the AWS CLI (awscli) with apt")]
+    [InlineData("ubuntu-24.04", "snap install aws-cli --classic", "installing the AWS CLI (snap aws-cli, classic)")]
+    [InlineData("amzn-2023", "dnf -q -y install awscli-2", "installing the AWS CLI (awscli-2) with dnf")]
+    public async Task A_fresh_host_that_reads_a_registry_login_gets_the_AWS_CLI_its_system_provides(string osRelease, string install, string said)
+    {
+        var dnf = osRelease.StartsWith("amzn", StringComparison.Ordinal);
+        FreshMachine(dnf ? "dnf" : "apt");
+
+        var (result, calls) = await Run(HostScripts.ConfigureHost(Host, Settings(osRelease, twice: false), awsCli: true));
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Lines));
+        var packages = dnf
+            ? "dnf -q -y makecache\ndnf -q -y install ansible-core\n"
+            : "dpkg --configure -a\napt-get -o DPkg::Lock::Timeout=3 -y -qq update\napt-get -o DPkg::Lock::Timeout=3 -y -qq install --no-install-recommends ansible-core\n";
+        Assert.Equal($"cloud-init status --wait\n{packages}{install}\n{Play}\n", calls);
+        Assert.Contains($"webapp-deploy: {said}", result.Lines);
+    }
+
+    [Fact]
+    public async Task A_host_with_ansible_refreshes_the_lists_once_before_installing_the_AWS_CLI()
+    {
+        FreshMachine("apt");
+        Executable(Path.Combine(Bin, "ansible-playbook"), $"#!/bin/bash\nprintf '%s\\n' \"ansible-playbook $*\" >> {ShellQuote.Quote(CallLog)}\n{AnsibleStub(0)}\n");
+        File.Delete(Path.Combine(Bin, "cloud-init"));
+
+        var (result, calls) = await Run(HostScripts.ConfigureHost(Host, Settings("debian-12", twice: false), awsCli: true));
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Lines));
+        Assert.Equal($"""
+            dpkg --configure -a
+            apt-get -o DPkg::Lock::Timeout=3 -y -qq update
+            apt-get -o DPkg::Lock::Timeout=3 -y -qq install --no-install-recommends awscli
+            {Play}
+
+            """, calls);
+    }
+
+    [Theory]
+    [InlineData("ubuntu-24.04")]
+    [InlineData("amzn-2023")]
+    public async Task A_host_that_has_the_AWS_CLI_installs_nothing_for_it(string osRelease)
+    {
+        Executable(Path.Combine(Bin, "ansible-playbook"), $"#!/bin/bash\nprintf '%s\\n' \"ansible-playbook $*\" >> {ShellQuote.Quote(CallLog)}\n{AnsibleStub(0)}\n");
+        Stub("aws");
+
+        var (result, calls) = await Run(HostScripts.ConfigureHost(Host, Settings(osRelease, twice: false), awsCli: true));
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Lines));
+        Assert.Equal(Play + "\n", calls);
+        Assert.Contains("webapp-deploy: the AWS CLI is installed", result.Lines);
     }
 
     [Theory]
@@ -252,6 +314,42 @@ public sealed class ConfigureHostTimeLimitTests
         public override Task<IReadOnlyList<Sites.HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
         public override (TimeSpan Limit, string Parameter)? ScriptTimeLimit => (limit, "--execution-timeout");
+    }
+
+    /// <summary>Takes the script it is given and stops there.</summary>
+    sealed class CapturingSite(bool sharesTheBuildsDocker) : Sites.Site
+    {
+        public string? Script { get; private set; }
+        public override string Name => "a capturing site";
+        public override bool SharesTheBuildsDocker => sharesTheBuildsDocker;
+        public override Task<string> DescribeHostsAsync(CancellationToken cancellationToken = default) => Task.FromResult(Name);
+        public override HostSettings ScriptSettings(HostSettings settings) => settings;
+        public override Sites.ReleaseLedger Ledger(HostSettings settings) => throw new NotSupportedException();
+        public override Task<IReadOnlyList<Sites.HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken)
+        {
+            Script = script;
+            throw new OperationCanceledException("captured");
+        }
+        public override Task<IReadOnlyList<Sites.HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public override Task<IReadOnlyList<Sites.HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+    }
+
+    /// <summary>Only hosts that read the registry login from Parameter Store (they do not share the build's docker)
+    /// and only with a password registry get the AWS CLI step.</summary>
+    [Theory]
+    [InlineData(true, false, "false")]
+    [InlineData(false, false, "false")]
+    [InlineData(true, true, "false")]
+    [InlineData(false, true, "true")]
+    public async Task The_AWS_CLI_is_asked_for_on_hosts_that_read_a_password_registrys_login(bool sharesTheBuildsDocker, bool passwordRegistry, string needed)
+    {
+        var site = new CapturingSite(sharesTheBuildsDocker);
+
+        await Assert.ThrowsAsync<OperationCanceledException>(() => new HostConfiguration(new Deployer(site, new HostSettings()))
+            .ConfigureAsync(new HostConfigurationSettings { PlaybookArchive = "", PasswordRegistry = passwordRegistry }, "ConfigureHost"));
+
+        Assert.Matches($"\naws_cli_needed='?{needed}'?\n", site.Script);
     }
 
     [Fact]

@@ -21,8 +21,8 @@ public sealed partial class FleetOperationsTests
         var v1 = await TestImages.BuildAndPushAsync(registry.Address, "e2e-private", "3.0.0", ImageBehaviour.Healthy, pushConfig);
         var v2 = await TestImages.BuildAndPushAsync(registry.Address, "e2e-private", "3.1.0", ImageBehaviour.Healthy, pushConfig);
 
-        var tag = fleet.AddInstances("private", 2);
-        var instances = fleet.Instances.Where(i => tag.EndsWith(i.Fake.Tags["Role"], StringComparison.Ordinal)).ToList();
+        var tag = Fleet.AddInstances("private", 2);
+        var instances = Fleet.Instances.Where(i => tag.EndsWith(i.Fake.Tags["Role"], StringComparison.Ordinal)).ToList();
         var aws = Tools.Require("aws", "awscli");
         foreach (var instance in instances)
         {
@@ -32,26 +32,26 @@ public sealed partial class FleetOperationsTests
             instance.Fake.Environment["AWS_ACCESS_KEY_ID"] = AwsTestEndpoint.InstanceAccessKey;
             instance.Fake.Environment["AWS_SECRET_ACCESS_KEY"] = AwsTestEndpoint.InstanceSecretKey;
             instance.Fake.Environment["AWS_SESSION_TOKEN"] = AwsTestEndpoint.InstanceSessionToken;
-            instance.Fake.Environment["AWS_ENDPOINT_URL_SSM"] = fleet.Endpoint.Url.ToString();
+            instance.Fake.Environment["AWS_ENDPOINT_URL_SSM"] = Fleet.Endpoint.Url.ToString();
             instance.Fake.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
         }
-        var variables = new Dictionary<string, string> { ["Region"] = fleet.Endpoint.Region, ["Account"] = AwsTestEndpoint.Account };
-        fleet.Endpoint.Iam.Assign(AwsTestEndpoint.InstanceAccessKey, "webapp-instance",
+        var variables = new Dictionary<string, string> { ["Region"] = Fleet.Endpoint.Region, ["Account"] = AwsTestEndpoint.Account };
+        Fleet.Endpoint.Iam.Assign(AwsTestEndpoint.InstanceAccessKey, "webapp-instance",
             new IamPolicy([File.ReadAllText(Path.Combine(Repository.Root, "iam", "instance-role-policy.json"))], variables));
-        var key = fleet.Endpoint.CreateKmsKey();
+        var key = Fleet.Endpoint.CreateKmsKey();
 
-        var environment = fleet.AwsEnvironment();
+        var environment = Fleet.AwsEnvironment();
         environment["REGISTRY_PASSWORD"] = password;
         string[] deploy = ["DeployStaging", "--skip", "--staging-targets", tag, "--registry", registry.Address, "--registry-username", user, "--registry-credential-key", key];
         await WriteImageAsync(v1);
         var first = await BuildAsync(environment, deploy);
 
         BuildAssert.Succeeded(first);
-        foreach (var i in instances) Assert.Equal("3.0.0", await fleet.VersionAsync(i.StagingPort));
+        foreach (var i in instances) Assert.Equal("3.0.0", await Fleet.VersionAsync(i.StagingPort));
         Assert.Contains(first.OutputLines, l => l.Contains($"logs in to {registry.Address} with /webapp/staging/registry-auth (SecureString, read by each host with its own role)", StringComparison.Ordinal));
         Assert.Contains(first.OutputLines, l => l.Contains("3.0.0 is on 2 host(s) of staging, pulled before any switch", StringComparison.Ordinal));
-        Assert.True(fleet.Endpoint.Iam.UsedActions.ContainsKey("kms:Decrypt"), "the instances decrypted their login through SSM");
-        var texts = fleet.Endpoint.CommandTexts;
+        Assert.True(Fleet.Endpoint.Iam.UsedActions.ContainsKey("kms:Decrypt"), "the instances decrypted their login through SSM");
+        var texts = Fleet.Endpoint.CommandTexts;
         Assert.Contains(texts, t => t.Contains("registry_auth_parameter='/webapp/staging/registry-auth'", StringComparison.Ordinal));
         Assert.DoesNotContain(texts, t => t.Contains(password, StringComparison.Ordinal));
         BuildAssert.DoesNotContain(first, password);
@@ -68,9 +68,9 @@ public sealed partial class FleetOperationsTests
         Assert.Contains($": the registry refused the credentials the build stored in /webapp/staging/registry-auth; pass the right --registry-username and REGISTRY_PASSWORD for {registry.Address} (docker: ", message);
         Assert.EndsWith("; no host was switched", message);
         foreach (var i in instances) Assert.Contains(i.Id, message);
-        foreach (var i in instances) Assert.Equal("3.0.0", await fleet.VersionAsync(i.StagingPort));
-        Assert.DoesNotContain(fleet.Endpoint.CommandTexts.Skip(sentBefore), t => t.Contains("# deploy 3.1.0", StringComparison.Ordinal));
-        Assert.DoesNotContain(fleet.Endpoint.CommandTexts, t => t.Contains(password, StringComparison.Ordinal));
+        foreach (var i in instances) Assert.Equal("3.0.0", await Fleet.VersionAsync(i.StagingPort));
+        Assert.DoesNotContain(Fleet.Endpoint.CommandTexts.Skip(sentBefore), t => t.Contains("# deploy 3.1.0", StringComparison.Ordinal));
+        Assert.DoesNotContain(Fleet.Endpoint.CommandTexts, t => t.Contains(password, StringComparison.Ordinal));
         BuildAssert.DoesNotContain(refused, password);
     }
 }

@@ -6,11 +6,13 @@ using Delivery.Provisioning;
 namespace TestSupport;
 
 /// <summary>How a test registry is reached: plain HTTP (the default), or TLS with a CA made for it, installed where the
-/// engine looks (/etc/docker/certs.d/&lt;host:port&gt;/ca.crt); optionally behind htpasswd (Basic auth).</summary>
-public sealed record TestRegistryOptions(bool Tls = false, string? Username = null, string? Password = null);
+/// engine looks (/etc/docker/certs.d/&lt;host:port&gt;/ca.crt) unless <paramref name="EngineTrustsCa"/> is false;
+/// optionally behind htpasswd (Basic auth); on 127.0.0.1, or in a <paramref name="Network"/> of the test's own.</summary>
+public sealed record TestRegistryOptions(bool Tls = false, string? Username = null, string? Password = null, PrivateNetwork? Network = null, bool EngineTrustsCa = true);
 
-/// <summary>A real registry (Debian's docker-registry) on a free 127.0.0.1 port, storing in a temp dir.
-/// dockerd treats 127.0.0.0/8 registries as insecure, so plain HTTP works without daemon configuration.</summary>
+/// <summary>A real registry (Debian's docker-registry) on a free 127.0.0.1 port (or port 5000 in a private network
+/// namespace), storing in a temp dir. dockerd treats 127.0.0.0/8 registries as insecure, so plain HTTP works there
+/// without daemon configuration; at a private network's address it needs TLS its engine trusts.</summary>
 public sealed class TestRegistry : IAsyncDisposable
 {
     readonly Process process;
@@ -35,17 +37,19 @@ public sealed class TestRegistry : IAsyncDisposable
         options ??= new TestRegistryOptions();
         var binary = Tools.Require("docker-registry", "docker-registry");
         var directory = Directory.CreateTempSubdirectory("test-registry-").FullName;
-        var port = Tools.FreePort();
-        var address = $"127.0.0.1:{port}";
+        var address = options.Network is { } network ? $"{network.Address}:5000" : $"127.0.0.1:{Tools.FreePort()}";
         var extra = "";
         string? installedCa = null;
         if (options.Tls)
         {
             var ca = TestCertificates.CreateAuthority(directory, "ca");
-            var server = TestCertificates.CreateServer(directory, ca);
+            var server = TestCertificates.CreateServer(directory, ca, address: options.Network?.Address);
             extra += $"\n  tls:\n    certificate: '{server.CertificateFile}'\n    key: '{server.KeyFile}'";
-            installedCa = Path.Combine("/etc/docker/certs.d", address);
-            await PrivilegedFile.WriteAsync(await Privileged.DetectAsync(), Path.Combine(installedCa, "ca.crt"), await File.ReadAllTextAsync(ca.CertificateFile));
+            if (options.EngineTrustsCa)
+            {
+                installedCa = Path.Combine("/etc/docker/certs.d", address);
+                await PrivilegedFile.WriteAsync(await Privileged.DetectAsync(), Path.Combine(installedCa, "ca.crt"), await File.ReadAllTextAsync(ca.CertificateFile));
+            }
         }
         if (options.Username is { } user)
         {
@@ -67,9 +71,9 @@ public sealed class TestRegistry : IAsyncDisposable
             http:
               addr: {address}{extra}
             """);
-        var start = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add("serve");
-        start.ArgumentList.Add(config);
+        var command = options.Network is { } inside ? await inside.CommandAsync(binary, "serve", config) : [binary, "serve", config];
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in command.Skip(1)) start.ArgumentList.Add(argument);
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };

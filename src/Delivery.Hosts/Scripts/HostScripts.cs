@@ -210,8 +210,9 @@ public static class HostScripts
     /// <summary>ConfigureHost: waits until the host is ready for packages, installs ansible-core when missing, runs the
     /// playbook from the header (twice with <see cref="HostConfigurationSettings.CheckIdempotence"/>). The host's state
     /// root, app name and ports reach the playbook from <paramref name="host"/>; a host that reads its own host
-    /// configuration (a fleet's) gets it written.</summary>
-    public static string ConfigureHost(HostSettings host, HostConfigurationSettings settings)
+    /// configuration (a fleet's) gets it written. With <paramref name="awsCli"/> (hosts that read a registry login
+    /// from Parameter Store) it installs the AWS CLI where it is missing.</summary>
+    public static string ConfigureHost(HostSettings host, HostConfigurationSettings settings, bool awsCli = false)
     {
         host.Validate();
         settings.Validate();
@@ -229,6 +230,7 @@ public static class HostScripts
             .Add("os_release_file", settings.OsReleaseFile)
             .Add("cloud_init_wait", (long)Math.Ceiling(settings.CloudInitWait.TotalSeconds))
             .Add("package_lock_wait", (long)Math.Ceiling(settings.PackageLockWait.TotalSeconds))
+            .Add("aws_cli_needed", awsCli ? "true" : "false")
             .Add("playbook_archive", settings.PlaybookArchive)
             .Add("playbook_variables", variables.Select(v => $"{v.Key}={v.Value}"));
         return RenderOnly("configure this host with the ansible playbook", values, ["configure-host.sh"],
@@ -244,6 +246,7 @@ public static class HostScripts
         wait_cloud_init
         wait_package_lock
         ensure_ansible
+        ensure_aws_cli
         unpack_playbook
 
         """;

@@ -10,7 +10,8 @@ os_release_value() {
   sed -n "s/^$1=//p" "$os_release_file" | tail -n 1 | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'\$/\1/"
 }
 
-# Sets system_name, package_manager and package_lock_files from os-release; any other system fails in one line.
+# Sets system_name, system_id ("id version"), package_manager and package_lock_files from os-release; any other
+# system fails in one line.
 detect_system() {
   local supported='Ubuntu 22.04, Ubuntu 24.04, Debian 12, Amazon Linux 2023' id version
   [ -r "$os_release_file" ] || fail "cannot configure this host: it has no $os_release_file, so its system is unknown; supported systems are $supported"
@@ -18,7 +19,8 @@ detect_system() {
   version=$(os_release_value VERSION_ID)
   system_name=$(os_release_value PRETTY_NAME)
   system_name=${system_name:-$id $version}
-  case "$id $version" in
+  system_id="$id $version"
+  case "$system_id" in
     'ubuntu 22.04' | 'ubuntu 24.04' | 'debian 12')
       package_manager=apt
       package_lock_files=(/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock) ;;
@@ -90,23 +92,62 @@ apt_get() {
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$package_lock_wait" -y -qq "$@"
 }
 
+# install_package NAME: through the system's package manager, after refreshing its lists once per run.
+install_package() {
+  case "$package_manager" in
+    apt)
+      if [ -z "${package_lists_fresh:-}" ]; then
+        # A run killed mid-install leaves dpkg half-configured; this finishes it (and does nothing otherwise).
+        "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive dpkg --configure -a
+        apt_get update
+        package_lists_fresh=1
+      fi
+      apt_get install --no-install-recommends "$1" >/dev/null ;;
+    dnf)
+      if [ -z "${package_lists_fresh:-}" ]; then
+        timeout "$package_lock_wait" "${as_root[@]}" dnf -q -y makecache
+        package_lists_fresh=1
+      fi
+      "${as_root[@]}" dnf -q -y install "$1" >/dev/null ;;
+  esac
+}
+
 ensure_ansible() {
   if command -v ansible-playbook >/dev/null 2>&1; then
     say "ansible-playbook is installed"
     return 0
   fi
   say "installing ansible-core with $package_manager"
-  case "$package_manager" in
-    apt)
-      # A run killed mid-install leaves dpkg half-configured; this finishes it (and does nothing otherwise).
-      "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive dpkg --configure -a
-      apt_get update
-      apt_get install --no-install-recommends ansible-core >/dev/null ;;
-    dnf)
-      timeout "$package_lock_wait" "${as_root[@]}" dnf -q -y makecache
-      "${as_root[@]}" dnf -q -y install ansible-core >/dev/null ;;
-  esac
+  install_package ansible-core
   command -v ansible-playbook >/dev/null 2>&1 || fail "ansible-core was installed but ansible-playbook is not on PATH ($PATH)"
+}
+
+# Hosts that read a password registry's login from Parameter Store (registry.sh) need the AWS CLI. Amazon Linux 2023
+# ships it (awscli-2); Debian 12 and Ubuntu 22.04 package it (awscli). Ubuntu 24.04 has no package, so it gets one of
+# the two ways AWS's "Installing or updating to the latest version of the AWS CLI"
+# (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html) gives for Linux: the snap AWS
+# publishes (aws-cli, classic), which is one command, updated by snapd, and Ubuntu's EC2 images have snapd (their SSM
+# agent is a snap). The other, AWS's zip installer, would need unzip, a signature check and updates of our own.
+ensure_aws_cli() {
+  [ "$aws_cli_needed" = true ] || return 0
+  if command -v aws >/dev/null 2>&1; then
+    say "the AWS CLI is installed"
+    return 0
+  fi
+  case "$system_id" in
+    'amzn 2023')
+      say "installing the AWS CLI (awscli-2) with dnf"
+      install_package awscli-2 ;;
+    'ubuntu 24.04')
+      say "installing the AWS CLI (snap aws-cli, classic)"
+      "${as_root[@]}" snap install aws-cli --classic >/dev/null
+      # snapd puts /snap/bin on login shells' PATH, which the SSM agent's shell may not have.
+      command -v aws >/dev/null 2>&1 || "${as_root[@]}" ln -sfn /snap/bin/aws /usr/local/bin/aws ;;
+    *)
+      say "installing the AWS CLI (awscli) with apt"
+      install_package awscli ;;
+  esac
+  command -v aws >/dev/null 2>&1 || fail "the AWS CLI was installed but aws is not on PATH ($PATH)"
 }
 
 # The playbook arrived in the header as a base64 tar.gz; a killed run's folder is removed by a later one.

@@ -31,14 +31,15 @@ public abstract class Site
     public abstract Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, Action<string>? live, CancellationToken cancellationToken);
 
     /// <summary><see cref="RollAsync(string, string, string, Action{string}?, CancellationToken)"/> for a script whose own
-    /// waits add up to at most <paramref name="scriptTime"/> on one host: a fleet sizes its command's lifetimes from it
-    /// and the host count (<see cref="SizesLifetimes"/>).</summary>
-    public virtual Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, ScriptTime scriptTime, Action<string>? live, CancellationToken cancellationToken) =>
+    /// waits add up to at most <paramref name="fit"/>'s script time on one host: a fleet sizes its command's lifetimes
+    /// from it and the host count (<see cref="SizesLifetimes"/>), or sends those <see cref="CheckRollFitsAsync"/> sized.</summary>
+    public virtual Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, RollFit fit, Action<string>? live, CancellationToken cancellationToken) =>
         RollAsync(script, what, nothingDone, live, cancellationToken);
 
     /// <summary>Refuses, before anything is sent, a roll of a script needing <paramref name="scriptTime"/> per host that
-    /// cannot fit the site's limits (a fleet's sized lifetimes); the pull check and release phase come after it.</summary>
-    public virtual Task CheckRollFitsAsync(ScriptTime scriptTime, CancellationToken cancellationToken) => Task.CompletedTask;
+    /// cannot fit the site's limits (a fleet's sized lifetimes); the pull check and release phase come after it. What it
+    /// found goes on to <see cref="RollAsync(string, string, string, RollFit, Action{string}?, CancellationToken)"/>.</summary>
+    public virtual Task<RollFit> CheckRollFitsAsync(ScriptTime scriptTime, CancellationToken cancellationToken) => Task.FromResult(new RollFit(scriptTime));
 
     /// <summary>Runs a read-only script on every host at once and returns every host's result.</summary>
     public abstract Task<IReadOnlyList<HostRun>> QueryAsync(string script, string what, CancellationToken cancellationToken);
@@ -101,6 +102,10 @@ public sealed record ScriptTime(TimeSpan Steps, TimeSpan LockWait)
 {
     public TimeSpan Total => Steps + LockWait;
 }
+
+/// <summary>A roll's per-host time, and what the site made of it when it checked the roll fits (a fleet: the lifetimes
+/// it sized, so the roll sends what was checked, computed once).</summary>
+public record RollFit(ScriptTime ScriptTime);
 
 /// <summary>A roll stopped by the caller (Ctrl-C, or the runner's SIGINT/SIGTERM): the site cancelled what it had
 /// sent, or left it running (<see cref="Site.RunAllAtOnceAsync"/>), and says where each host had got to. A host that

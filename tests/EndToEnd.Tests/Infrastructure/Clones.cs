@@ -137,16 +137,11 @@ public abstract class CloneTests(CloneFixture clone) : IAsyncLifetime
 
     public Task DisposeAsync() => Task.CompletedTask;
 
-    /// <summary>The push's hand-off (artifacts/image.json) for <paramref name="release"/>, so a deploy with --skip takes it.</summary>
-    protected async Task WriteImageAsync(Delivery.Hosts.PinnedImage release)
-    {
-        Directory.CreateDirectory(Path.Combine(Root, "artifacts"));
-        await File.WriteAllTextAsync(Path.Combine(Root, "artifacts", "image.json"), System.Text.Json.JsonSerializer.Serialize(new
-        {
-            repository = release.Repository, tags = new[] { release.Version }, digest = release.Digest,
-            version = release.Version, commit = release.Commit, created = DateTimeOffset.UtcNow,
-        }));
-    }
+    /// <summary>The push's hand-off (artifacts/image.json) for <paramref name="release"/>, so a deploy with --skip takes it.
+    /// Written by the push's own writer, so its checks (ImageManifest.Validate) apply to the test's values too.</summary>
+    protected Task WriteImageAsync(Delivery.Hosts.PinnedImage release) =>
+        new Delivery.Docker.ImageManifest(release.Repository, [release.Version], release.Digest, release.Version, release.Commit ?? "", DateTimeOffset.UtcNow)
+            .WriteAsync(Path.Combine(Root, Delivery.Docker.ImageManifest.DefaultPath));
 }
 
 /// <summary>A shallow clone (<c>git clone --depth 1</c>), as CI checkouts are by default.</summary>

@@ -21,12 +21,15 @@ public static class TestCertificates
         return Write(directory, name, certificate, key);
     }
 
-    public static PemPair CreateServer(string directory, PemPair authority, string name = "registry", string? hostName = null)
+    /// <summary>A server certificate for 127.0.0.1 and localhost, and <paramref name="hostName"/> and
+    /// <paramref name="address"/> when given.</summary>
+    public static PemPair CreateServer(string directory, PemPair authority, string name = "registry", string? hostName = null, IPAddress? address = null)
     {
         var key = RSA.Create(2048);
         var request = new CertificateRequest($"CN={hostName ?? "127.0.0.1"}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         var names = new SubjectAlternativeNameBuilder();
         names.AddIpAddress(IPAddress.Loopback);
+        if (address is not null) names.AddIpAddress(address);
         names.AddDnsName("localhost");
         if (hostName is not null) names.AddDnsName(hostName);
         request.CertificateExtensions.Add(names.Build());
