@@ -17,6 +17,7 @@ namespace Delivery.Docker.Tests.Integration.Ecr;
 /// its own state root, app prefix and public port. The deploy serves the release; an unattested digest is refused by
 /// the provenance check and the host keeps serving what it served.
 /// </summary>
+[Collection(EcrRegistryHostCollection.Name)]
 public sealed class EcrDeployTests(EcrBackedFixture ecr, ITestOutputHelper output) : IClassFixture<EcrBackedFixture>
 {
     AwsTestEndpoint Endpoint => ecr.Endpoint;

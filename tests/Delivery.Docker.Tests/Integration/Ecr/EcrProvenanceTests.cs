@@ -17,6 +17,7 @@ namespace Delivery.Docker.Tests.Integration.Ecr;
 /// by digest through ECR's referrers API. The provenance cases shared with docker-registry come from
 /// <see cref="ProvenanceTests"/>.
 /// </summary>
+[Collection(EcrRegistryHostCollection.Name)]
 public sealed class EcrProvenanceTests(EcrBackedFixture ecr, ITestOutputHelper output) : ProvenanceTests(output), IClassFixture<EcrBackedFixture>, IAsyncLifetime
 {
     EcrHostUnderTest ecrHost = null!;
@@ -111,4 +112,12 @@ public sealed class EcrProvenanceTests(EcrBackedFixture ecr, ITestOutputHelper o
         Assert.All(ecrHost.Proxy.Tunnels, t => Assert.Equal($"{Front.Host}:443", t));
         foreach (var line in Front.Received) Output.WriteLine(line);
     }
+}
+
+/// <summary>The classes that route this process to an ECR registry host (<see cref="EcrHostUnderTest.RouteThisProcess"/>
+/// sets HttpClient.DefaultProxy, which is process-wide) run one after another, never side by side.</summary>
+[CollectionDefinition(Name)]
+public sealed class EcrRegistryHostCollection
+{
+    public const string Name = "ECR registry host, routed in this process";
 }
