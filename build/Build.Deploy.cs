@@ -143,7 +143,7 @@ partial class Build
         });
 
     Target Teardown => _ => _
-        .Description("Removes --environment's containers, proxy route, state and release record on every host (--all: everything the build started); asks unless --yes")
+        .Description("Removes --environment's containers, proxy route, data store, state and release record on every host (--all: everything the build started); asks unless --yes")
         .Requires(() => All ? "all" : TargetEnvironment)
         .Executes(async () =>
         {

@@ -97,9 +97,21 @@ public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions
             : throw new DeliveryException($"{targets} matches no SSM-managed instance{(nothingDone is null ? "" : $"; {nothingDone}")}");
     }
 
-    public override async Task<IReadOnlyList<HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken) =>
+    public override Task<IReadOnlyList<HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken) =>
+        RunEachAsync(hosts, script, what, options, cancellationToken);
+
+    /// <summary>Its executionTimeout covers the script's own waits plus the margin a deploy gets (FleetLifetimes), unless
+    /// --execution-timeout or --delivery-timeout fixed it (then the deployer checks the fit before sending). A script
+    /// that outlives its executionTimeout is stopped by the agent and ends "Execution Timed Out" (AWS: "Understanding
+    /// command statuses", https://docs.aws.amazon.com/systems-manager/latest/userguide/monitor-commands.html, and the
+    /// executionTimeout parameter of aws:runShellScript): the release phase's own timeout must come first.</summary>
+    public override Task<IReadOnlyList<HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, ScriptTime scriptTime, Action<string>? live, CancellationToken cancellationToken) =>
+        RunEachAsync(hosts, script, what, options.FixedLifetimes ? options
+            : options with { PerInstanceBudget = FleetLifetimes.PerInstance(scriptTime.Steps, TimeSpan.Zero), LockWait = scriptTime.LockWait }, cancellationToken);
+
+    async Task<IReadOnlyList<HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, FleetOptions sized, CancellationToken cancellationToken) =>
         hosts.Count == 0 ? [] :
-        (await new SsmFleet(ssm, SsmTargets.Instances([.. hosts]), options with { MaxConcurrency = "1", MaxErrors = "100%" }, log)
+        (await new SsmFleet(ssm, SsmTargets.Instances([.. hosts]), sized with { MaxConcurrency = "1", MaxErrors = "100%" }, log)
             .RunAsync(script, what, cancellationToken)).Select(Run).ToList();
 
     /// <summary>The instances all at once, no pre-flight (the roll being undone just reached them), and on

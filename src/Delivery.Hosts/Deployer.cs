@@ -21,16 +21,25 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
     HostSettings Scripts => site.ScriptSettings(settings);
     ReleaseLedger Ledger => site.Ledger(Scripts);
 
-    /// <summary>Checks that need no host: a bake must fit in the time the site lets one script run.</summary>
+    /// <summary>Checks that need no host: a bake, and a release phase's command timeout, must fit in the time the site lets one script run.</summary>
     public void CheckFits(DeployEnvironment environment, DeployOptions options)
     {
-        if (site.SizesLifetimes || site.ScriptTimeLimit is not { } limit || !options.Bake.Enabled) return;
+        if (site.SizesLifetimes || site.ScriptTimeLimit is not { } limit) return;
+        // The command's own timeout must end it, not the site's script limit (that kills the script, not the command).
+        if (options.ReleasePhase is { } phase && ReleasePhaseNeeds(phase, options).Total is var phaseNeeds && phaseNeeds > limit.Limit)
+            throw new DeliveryException(
+                $"The release phase on {environment.Name} can take {Seconds(phaseNeeds)} s (release command timeout {Seconds(phase.Timeout)} s + lock wait {Seconds(options.LockWait)} s), " +
+                $"more than the {Seconds(limit.Limit)} s {site.Name} lets a script run; raise {limit.Parameter} or lower --release-command-timeout (nothing was sent)");
+        if (!options.Bake.Enabled) return;
         var needed = ScriptNeeds(environment, options).Total;
         if (needed > limit.Limit)
             throw new DeliveryException(
                 $"A deploy to {environment.Name} can take {Seconds(needed)} s (bake {Seconds(options.Bake.Duration)} s + health {Seconds(environment.HealthTimeout)} s + drain {Seconds(environment.DrainTimeout)} s + stop {Seconds(environment.StopTimeout)} s + lock wait {Seconds(options.LockWait)} s), " +
                 $"more than the {Seconds(limit.Limit)} s {site.Name} lets a script run; raise {limit.Parameter} or lower --bake-seconds (nothing was sent)");
     }
+
+    /// <summary>The release phase's own waits: its command's timeout and the environment's lock.</summary>
+    static ScriptTime ReleasePhaseNeeds(ReleasePhaseSettings phase, DeployOptions options) => new(phase.Timeout, options.LockWait);
 
     /// <summary>The longest a deploy's (or, without a bake, a rollback's) own waits add up to on one host: health gate,
     /// bake, drain and stop, and the lock wait. A fleet adds a margin for pull, start and switch, and sizes its command from it.</summary>
@@ -99,9 +108,10 @@ public sealed class Deployer(Site site, HostSettings settings, Action<string>? l
     {
         var script = HostScripts.ReleasePhase(Scripts, environment, release, settings, options);
         var what = $"Release phase of {release.Version} on {environment.Name}";
+        var needs = ReleasePhaseNeeds(settings, options);
         var first = await site.FirstHostAsync(HostScripts.Status(Scripts, environment), what, cancellationToken);
         var streamed = 0;
-        var run = (await site.RunEachAsync([first], script, what, line => { streamed++; Show(line); }, cancellationToken))[0];
+        var run = (await site.RunEachAsync([first], script, what, needs, line => { streamed++; Show(line); }, cancellationToken))[0];
         // A site that hands a host's output over only once its script ends (SSM) streamed nothing, and shows it only
         // for a host that failed: a passed command's output goes to the build's log now, so it is there whatever the site.
         if (streamed == 0 && run.Succeeded) foreach (var line in run.Result.Lines) Show(line);

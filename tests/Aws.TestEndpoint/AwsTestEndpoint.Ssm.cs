@@ -68,6 +68,9 @@ public sealed partial class AwsTestEndpoint
         commands.TryGetValue(commandId, out var c) && c.Invocations.FirstOrDefault(i => i.InstanceId == instanceId) is { } i
             ? i.StandardOutput : "";
 
+    /// <summary>The executionTimeout the agent runs a command's script with (its default when the parameter was not valid).</summary>
+    public int ExecutionTimeoutSeconds(string commandId) => commands.TryGetValue(commandId, out var c) ? c.ExecutionTimeoutSeconds : 0;
+
     /// <summary>The most invocations of one command that ran at the same time.</summary>
     public int MaxParallelInvocations(string commandId) => commands.TryGetValue(commandId, out var c) ? c.MaxParallelSeen : 0;
 

@@ -302,7 +302,8 @@ public sealed class ConfigureHostScriptTests : IDisposable
 /// <summary>ConfigureHost's waits are bounds: with them, the playbook must still fit the site's script time limit.</summary>
 public sealed class ConfigureHostTimeLimitTests
 {
-    sealed class LimitedSite(TimeSpan limit) : Sites.Site
+    /// <summary>A site whose transport stops scripts after <paramref name="limit"/> and that must be sent nothing.</summary>
+    internal sealed class LimitedSite(TimeSpan limit) : Sites.Site
     {
         public override string Name => "a limited site";
         public override Task<string> DescribeHostsAsync(CancellationToken cancellationToken = default) => Task.FromResult(Name);

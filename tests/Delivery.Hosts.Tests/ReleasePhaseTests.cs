@@ -82,6 +82,53 @@ public sealed class ReleasePhaseTests(HostFixture fixture, ITestOutputHelper out
         Assert.Empty(await PhaseContainers(bed));
     }
 
+    [Fact]
+    public async Task A_marker_the_command_writes_to_the_data_store_is_served_by_the_new_release_and_teardown_removes_only_that_store()
+    {
+        await using var bed = fixture.NewBed();
+        string Store(string env) => $"{bed.Settings.AppName}-{env}-data";
+        async Task<string> Marker(DeployEnvironment env)
+        {
+            var (status, body) = await Tools.Get($"http://127.0.0.1:{env.PublicPort}/data/migration");
+            return status == 200 ? body.Trim() : $"HTTP {status}";
+        }
+        await bed.Deploy(bed.Production, fixture.V1, With("/bin/busybox sh -c 'echo production-schema-7 > /data/migration'"));
+        await bed.Deploy(bed.Staging, fixture.V1);
+        Assert.Equal("HTTP 404", await Marker(bed.Staging));
+        var marker = $"migrated-{Guid.NewGuid():N}";
+
+        await bed.Deploy(bed.Staging, fixture.V2, With($"/bin/busybox sh -c 'echo \"{marker} to $(cat /www/version)\" > /data/migration'"));
+        output.WriteLine(bed.Dump());
+
+        // Through the proxy: the release that now serves reads what its release phase wrote, and production's store
+        // is its own.
+        Assert.Equal("2.0.0", await bed.Version(bed.Staging));
+        Assert.Equal($"{marker} to 2.0.0", await Marker(bed.Staging));
+        Assert.Equal("production-schema-7", await Marker(bed.Production));
+        Assert.Equal([Store("production"), Store("staging")], await bed.DataVolumes());
+        // The store is the only writable place: the serving container's root stays read-only.
+        var serving = bed.StateFile(bed.Staging, "current")!.Split('\n').Single(l => l.StartsWith("container=", StringComparison.Ordinal))["container=".Length..];
+        Assert.Equal($"true {Store("staging")}:/data:true", (await Tools.RunChecked(bed.Docker, [.. bed.DockerHostArgs(), "inspect", "--format",
+            "{{.HostConfig.ReadonlyRootfs}}{{range .Mounts}} {{.Name}}:{{.Destination}}:{{.RW}}{{end}}", serving])).Trim());
+
+        // A rollback keeps the store: the previous release starts on it and reads the same marker.
+        await bed.Deployer.RollbackAsync(bed.Staging, options: new DeployOptions { DeployedBy = "tester" });
+        Assert.Equal("1.0.0", await bed.Version(bed.Staging));
+        Assert.Equal($"{marker} to 2.0.0", await Marker(bed.Staging));
+
+        // A release phase the agent SIGKILLed before its trap ran leaves its container holding the store.
+        var killedPhase = $"{bed.Settings.AppName}-staging-release-phase";
+        await Tools.RunChecked(bed.Docker, [.. bed.DockerHostArgs(), "run", "--detach", "--name", killedPhase, "--label", "webapp.release-phase=staging",
+            "--mount", $"type=volume,source={Store("staging")},target=/data", "--entrypoint", "/bin/busybox", fixture.V2.ImageReference, "sleep", "600"]);
+
+        await bed.Deployer.TeardownAsync(bed.Staging, new DeployOptions { DeployedBy = "tester" });
+
+        Assert.Contains($"removing {killedPhase}: it still holds the data store", bed.Log);
+        Assert.Contains($"removing the data store {Store("staging")}", bed.Log);
+        Assert.Equal([Store("production")], await bed.DataVolumes());
+        Assert.Equal("production-schema-7", await Marker(bed.Production));
+    }
+
     static async Task<string> PhaseContainers(HostTestBed bed) => (await Tools.RunChecked(bed.Docker,
         [.. bed.DockerHostArgs(), "ps", "--all", "--quiet", "--filter", $"label=webapp.release-phase={bed.Staging.Name}", "--filter", $"name={bed.Settings.AppName}-"])).Trim();
 
@@ -97,4 +144,28 @@ public sealed class ReleasePhaseTests(HostFixture fixture, ITestOutputHelper out
     [Fact]
     public void Quotes_group_words_and_no_shell_runs_them() =>
         Assert.Equal(["dotnet", "WebApp.dll", "migrate --to", "a \"b\""], new ReleasePhaseSettings("dotnet WebApp.dll 'migrate --to' 'a \"b\"'").Words);
+}
+
+/// <summary>The release command's timeout, not the site's script limit, must end the command: a timeout the limit
+/// cannot hold is refused before anything is sent (a fleet that sizes its lifetimes gives the phase enough instead).</summary>
+public sealed class ReleasePhaseTimeLimitTests
+{
+    [Fact]
+    public async Task A_release_command_timeout_beyond_the_site_s_script_limit_is_refused_before_anything_is_sent()
+    {
+        var deployer = new Deployer(new ConfigureHostTimeLimitTests.LimitedSite(TimeSpan.FromSeconds(900)), new HostSettings());
+        var options = new DeployOptions
+        {
+            DeployedBy = "tester",
+            LockWait = TimeSpan.FromSeconds(30),
+            Bake = Delivery.Hosts.Bake.BakeSettings.Off,
+            ReleasePhase = new ReleasePhaseSettings("/app/migrate") { Timeout = TimeSpan.FromMinutes(20) },
+        };
+
+        var error = await Assert.ThrowsAsync<Delivery.Core.DeliveryException>(() =>
+            deployer.DeployAsync(DeployEnvironment.Staging, new PinnedImage("2.0.0", "registry.example/webapp", "sha256:" + new string('a', 64)), options));
+
+        Assert.Equal("The release phase on staging can take 1230 s (release command timeout 1200 s + lock wait 30 s), more than the 900 s a limited site lets a script run; " +
+                     "raise --execution-timeout or lower --release-command-timeout (nothing was sent)", error.Message);
+    }
 }

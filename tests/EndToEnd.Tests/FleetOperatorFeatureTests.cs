@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Delivery.Aws;
 using Delivery.Hosts;
 using EndToEnd.Tests.Infrastructure;
 using TestSupport;
@@ -35,6 +36,12 @@ public sealed class FleetOperatorFeatureTests(CloneFixture clone, FleetFixture f
         using var response = await http.GetAsync($"http://127.0.0.1:{port}{path}");
         var retry = response.Headers.TryGetValues("Retry-After", out var values) ? values.Single() : null;
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(), retry);
+    }
+
+    static async Task<(int Status, string Body)> Body(int port, string path)
+    {
+        var (status, body, _) = await Get(port, path);
+        return (status, status == 200 ? body : "");
     }
 
     static IReadOnlyList<string> History(FleetFixture.Instance instance, string environment)
@@ -126,7 +133,7 @@ public sealed class FleetOperatorFeatureTests(CloneFixture clone, FleetFixture f
 
         await WriteImageAsync(fleet.V2);
         var run = await BuildAsync("DeployStaging", "--skip", "--staging-targets", fleet.Tag,
-            "--release-command", $"/bin/busybox sh -c 'echo \"{marker} to $(cat /www/version)\"'", "--release-command-timeout", "30s");
+            "--release-command", $"/bin/busybox sh -c 'echo \"{marker} to $(cat /www/version)\" | /bin/busybox tee /data/migration'", "--release-command-timeout", "30s");
 
         BuildAssert.Succeeded(run);
         var invocations = fleet.Endpoint.Invocations.Skip(before).ToList();
@@ -155,6 +162,11 @@ public sealed class FleetOperatorFeatureTests(CloneFixture clone, FleetFixture f
             Assert.Equal("1.1.0", last.RootElement.GetProperty("version").GetString());
         }
         Assert.True(JsonDocument.Parse(History(instances[0], "staging")[^1]).RootElement.TryGetProperty("release_phase_ms", out _), "the first instance's history does not note the release phase");
+        // The marker went to the first instance's data store, and the release it now serves reads it through its proxy.
+        // Each instance has a store of its own: the others' stores never saw the phase (a fleet needs a shared store).
+        Assert.Equal((200, $"{marker} to 1.1.0\n"), await Body(instances[0].StagingPort, "/data/migration"));
+        foreach (var i in instances.Skip(1))
+            Assert.Equal(404, (await Body(i.StagingPort, "/data/migration")).Status);
 
         // A failing command: one line with its exit code and last output, and no instance switches.
         await WriteImageAsync(fleet.Metered);
@@ -172,6 +184,59 @@ public sealed class FleetOperatorFeatureTests(CloneFixture clone, FleetFixture f
         {
             Assert.Equal("1.1.0", await fleet.VersionAsync(i.StagingPort));
             Assert.Equal(n, History(i, "staging").Count);
+        }
+    }
+
+    [Fact]
+    public async Task A_release_command_that_outlives_its_timeout_stops_the_deploy_in_one_line_and_every_instance_keeps_serving()
+    {
+        var instances = Three;
+        await WriteImageAsync(fleet.V1);
+        BuildAssert.Succeeded(await BuildAsync("DeployStaging", "--skip", "--staging-targets", fleet.Tag));
+        var versions = new List<string>();
+        foreach (var i in instances) versions.Add(await fleet.VersionAsync(i.StagingPort));
+        var histories = instances.Select(i => History(i, "staging").Count).ToList();
+        var before = fleet.Endpoint.Invocations.Count;
+        // Earlier tests of this class may have left 1.1.0 as a rollback target: what counts is that none is added.
+        var docker = Tools.Require("docker", "docker.io");
+        async Task<string> Containers(FleetFixture.Instance i) =>
+            (await Tools.RunChecked(docker, "ps", "--all", "--no-trunc", "--format", "{{.Names}} {{.State}}", "--filter", $"label=webapp.app={i.App}")).Trim();
+        var containers = new List<string>();
+        foreach (var i in instances) containers.Add(await Containers(i));
+
+        await WriteImageAsync(fleet.V2);
+        string[] hanging = ["DeployStaging", "--skip", "--staging-targets", fleet.Tag, "--release-command", "/bin/busybox sh -c 'echo waiting for the lock; sleep 600'"];
+
+        // With lifetimes fixed by --execution-timeout, a release command timeout the agent would cut short is refused
+        // before anything is sent.
+        var received = fleet.Endpoint.Received.Count;
+        var refused = await BuildAsync([.. hanging, "--release-command-timeout", "30s", "--execution-timeout", "20s"]);
+        Assert.Matches(@"^The release phase on staging can take 30 s \(release command timeout 30 s \+ lock wait 0 s\), more than the 20 s .+ lets a script run; raise --execution-timeout or lower --release-command-timeout \(nothing was sent\)$",
+            BuildAssert.TargetFailure(refused, "DeployStaging"));
+        Assert.Equal(received, fleet.Endpoint.Received.Count);
+
+        // Lifetimes sized by the build (no --delivery-timeout or --execution-timeout): the phase's command gets its own.
+        var run = await Clone.BuildAsync(fleet.AwsEnvironment(), [.. hanging, "--release-command-timeout", "3s", "--bake-seconds", "0", "--allow-unattested"]);
+        output.WriteLine($"$ ./build.sh {string.Join(' ', run.Arguments)}   (exit {run.ExitCode})");
+        foreach (var line in run.Lines) output.WriteLine(line);
+
+        var message = BuildAssert.TargetFailure(run, "DeployStaging");
+        Assert.DoesNotContain('\n', message);
+        Assert.Contains($"failed on {instances[0].Id}: release phase timed out after 3s (exit code 137); nothing was switched; last output: waiting for the lock", message);
+        // The phase's own SSM command: the agent's executionTimeout holds the command's timeout plus a deploy's margin,
+        // so the release phase's timeout, not the agent, ends it (and its trap removes its container).
+        var phase = Assert.Single(fleet.Endpoint.Invocations.Skip(before), x => fleet.Endpoint.Output(x.CommandId, x.InstanceId).Contains("release phase timed out"));
+        Assert.Equal(instances[0].Id, phase.InstanceId);
+        Assert.Equal("Failed", phase.Status);
+        var execution = fleet.Endpoint.ExecutionTimeoutSeconds(phase.CommandId);
+        Assert.True(execution >= FleetLifetimes.PerInstance(TimeSpan.FromSeconds(3), TimeSpan.Zero).TotalSeconds, $"executionTimeout {execution} s does not hold the release phase");
+        BuildAssert.HasLine(run, l => l.Contains("Release phase of 1.1.0 on staging: 1 instance(s)", StringComparison.Ordinal) && l.Contains($"executionTimeout {execution},", StringComparison.Ordinal), "the phase's lifetimes in the log");
+        foreach (var (i, n, v, c) in instances.Zip(histories, versions).Zip(containers, (a, c) => (a.First, a.Second, a.Third, c)))
+        {
+            Assert.Equal(v, await fleet.VersionAsync(i.StagingPort));
+            Assert.Equal(n, History(i, "staging").Count);
+            Assert.Equal("", (await Tools.RunChecked(docker, "ps", "--all", "--quiet", "--filter", $"name={i.App}-staging-release-phase")).Trim());
+            Assert.Equal(c, await Containers(i));
         }
     }
 

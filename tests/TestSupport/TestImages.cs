@@ -10,7 +10,7 @@ public enum ImageBehaviour { Healthy, NeverReady, ExitsAtStart, RunsAsRoot, Mete
 
 /// <summary>
 /// Tiny images made without any public registry: a rootfs tar with Debian's static busybox serving static files
-/// (/readyz, /version, /) with busybox httpd, imported with `docker import`, pushed to the test registry and
+/// (/readyz, /version, /, and /data/… from the data store's mount point) with busybox httpd, imported with `docker import`, pushed to the test registry and
 /// addressed by digest. The shell wrapper turns SIGTERM into a clean exit, as a real app does.
 /// </summary>
 public static class TestImages
@@ -78,6 +78,10 @@ public static class TestImages
         Dir("www/");
         tar.WriteEntry(new PaxTarEntry(TarEntryType.Directory, "tmp/") { Mode = (UnixFileMode)0b111_111_111 | UnixFileMode.StickyBit, ModificationTime = time });
         FileEntry("bin/busybox", File.ReadAllBytes(Busybox), (UnixFileMode)0b111_101_101);
+        // The data store's mount point, owned by the image's user as an app image's is (a new volume takes its owner),
+        // and served read-only as /data/… so a test can see what a release phase wrote there.
+        tar.WriteEntry(new PaxTarEntry(TarEntryType.Directory, "data/") { Mode = (UnixFileMode)0b111_101_101, ModificationTime = time, Uid = 65534, Gid = 65534 });
+        tar.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, "www/data") { LinkName = "/data", ModificationTime = time });
         var text = (string s) => System.Text.Encoding.UTF8.GetBytes(s);
         var readable = (UnixFileMode)0b110_100_100;
         FileEntry("www/version", text(version + "\n"), readable);

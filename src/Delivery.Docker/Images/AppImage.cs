@@ -19,6 +19,9 @@ public sealed record AppImageSpec
     public IReadOnlyList<int> ExposedPorts { get; init; } = [];
     /// <summary>Numeric, so it works in bases without that user in /etc/passwd.</summary>
     public string User { get; init; } = "10001:10001";
+    /// <summary>Where a host mounts the environment's data store (an empty directory owned by <see cref="User"/>: docker
+    /// gives a new volume its owner, so the non-root app can write there while the root stays read-only).</summary>
+    public string DataDirectory { get; init; } = "/data";
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
     public IReadOnlyList<string> Tags { get; init; } = [];
 }
@@ -38,10 +41,21 @@ public static class AppImage
         var baseConfig = await ImageLayout.ReadConfigAsync(docker, spec.BaseImage, cancellationToken: cancellationToken);
         var archive = new RootFilesystemArchive { ModificationTime = spec.Created };
         archive.AddTree(Path.GetFullPath(spec.AppDirectory), spec.WorkingDirectory);
+        var (uid, gid) = NumericUser(spec.User);
+        archive.AddDirectory(spec.DataDirectory, uid: uid, gid: gid);
         using var layer = await LayerFile.WriteAsync(archive, cancellationToken);
         var config = Config(baseConfig, spec, layer.DiffId);
         var id = await ImageLayout.LoadAsync(docker, config, [layer], spec.Tags, cancellationToken);
         return new AppImageResult(id, config, ImageLayout.DigestOf(baseConfig), layer.DiffId, layer.Size);
+    }
+
+    /// <summary>"uid:gid" (or "uid", then gid = uid) as numbers; a name cannot own a file in a layer.</summary>
+    static (int Uid, int Gid) NumericUser(string user)
+    {
+        var parts = user.Split(':');
+        int? Id(string text) => int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : null;
+        if (parts.Length is 1 or 2 && Id(parts[0]) is { } uid && Id(parts[^1]) is { } gid) return (uid, gid);
+        throw new DeliveryException($"The image user must be numeric (uid or uid:gid), not '{user}'");
     }
 
     /// <summary>The app's config: the base's, minus the base builder's own state, with the app's settings, the

@@ -48,6 +48,28 @@ use_hardening() {
     --security-opt no-new-privileges --cap-drop ALL --memory "$memory" --cpus "$cpus")
 }
 
+# The environment's data store: a named volume, $backend-data, that the release phase writes (migrations, a schema
+# marker) and every container of a release mounts at /data, so the release that serves reads what its release phase
+# wrote. A deploy, rollback or release phase creates it when missing; prune keeps it; only teardown of the environment
+# removes it. Docker fills a new volume from the image's /data, owner included, so the image's non-root user can write
+# it (the root stays read-only). use_data_store rw|ro: ro mounts it read-only and creates nothing (a check).
+# shellcheck disable=SC2034 # Read by the callers as "${data_store[@]}".
+use_data_store() {
+  data_volume="$backend-data"
+  data_store=()
+  if ! "$docker" volume inspect "$data_volume" >/dev/null 2>&1; then
+    [ "$1" = rw ] || return 0
+    "$docker" volume create --label "webapp.app=$app" --label "webapp.environment=$env_name" "$data_volume" >/dev/null \
+      || fail "cannot create the data store $data_volume (nothing was switched)"
+    say "created the data store $data_volume"
+  fi
+  if [ "$1" = rw ]; then
+    data_store=(--mount "type=volume,source=$data_volume,target=/data")
+  else
+    data_store=(--mount "type=volume,source=$data_volume,target=/data,readonly")
+  fi
+}
+
 # Starts the new release in the slot the serving one does not use, on a free 127.0.0.1 port.
 start_green() {
   local port="$private_port_first" user out
@@ -63,6 +85,7 @@ start_green() {
   esac
   "$docker" rm -f "$green_name" >/dev/null 2>&1 || true
   use_hardening
+  use_data_store rw
   while :; do
     [ "$port" -le "$private_port_last" ] || fail "no free private port in $private_port_first-$private_port_last on 127.0.0.1"
     if port_open 127.0.0.1 "$port"; then port=$((port + 1)); continue; fi
@@ -76,7 +99,7 @@ start_green() {
         --label "webapp.digest=$release_digest" \
         --label "webapp.image=$release_image" \
         --label "webapp.commit=$release_commit" \
-        "${hardening[@]}" \
+        "${hardening[@]}" "${data_store[@]}" \
         "$release_image" 2>&1); then
       break
     fi

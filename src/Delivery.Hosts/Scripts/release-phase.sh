@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # The release phase: the operator's command (migrations, cache warm-up) runs once per deploy in a container of the new
-# image, with the app's environment and hardening, before any switch. Its output streams to the caller, capped so it
-# fits SSM's output limit; a non-zero exit or the timeout stops the deploy with the exit code and the last lines.
+# image, with the app's environment, hardening and data store (container.sh), before any switch. Its output streams to
+# the caller, capped so it fits SSM's output limit; a non-zero exit or the timeout stops the deploy with the exit code
+# and the last lines.
 # needs: lib/output.sh lock.sh container.sh
 
 # A container of the release phase: removed at every exit, so a killed run leaves nothing that reconcile must know.
@@ -24,9 +25,10 @@ run_release_phase() {
   say "release phase: running ${release_command[*]} in $release_version"
   started=$(date +%s%3N)
   use_hardening
+  use_data_store rw
   "$docker" run --detach --name "$phase_name" \
     --label "webapp.release-phase=$env_name" \
-    "${hardening[@]}" \
+    "${hardening[@]}" "${data_store[@]}" \
     --entrypoint "${release_command[0]}" \
     "$release_image" "${release_command[@]:1}" >/dev/null 2>&1 \
     || fail "release phase: cannot start ${release_command[0]} in $release_image (nothing was switched)"

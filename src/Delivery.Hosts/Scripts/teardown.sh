@@ -3,7 +3,7 @@
 # needs: lib/output.sh lib/host.sh lock.sh proxy.sh
 
 # Removes one environment: its frontend (a seamless reload keeps the others serving), its containers and images,
-# and its state.
+# its data store and its state.
 teardown_environment() {
   acquire_lock "$lock_dir" "$env_name" 'teardown' "$lock_wait"
   acquire_lock "$proxy_lock_dir" 'the proxy' "teardown of $env_name" 60
@@ -14,6 +14,7 @@ teardown_environment() {
   rm -f "$(maintenance_map)" "$(maintenance_page)"
   release_lock "$proxy_lock_dir"
   remove_env_containers
+  remove_data_store
   find "$env_dir" -mindepth 1 -maxdepth 1 ! -name lock -exec rm -rf {} +
   say "$env_name is torn down"
   release_lock "$lock_dir"
@@ -48,4 +49,20 @@ remove_env_containers() {
     "$docker" rm -f "$name" >/dev/null
     "$docker" image rm "$image" >/dev/null 2>&1 || true
   done < <(env_containers --all '{{.Names}} {{.Label "webapp.image"}}')
+}
+
+# The environment's data store (container.sh's use_data_store), found by its labels like its containers. A release
+# phase or rollback check SIGKILLed before its trap ran can leave its container holding the volume: it goes first.
+remove_data_store() {
+  local volume holder
+  while read -r volume; do
+    [ -n "$volume" ] || continue
+    while read -r holder; do
+      [ -n "$holder" ] || continue
+      say "removing $holder: it still holds the data store"
+      "$docker" rm -f "$holder" >/dev/null
+    done < <("$docker" ps --all --filter "volume=$volume" --format '{{.Names}}')
+    say "removing the data store $volume"
+    "$docker" volume rm "$volume" >/dev/null || fail "cannot remove the data store $volume"
+  done < <("$docker" volume ls --quiet --filter "label=webapp.app=$app" --filter "label=webapp.environment=$env_name")
 }

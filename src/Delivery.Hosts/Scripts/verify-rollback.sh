@@ -16,6 +16,7 @@ on_verify_exit() {
 verify_rollback_targets() {
   local version digest image commit result reason
   use_hardening
+  use_data_store ro
   while read -r version digest image commit; do
     if "$docker" image inspect "$image" >/dev/null 2>&1; then
       check_target_starts "$image" "$digest"
@@ -55,7 +56,7 @@ check_target_starts() {
     if [ "$port" -lt "$private_port_first" ]; then out="no free private port in $private_port_first-$private_port_last on 127.0.0.1"; break; fi
     if port_open 127.0.0.1 "$port"; then port=$((port - 1)); continue; fi
     if out=$("$docker" run --detach --name "$verify_name" --publish "127.0.0.1:$port:$container_port" \
-        --label "webapp.verify=$env_name" "${hardening[@]}" "$1" 2>&1); then
+        --label "webapp.verify=$env_name" "${hardening[@]}" "${data_store[@]}" "$1" 2>&1); then
       started=true; break
     fi
     "$docker" rm -f "$verify_name" >/dev/null 2>&1 || true

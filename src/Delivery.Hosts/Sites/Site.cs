@@ -52,6 +52,11 @@ public abstract class Site
     /// <summary>Runs a script on the named hosts one at a time, every one attempted whatever the others did (switching back).</summary>
     public abstract Task<IReadOnlyList<HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, Action<string>? live, CancellationToken cancellationToken);
 
+    /// <summary>The same, for a script whose own waits are <paramref name="scriptTime"/> (the release phase's command
+    /// timeout): a site that stops scripts (SSM's executionTimeout) gives it that long, when it sizes lifetimes.</summary>
+    public virtual Task<IReadOnlyList<HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, ScriptTime scriptTime, Action<string>? live, CancellationToken cancellationToken) =>
+        RunEachAsync(hosts, script, what, live, cancellationToken);
+
     /// <summary>Runs a script on the named hosts all at once (undoing a cancelled roll against a deadline). When
     /// <paramref name="cancellationToken"/> fires first, the hosts still running are left to finish on their own and
     /// the site throws <see cref="RollCancelledException"/> with them as reached but not succeeded.</summary>

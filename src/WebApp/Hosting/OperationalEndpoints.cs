@@ -4,7 +4,7 @@ using WebApp.Metrics;
 
 namespace WebApp.Hosting;
 
-/// <summary>Endpoints for machines: liveness, readiness, version and Prometheus metrics.</summary>
+/// <summary>Endpoints for machines: liveness, readiness, version, the data store's migration marker and Prometheus metrics.</summary>
 public static class OperationalEndpoints
 {
     /// <param name="metrics">Null when metrics are off: then there is no <c>/metrics</c>.</param>
@@ -32,6 +32,14 @@ public static class OperationalEndpoints
         {
             NoStore(context);
             return Results.Json(new VersionDocument(info.Version, info.Commit, info.Environment, info.StartedAtIso));
+        });
+
+        // Read on each request: a release phase of the next deploy may write the store while this release serves.
+        endpoints.MapGet("/release", (HttpContext context, AppInfo info, Microsoft.Extensions.Options.IOptions<DataStoreOptions> store) =>
+        {
+            NoStore(context);
+            var path = store.Value.Path;
+            return Results.Json(new DataStore.ReleaseDocument(info.Version, path, Directory.Exists(path), DataStore.ReadMarker(path)));
         });
 
         // No Cache-Control of its own: ResponseHeaders makes it no-store.

@@ -60,6 +60,7 @@ public static class WebAppHost
             keys.XmlEncryptor = new NullXmlEncryptor();
         });
 
+        services.AddOptions<DataStoreOptions>().Bind(builder.Configuration.GetSection(DataStoreOptions.Section));
         services.AddOptions<ShutdownOptions>().Bind(builder.Configuration.GetSection(ShutdownOptions.Section));
         services.AddSingleton<IConfigureOptions<HostOptions>>(sp => new ConfigureOptions<HostOptions>(host =>
             host.ShutdownTimeout = sp.GetRequiredService<IOptions<ShutdownOptions>>().Value.Timeout));

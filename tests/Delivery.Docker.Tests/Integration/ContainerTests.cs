@@ -73,6 +73,49 @@ public sealed class ContainerTests(DockerFixture fixture)
         await Assert.ThrowsAsync<DockerContainerNotFoundException>(() => fixture.Api.Containers.InspectContainerAsync(id));
     }
 
+    /// <summary>The deploy's data store on the app image: a fresh named volume at /data takes the owner of the image's
+    /// /data, so the app's user (10001) writes there under the same hardening while the root stays read-only. The image
+    /// has no shell: the host's static busybox is bind-mounted in to play the release command.</summary>
+    [Fact]
+    public async Task A_fresh_volume_at_the_image_s_data_directory_is_writable_by_the_app_user_and_the_root_is_not()
+    {
+        const string busybox = "/bin/busybox";
+        if (!File.Exists(busybox)) Assert.Fail($"{busybox} is required: apt-get install busybox-static");
+        var image = await fixture.AppImageAsync();
+        var volume = fixture.Name("data");
+        await fixture.Api.Volumes.CreateAsync(new VolumesCreateParameters { Name = volume, Labels = fixture.Labels.ToDictionary() });
+        var id = (await fixture.Api.Containers.CreateContainerAsync(new CreateContainerParameters
+        {
+            Image = image,
+            Name = fixture.Name("data-writer"),
+            Labels = fixture.Labels.ToDictionary(),
+            Entrypoint = ["/busybox", "sh", "-c", "id -u; ls -nd /data | awk '{print $3\":\"$4}'; echo m-42 > /data/migration && cat /data/migration; touch /app/x 2>/dev/null || echo root read-only"],
+            HostConfig = new HostConfig
+            {
+                ReadonlyRootfs = true,
+                CapDrop = ["ALL"],
+                SecurityOpt = ["no-new-privileges"],
+                Mounts =
+                [
+                    new Mount { Type = "volume", Source = volume, Target = "/data" },
+                    new Mount { Type = "bind", Source = busybox, Target = "/busybox", ReadOnly = true },
+                ],
+            },
+        })).ID;
+        try
+        {
+            await fixture.Api.Containers.StartContainerAsync(id, null);
+            Assert.Equal(0, (await fixture.Api.Containers.WaitContainerAsync(id)).StatusCode);
+            var logs = await fixture.Docker.GetContainerLogsAsync(id, tail: 20);
+            Assert.Equal(["10001", "10001:10001", "m-42", "root read-only"], logs.Where(l => l.Stream == LogStream.StdOut).Select(l => l.Text));
+        }
+        finally
+        {
+            await fixture.Api.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true });
+            await fixture.Api.Volumes.RemoveAsync(volume, force: true);
+        }
+    }
+
     [Fact]
     public async Task Logs_are_demultiplexed_and_health_checks_are_reported()
     {

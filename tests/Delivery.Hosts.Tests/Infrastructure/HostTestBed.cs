@@ -84,6 +84,11 @@ public sealed class HostTestBed : IAsyncDisposable
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
 
+    /// <summary>This bed's data stores (volumes labelled with its app name), sorted.</summary>
+    public async Task<string[]> DataVolumes() =>
+        [.. (await Tools.RunChecked(Docker, [.. DockerHostArgs(), "volume", "ls", "--quiet", "--filter", $"label=webapp.app={Settings.AppName}"]))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(v => v.Trim()).Order(StringComparer.Ordinal)];
+
     public string[] DockerHostArgs() => Settings.DockerHost is null ? [] : ["--host", Settings.DockerHost];
 
     public int? ProxyPid()
@@ -109,6 +114,8 @@ public sealed class HostTestBed : IAsyncDisposable
         var leftovers = await Tools.Run(docker, [.. DockerHostArgs(), "ps", "--all", "--quiet", "--filter", $"label=webapp.app={Settings.AppName}"]);
         foreach (var id in leftovers.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries))
             await Tools.Run(docker, [.. DockerHostArgs(), "rm", "--force", id.Trim()]);
+        foreach (var volume in await DataVolumes())
+            await Tools.Run(docker, [.. DockerHostArgs(), "volume", "rm", "--force", volume]);
         // The proxy this bed's scripts started, by its recorded PID (never by name).
         if (ProxyPid() is { } pid && IsHaproxy(pid))
             await Tools.Run("kill", "-TERM", pid.ToString());

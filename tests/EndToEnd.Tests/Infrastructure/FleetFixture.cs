@@ -111,6 +111,9 @@ public sealed class FleetFixture : IAsyncLifetime
             var leftovers = await Tools.Run(docker, "ps", "--all", "--quiet", "--filter", $"label=webapp.app={instance.App}");
             foreach (var id in leftovers.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries))
                 await Tools.Run(docker, "rm", "--force", id.Trim());
+            var volumes = await Tools.Run(docker, "volume", "ls", "--quiet", "--filter", $"label=webapp.app={instance.App}");
+            foreach (var volume in volumes.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                await Tools.Run(docker, "volume", "rm", "--force", volume.Trim());
         }
         await Endpoint.DisposeAsync();
         await Registry.DisposeAsync();
