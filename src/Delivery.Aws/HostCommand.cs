@@ -37,12 +37,12 @@ public static class HostCommand
         return new ScriptValues().Add("whole_output_bytes", WholeOutputBytes).Render(functions) + functions + main;
     }
 
-    /// <summary>HostCommand.sh, embedded in this assembly, without the editor's shell directive.</summary>
+    /// <summary>HostCommand.sh, embedded in this assembly, without the editor's shell directive and its comments.</summary>
     static readonly Lazy<string> WrapperFunctions = new(() =>
     {
         using var stream = typeof(HostCommand).Assembly.GetManifestResourceStream("HostCommand.sh")!;
         using var reader = new StreamReader(stream);
-        return reader.ReadToEnd().ReplaceLineEndings("\n").Replace("# shellcheck shell=sh\n", "") + "\n";
+        return ShellFiles.WithoutComments(reader.ReadToEnd().ReplaceLineEndings("\n").Replace("# shellcheck shell=sh\n", "")).TrimEnd('\n') + "\n";
     });
 
     /// <summary>The lines of one output stream as GetCommandInvocation returns it (no trailing empty line).</summary>

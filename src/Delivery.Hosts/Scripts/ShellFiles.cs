@@ -47,14 +47,43 @@ public static partial class ShellFiles
         return order;
     }
 
-    /// <summary>The text a plan includes: each file under a comment naming it, without the editor's shell directive.</summary>
+    /// <summary>
+    /// The text a plan includes: each file under a comment naming it, without the editor's shell directive and without
+    /// its comment lines. The comments are for readers of the files; a plan travels inside an SSM command, whose
+    /// parameters are limited to 64 KB, and runs the same on this machine. shellcheck directives stay, and so does
+    /// every line of a here-document, which is data.
+    /// </summary>
     public static string Render(IEnumerable<string> names)
     {
         var text = new StringBuilder();
         foreach (var name in WithNeeds(names))
-            text.Append($"\n# --- {name} ---\n").Append(ShellDirective().Replace(Text(name), "", 1).TrimEnd('\n')).Append('\n');
+            text.Append($"\n# --- {name} ---\n").Append(WithoutComments(ShellDirective().Replace(Text(name), "", 1)).TrimEnd('\n')).Append('\n');
         return text.ToString();
     }
+
+    /// <summary>The script without its comment-only lines, outside here-documents; shellcheck directives are kept.</summary>
+    public static string WithoutComments(string script)
+    {
+        var kept = new StringBuilder();
+        string? hereEnd = null;
+        foreach (var line in script.Split('\n'))
+        {
+            if (hereEnd is not null)
+            {
+                if (line.TrimStart('\t') == hereEnd) hereEnd = null;
+                kept.Append(line).Append('\n');
+                continue;
+            }
+            var trimmed = line.TrimStart();
+            if (trimmed.StartsWith('#') && !trimmed.StartsWith("# shellcheck ", StringComparison.Ordinal)) continue;
+            if (HereDocument().Match(line) is { Success: true } m) hereEnd = m.Groups["end"].Value;
+            kept.Append(line).Append('\n');
+        }
+        return kept.ToString(0, Math.Max(0, kept.Length - 1));
+    }
+
+    [GeneratedRegex(@"<<-?\s*(?<q>['""]?)(?<end>[A-Za-z_][A-Za-z0-9_]*)\k<q>")]
+    private static partial Regex HereDocument();
 
     [GeneratedRegex(@"^# needs: (.*)$", RegexOptions.Multiline)]
     private static partial Regex NeedsLine();
