@@ -114,11 +114,7 @@ partial class Build
             var auth = await RegistryLogin();
             await EnsureEcrRepository();
             // The image may have been built for another --registry (e.g. DockerBuild ran without it): retagged, not rebuilt.
-            var digest = ShowLiveProgress
-                ? await AnsiConsole.Progress().AutoClear(true)
-                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new DownloadedColumn(), new SpinnerColumn())
-                    .StartAsync(ctx => Docker.PushTagsAsync(built.ImageId, ImageRepository, built.Tags, auth, tag => new PushProgress(tag, ctx), CancellationToken))
-                : await Docker.PushTagsAsync(built.ImageId, ImageRepository, built.Tags, auth, tag => new PushProgress(tag, null), CancellationToken);
+            var digest = await PushTagsShowingProgress(built, auth);
             var manifest = new ImageManifest(ImageRepository, built.Tags, digest, built.Version, built.Commit, DateTimeOffset.UtcNow, built.Sbom);
             await manifest.WriteAsync(ImageManifestFile, CancellationToken);
             Log.Information($"Pushed {manifest.Reference}");
@@ -193,6 +189,13 @@ partial class Build
 
     /// <summary>Live bars on a terminal; in CI and redirected output, plain lines instead.</summary>
     bool ShowLiveProgress => IsLocalBuild && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+
+    /// <summary>Pushes every tag of <paramref name="built"/> to <see cref="ImageRepository"/>; returns the one digest.</summary>
+    Task<string> PushTagsShowingProgress(BuiltImage built, RegistryAuth auth) => ShowLiveProgress
+        ? AnsiConsole.Progress().AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new DownloadedColumn(), new SpinnerColumn())
+            .StartAsync(ctx => Docker.PushTagsAsync(built.ImageId, ImageRepository, built.Tags, auth, tag => new PushProgress(tag, ctx), CancellationToken))
+        : Docker.PushTagsAsync(built.ImageId, ImageRepository, built.Tags, auth, tag => new PushProgress(tag, null), CancellationToken);
 
     /// <summary>Push progress: a bar per layer on a terminal, or one plain line per layer state change (readable in CI
     /// logs); either way a byte total at the end.</summary>
