@@ -108,8 +108,9 @@ partial class Build
             var rows = new List<string[]> { StatusTable.Header };
             foreach (var environment in DeployEnvironment.All)
             {
-                var report = await StatusTable.ReportAsync(await DeployerOf(environment).SiteStatusAsync(environment, CancellationToken), AttestationOf);
-                if (report.RecordLine is { } recordLine) Log.Information(recordLine);
+                var site = await DeployerOf(environment).SiteStatusAsync(environment, CancellationToken);
+                if (StatusTable.RecordLine(site) is { } recordLine) Log.Information(recordLine);
+                var report = await StatusTable.ReportAsync(site, AttestationOf);
                 foreach (var warning in report.Warnings) Log.Warning(warning);
                 rows.AddRange(report.Rows);
                 foreach (var (host, maintenance) in await new MaintenanceMode(DeployerOf(environment)).StatusAsync(environment, CancellationToken))

@@ -1,8 +1,8 @@
 namespace Delivery.Hosts;
 
-/// <summary>One environment's part of the Status report: a table row per host, the record's line, and the warnings
-/// (a held lock, hosts drifting from the record).</summary>
-public sealed record StatusReport(IReadOnlyList<string[]> Rows, string? RecordLine, IReadOnlyList<string> Warnings);
+/// <summary>One environment's part of the Status report: a table row per host and the warnings (a held lock, hosts
+/// drifting from the record). The record's line is <see cref="StatusTable.RecordLine"/>.</summary>
+public sealed record StatusReport(IReadOnlyList<string[]> Rows, IReadOnlyList<string> Warnings);
 
 /// <summary>What Status shows for a <see cref="SiteStatus"/>. Whether a digest is attested needs the registry, so the
 /// caller answers it (<c>attestationOf(repository@digest)</c>: "yes", "NO: why", or "?").</summary>
@@ -26,7 +26,7 @@ public static class StatusTable
         }
         if (site.Drifting.ToList() is { Count: > 0 } drifting)
             warnings.Add($"{environment.Name}: {string.Join(", ", drifting)} run(s) something else than the release record");
-        return new StatusReport(rows, RecordLine(site), warnings);
+        return new StatusReport(rows, warnings);
     }
 
     /// <summary>Where the record is kept and what it says, or null without a record (or one that does not say where).</summary>

@@ -24,7 +24,8 @@ public sealed class StatusTableTests
         var report = await StatusTable.ReportAsync(new SiteStatus(Production, Record, [new HostStatus("h1", Serving(V2, "1.1.0"), null)]), Attested);
 
         Assert.Equal(["h1", "production", ":8080", "1.1.0", "sha256:222222222222", "yes (2222)", "447a3fd", "2026-12-06T20:00:00Z", "healthy", "1.0.0", "matches"], report.Rows.Single());
-        Assert.Equal($"production: Parameter Store /webapp/production/release v7: 1.1.0 (sha256:222222222222) by ci at 2026-12-06T20:00:00Z on h1, h2", report.RecordLine);
+        Assert.Equal("production: Parameter Store /webapp/production/release v7: 1.1.0 (sha256:222222222222) by ci at 2026-12-06T20:00:00Z on h1, h2",
+            StatusTable.RecordLine(new SiteStatus(Production, Record, [])));
         Assert.Empty(report.Warnings);
     }
 
@@ -35,7 +36,7 @@ public sealed class StatusTableTests
 
         var row = report.Rows.Single();
         Assert.Equal(("UNHEALTHY (container 200, public 503)", "-"), (row[8], row[10]));
-        Assert.Null(report.RecordLine);
+        Assert.Null(StatusTable.RecordLine(new SiteStatus(Production, null, [])));
         Assert.Equal(["production on h1 is locked by deploy by ci"], report.Warnings);
     }
 
@@ -62,7 +63,7 @@ public sealed class StatusTableTests
 
         Assert.Equal(["matches", "DRIFT"], report.Rows.Select(r => r[10]));
         Assert.Equal(["1.0.0", "1.1.0"], report.Rows.Select(r => r[9]));
-        Assert.EndsWith(", deployed UNATTESTED (--allow-unattested: no attestation)", report.RecordLine);
+        Assert.EndsWith(", deployed UNATTESTED (--allow-unattested: no attestation)", StatusTable.RecordLine(site));
         Assert.Equal(["production: h2 run(s) something else than the release record"], report.Warnings);
     }
 }
