@@ -12,6 +12,9 @@
 #
 # A project's time is what the Test target measured around its `dotnet test` (artifacts/test-times.tsv); for a
 # revision older than that file, the span its TRX file records (without the process start, so a little shorter).
+# The CPU rows are what the lever is on 2 cores (the wall time cannot go below CPU work / cores): user+sys of
+# ./build.sh Test and every process it waited for, and the CPU the engine (dockerd, containerd) used meanwhile for
+# image builds, pushes and pulls; on a machine others use too, the engine figure includes their work.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,18 +39,33 @@ trx_seconds() {
   awk -v s="$(date -d "$start" +%s.%N)" -v f="$(date -d "$finish" +%s.%N)" 'BEGIN { printf "%.1f\n", f - s }'
 }
 
+# engine_ticks: CPU clock ticks (user+sys) used so far by the running dockerd and containerd.
+engine_ticks() {
+  local pid fields total=0
+  for pid in $(pgrep -x dockerd) $(pgrep -x containerd); do
+    read -r -a fields <"/proc/$pid/stat" 2>/dev/null || continue
+    total=$((total + fields[13] + fields[14]))
+  done
+  echo "$total"
+}
+
 # measure <dir> <out.tsv>: runs ./build.sh Test in <dir>; writes "name<TAB>seconds" lines, the wall time first.
 # Returns the build's exit code, after writing what it could measure.
 measure() {
-  local dir="$1" out="$2" log started start end code=0
+  local dir="$1" out="$2" log cpu started start end engine_start engine_end code=0
   log="$work/$(basename "$2" .tsv).log"
+  cpu="$work/$(basename "$2" .tsv).cpu"
   started="$work/$(basename "$2" .tsv).started"
   touch "$started"
   note "./build.sh Test ${extra[*]} in $dir (log: $log)"
+  engine_start=$(engine_ticks)
   start=$(date +%s%N)
-  (cd "$dir" && ./build.sh Test "${extra[@]}") >"$log" 2>&1 || code=$?
+  { TIMEFORMAT='%U %S'; time { (cd "$dir" && ./build.sh Test "${extra[@]}") >"$log" 2>&1 || code=$?; }; } 2>"$cpu"
   end=$(date +%s%N)
+  engine_end=$(engine_ticks)
   awk -v ms="$(((end - start) / 1000000))" 'BEGIN { printf "./build.sh Test (wall)\t%.1f\n", ms / 1000 }' >"$out"
+  awk '{ printf "./build.sh Test (cpu, user+sys)\t%.1f\n", $1 + $2 }' "$cpu" >>"$out"
+  awk -v t="$((engine_end - engine_start))" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "engine cpu meanwhile\t%.1f\n", t / hz }' >>"$out"
   if [[ -f "$dir/artifacts/test-times.tsv" && "$dir/artifacts/test-times.tsv" -nt "$started" ]]; then
     awk -F'\t' 'NR > 1 { name = ($1 == "total") ? "test projects (wall)" : $1; print name "\t" $2 }' "$dir/artifacts/test-times.tsv" >>"$out"
   else

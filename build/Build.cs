@@ -19,12 +19,15 @@ partial class Build : BuildBase
     [Parameter("Test: passed to dotnet test --filter; a bare word runs the tests whose full name contains it")]
     readonly string? TestFilter;
 
-    [Parameter("Test: how many test projects run at once, by default twice the cores plus one (projects that share a machine-wide resource never do)")]
+    [Parameter("Test: how many test projects run at once, by default the cores plus one (projects that share a machine-wide resource never do)")]
     readonly int? TestParallelism;
 
-    /// <summary>The test projects mostly wait (containers, health gates, SSM polls, child builds), so more of them run
-    /// at once than there are cores.</summary>
-    static int DefaultTestParallelism => Environment.ProcessorCount * 2 + 1;
+    /// <summary>The run is as long as its longest project (EndToEnd, which runs its own collections side by side), and
+    /// the CPU work is the same however many run at once. Cores + 1 keeps the longest project company with just enough
+    /// others to use its waits: on 2 cores the rest still finish well within its time (their CPU is small, e.g.
+    /// Versioning 15 CPU-s, Docker 60, Hosts 142), while more at once only takes CPU from the longest. Compare with
+    /// --test-parallelism through bench/test-time.sh on a quiet machine.</summary>
+    static int DefaultTestParallelism => Environment.ProcessorCount + 1;
 
     AbsolutePath Solution => RootDirectory / "WebApp.sln";
     AbsolutePath SourceDirectory => RootDirectory / "src";

@@ -113,19 +113,21 @@ public sealed class EcrLoginTests(CloneFixture clone, EcrHostFixture aws) : Clon
 
     /// <summary>
     /// Push writes the provenance, the deploy reads it: both through the registry host. Push runs against a private
-    /// engine that reaches ECR through the proxy (a one-file image stands in for the built one, as image-build.json
-    /// says). The deploy then goes on to the hosts' pull: this machine's engine is the shared one, which has no route
-    /// to the ECR name, so the pull check stops it there, before any switch.
+    /// engine that reaches ECR through the proxy (a small healthy image stands in for the built one, as
+    /// image-build.json says). The production host is a fake instance whose host configuration names that engine
+    /// (docker_host) and a docker config of its own with its ECR login (docker_config), with its own state root and
+    /// port: the deploy pulls the attested digest there and serves it. An unattested release is then refused in one
+    /// line before any command reaches the host, which keeps serving the attested one.
     /// </summary>
     [Fact]
-    public async Task Push_attests_an_ECR_digest_and_the_deploy_accepts_its_provenance_before_the_hosts_pull()
+    public async Task Push_attests_an_ECR_digest_that_DeployProduction_serves_on_a_host_reaching_ECR_and_an_unattested_one_leaves_the_host_untouched()
     {
         await using var engine = await PrivateDockerd.StartAsync("e2eecr", aws.Host.ClientEnvironment);
-        var imported = await ProcessRunner.RunCheckedAsync("sh", ["-c", $"tar -C / -c usr/bin/busybox | docker --host {engine.Host} import - e2e-ecr-push:1.2.4"]);
+        var imageId = await TestImages.BuildAsync("e2e-ecr-push:1.2.4", "1.2.4", ImageBehaviour.Healthy, engine.Host);
         var artifacts = Directory.CreateDirectory(Path.Combine(Root, "artifacts")).FullName;
         await File.WriteAllTextAsync(Path.Combine(artifacts, "image-build.json"), System.Text.Json.JsonSerializer.Serialize(new
         {
-            repository = "e2e-ecr-push", tags = new[] { "1.2.4" }, imageId = imported.StandardOutput.Trim(), version = "1.2.4", commit = Clone.BaseCommit,
+            repository = "e2e-ecr-push", tags = new[] { "1.2.4" }, imageId, version = "1.2.4", commit = Clone.BaseCommit,
         }));
 
         var pushed = await BuildWithEcrAsync(AwsTestEndpoint.SecretKey, ["Push"], new Dictionary<string, string?> { ["DOCKER_HOST"] = engine.Host });
@@ -135,15 +137,76 @@ public sealed class EcrLoginTests(CloneFixture clone, EcrHostFixture aws) : Clon
         BuildAssert.HasLine(pushed, l => l.Contains($"provenance signed by key ", StringComparison.Ordinal) && l.EndsWith($"attached in {Registry}", StringComparison.Ordinal), "the provenance attached in ECR");
         Assert.Contains(aws.Host.Front.Received, r => r.StartsWith("PUT /v2/webapp/manifests/sha256:", StringComparison.Ordinal) && r.EndsWith(" 201", StringComparison.Ordinal));
 
-        var run = await PromoteFromEcrAsync(AwsTestEndpoint.SecretKey, "--promote-version", "1.2.4");
+        var dir = Directory.CreateTempSubdirectory("e2e-ecr-host-").FullName;
+        var instance = aws.Endpoint.AddInstance($"i-0{Guid.NewGuid():N}"[..19]);
+        var host = new Delivery.Hosts.HostSettings { StateRoot = Path.Combine(dir, "state"), AppName = $"e2ecr{instance.Id[^6..]}", DockerHost = engine.Host };
+        try
+        {
+            // The host's standing ECR login, where its docker_config says (an ECR credential helper's job on EC2).
+            using (var ecr = new EcrClient(new Delivery.Aws.AwsSettings
+                   {
+                       Region = aws.Endpoint.Region, EcrEndpoint = aws.Endpoint.Url,
+                       Credentials = new Amazon.Runtime.BasicAWSCredentials(AwsTestEndpoint.AccessKey, AwsTestEndpoint.SecretKey),
+                   }))
+            {
+                var login = await ecr.GetAuthorizationTokenAsync();
+                Directory.CreateDirectory(Path.Combine(dir, "docker"));
+                await File.WriteAllTextAsync(Path.Combine(dir, "docker", "config.json"), new System.Text.Json.Nodes.JsonObject
+                {
+                    ["auths"] = new System.Text.Json.Nodes.JsonObject { [login.Registry] = new System.Text.Json.Nodes.JsonObject { ["auth"] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{login.Username}:{login.Password}")) } },
+                }.ToJsonString());
+            }
+            var port = Tools.FreePort();
+            await File.WriteAllTextAsync(Path.Combine(dir, "host.env"), $"""
+                state_root={host.StateRoot}
+                app={host.AppName}
+                production_port={port}
+                public_bind=127.0.0.1
+                docker_host={engine.Host}
+                docker_config={Path.Combine(dir, "docker")}
 
-        BuildAssert.HasLine(run, l => l.Contains($"production: 1.2.4 ({digest["sha256:".Length..][..12]}) has provenance: built from ", StringComparison.Ordinal)
-                                      && l.Contains($" at {Clone.BaseCommit[..12]} by local:delivery-build, signed by key ", StringComparison.Ordinal), "the provenance check passed");
-        var message = BuildAssert.TargetFailure(run, "DeployProduction");
-        Assert.StartsWith($"production cannot pull 1.2.4 from {Registry}: ", message);
-        Assert.EndsWith("no host was switched", message);
-        BuildAssert.DoesNotContain(pushed, EcrPassword);
-        BuildAssert.DoesNotContain(run, EcrPassword);
+                """);
+            instance.Environment["WEBAPP_HOST_CONFIG"] = Path.Combine(dir, "host.env");
+            var ssm = new Dictionary<string, string?>
+            {
+                ["AWS_ENDPOINT_URL_SSM"] = aws.Endpoint.Url.ToString(), ["AWS_REGION"] = aws.Endpoint.Region, ["AWS_EC2_METADATA_DISABLED"] = "true",
+            };
+            string[] promote = ["DeployProduction", "--production-targets", instance.Id, "--bake-seconds", "0", "--promote-version"];
+
+            var run = await BuildWithEcrAsync(AwsTestEndpoint.SecretKey, [.. promote, "1.2.4"], ssm);
+
+            BuildAssert.Succeeded(run);
+            BuildAssert.HasLine(run, l => l.Contains($"production: 1.2.4 ({digest["sha256:".Length..][..12]}) has provenance: built from ", StringComparison.Ordinal)
+                                          && l.Contains($" at {Clone.BaseCommit[..12]} by local:delivery-build, signed by key ", StringComparison.Ordinal), "the provenance check passed");
+            Assert.Equal("1.2.4", await VersionAsync(port));
+            var running = (await engine.DockerAsync("ps", "--quiet", "--filter", $"label=webapp.app={host.AppName}")).StandardOutput.Trim();
+            var pulled = await engine.DockerAsync("image", "inspect", "--format", "{{.Id}}", $"{Registry}/webapp@{digest}");
+            Assert.True(pulled.Succeeded, pulled.StandardError);
+            Assert.Equal(pulled.StandardOutput.Trim(), (await engine.DockerAsync("inspect", "--format", "{{.Image}}", running)).StandardOutput.Trim());
+
+            var unattested = await UploadReleaseAsync("1.2.5");
+            var sent = aws.Endpoint.CommandTexts.Count;
+            var refused = await BuildWithEcrAsync(AwsTestEndpoint.SecretKey, [.. promote, "1.2.5"], ssm);
+
+            Assert.StartsWith($"Refusing {Registry}/webapp@{unattested}: no attestation", BuildAssert.TargetFailure(refused, "DeployProduction"));
+            Assert.Equal(sent, aws.Endpoint.CommandTexts.Count);
+            Assert.Equal("1.2.4", await VersionAsync(port));
+            BuildAssert.DoesNotContain(pushed, EcrPassword);
+            BuildAssert.DoesNotContain(run, EcrPassword);
+            BuildAssert.DoesNotContain(refused, EcrPassword);
+        }
+        finally
+        {
+            try { await new Delivery.Hosts.Deployer(new Delivery.Hosts.LocalHost(), host).TeardownAllAsync(new Delivery.Hosts.DeployOptions { DeployedBy = "e2e", LockWait = TimeSpan.FromSeconds(30) }); }
+            catch (DeliveryException) { }
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    static async Task<string> VersionAsync(int port)
+    {
+        var (status, body) = await Tools.Get($"http://127.0.0.1:{port}/version");
+        return status == 200 ? body.Trim() : $"HTTP {status}";
     }
 
     [Fact]

@@ -13,7 +13,7 @@ namespace EndToEnd.Tests;
 /// Status --verify-rollback, each through the AWS test endpoint's fake instances (each its own host: state root,
 /// HAProxy, containers, ports), the same path they take on this machine.
 /// </summary>
-[Collection(FleetCloneCollection.Name)]
+[Collection(FleetOperatorCloneCollection.Name)]
 public sealed class FleetOperatorFeatureTests(CloneFixture clone, FleetFixture fleet, ITestOutputHelper output) : CloneTests(clone), IClassFixture<FleetFixture>
 {
     /// <summary>Short timeouts the tests set themselves, so a failure path never waits for a default; every run's

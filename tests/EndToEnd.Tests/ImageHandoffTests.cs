@@ -7,17 +7,16 @@ namespace EndToEnd.Tests;
 /// <summary>
 /// The image the CI build job hands to the push job is the image it built and tested, run here with the same targets
 /// the jobs call: ExportImage where the image was built, then ImportImage and Push against an empty engine (the
-/// push job's fresh runner), and the pushed digest compared with the registry's own answer.
+/// push job's fresh runner), and the pushed digest compared with the registry's own answer. The ExportImage run is
+/// the image clone's one image build (<see cref="ExportedImage"/>).
 /// </summary>
 [Collection(ImageCloneCollection.Name)]
-public sealed class ImageHandoffTests(CloneFixture clone) : CloneTests(clone)
+public sealed class ImageHandoffTests(CloneFixture clone, ExportedImage exported) : CloneTests(clone)
 {
     [Fact]
     public async Task The_exported_image_loads_into_an_empty_engine_with_its_recorded_id_and_is_pushed_as_image_json_says()
     {
-        await using var registry = await TestRegistry.StartAsync();
-        var built = await Clone.BuildAsync("ExportImage", "--registry", registry.Address, "--base-image", "offline");
-        BuildAssert.Succeeded(built);
+        var registry = (await exported.InAsync(Clone)).Registry;
         var record = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Root, "artifacts", "image-build.json"))).RootElement;
         var imageId = record.GetProperty("imageId").GetString()!;
         var repository = record.GetProperty("repository").GetString()!;
@@ -25,28 +24,21 @@ public sealed class ImageHandoffTests(CloneFixture clone) : CloneTests(clone)
         Assert.Equal($"{registry.Address}/webapp", repository);
         Assert.True(new FileInfo(Path.Combine(Root, "artifacts", "image.tar")).Length > 10_000_000);
 
-        try
-        {
-            await using var engine = await PrivateDockerd.StartAsync("e2e");
-            Assert.Equal("", (await engine.DockerAsync("images", "--quiet")).StandardOutput.Trim());
+        await using var engine = await PrivateDockerd.StartAsync("e2e");
+        Assert.Equal("", (await engine.DockerAsync("images", "--quiet")).StandardOutput.Trim());
 
-            var pushed = await Clone.BuildAsync(new Dictionary<string, string?> { ["DOCKER_HOST"] = engine.Host },
-                "ImportImage", "Push", "--skip", "--registry", registry.Address);
+        var pushed = await Clone.BuildAsync(new Dictionary<string, string?> { ["DOCKER_HOST"] = engine.Host },
+            "ImportImage", "Push", "--skip", "--registry", registry.Address);
 
-            BuildAssert.Succeeded(pushed);
-            Assert.Contains(pushed.OutputLines, l => l.EndsWith($"image id {imageId} as recorded by DockerBuild", StringComparison.Ordinal));
-            foreach (var tag in tags)
-                Assert.Equal(imageId, (await engine.DockerAsync("image", "inspect", "--format", "{{.Id}}", $"{repository}:{tag}")).StandardOutput.Trim());
-            var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Root, "artifacts", "image.json"))).RootElement;
-            var digest = manifest.GetProperty("digest").GetString();
-            Assert.StartsWith("sha256:", digest);
-            foreach (var tag in tags)
-                Assert.Equal(digest, await registry.ManifestDigestAsync("webapp", tag));
-        }
-        finally
-        {
-            foreach (var tag in tags) await ProcessRunner.RunAsync("docker", ["rmi", $"{repository}:{tag}"]);
-        }
+        BuildAssert.Succeeded(pushed);
+        Assert.Contains(pushed.OutputLines, l => l.EndsWith($"image id {imageId} as recorded by DockerBuild", StringComparison.Ordinal));
+        foreach (var tag in tags)
+            Assert.Equal(imageId, (await engine.DockerAsync("image", "inspect", "--format", "{{.Id}}", $"{repository}:{tag}")).StandardOutput.Trim());
+        var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Root, "artifacts", "image.json"))).RootElement;
+        var digest = manifest.GetProperty("digest").GetString();
+        Assert.StartsWith("sha256:", digest);
+        foreach (var tag in tags)
+            Assert.Equal(digest, await registry.ManifestDigestAsync("webapp", tag));
     }
 
     [Fact]

@@ -21,7 +21,25 @@ public static class TestImages
     public const string MetricsPath = "/cgi-bin/metrics";
 
     /// <param name="dockerConfig">A docker client config folder to push with (a registry login), else the default one.</param>
-    public static async Task<PinnedImage> BuildAndPushAsync(string registry, string repository, string version, ImageBehaviour behaviour, string? dockerConfig = null)
+    /// <param name="dockerHost">The engine to build and push with (DOCKER_HOST), else the machine's.</param>
+    public static async Task<PinnedImage> BuildAndPushAsync(string registry, string repository, string version, ImageBehaviour behaviour, string? dockerConfig = null,
+        string? dockerHost = null)
+    {
+        var docker = Tools.Require("docker", "docker.io");
+        var reference = $"{registry}/{repository}:{version}";
+        await BuildAsync(reference, version, behaviour, dockerHost);
+        string[] engine = dockerHost is null ? [] : ["--host", dockerHost];
+        var push = await Tools.RunChecked(docker, [.. engine, .. dockerConfig is null ? [] : new[] { "--config", dockerConfig }, "push", reference]);
+        var digest = Regex.Match(push, "digest: (sha256:[0-9a-f]{64})").Groups[1].Value;
+        Assert.False(string.IsNullOrEmpty(digest), $"no digest in docker push output: {push}");
+        // Drop the local copy so a deploy really pulls from the registry.
+        await Tools.RunChecked(docker, [.. engine, "image", "rm", reference]);
+        return new PinnedImage(version, $"{registry}/{repository}", digest, Commit: Convert.ToHexString(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(version))).ToLowerInvariant());
+    }
+
+    /// <summary>Imports the image as <paramref name="reference"/> into the engine (DOCKER_HOST <paramref name="dockerHost"/>,
+    /// else the machine's); returns its image id.</summary>
+    public static async Task<string> BuildAsync(string reference, string version, ImageBehaviour behaviour, string? dockerHost = null)
     {
         if (!File.Exists(Busybox))
             Assert.Fail($"{Busybox} is required to build test images but is missing: apt-get install busybox-static");
@@ -31,20 +49,13 @@ public static class TestImages
         {
             var tar = Path.Combine(dir, "rootfs.tar");
             WriteRootfs(tar, version, behaviour);
-            var reference = $"{registry}/{repository}:{version}";
             var cmd = behaviour == ImageBehaviour.ExitsAtStart
                 ? """CMD ["/bin/busybox", "sh", "-c", "echo 'fatal: cannot start' >&2; exit 3"]"""
                 : """CMD ["/bin/busybox", "sh", "-c", "/bin/busybox httpd -f -p 8080 -h /www & pid=$!; trap 'kill $pid; exit 0' TERM; echo listening on 8080; wait"]""";
-            var args = new List<string> { "import", "--change", cmd, "--change", "EXPOSE 8080" };
+            var args = new List<string>(dockerHost is null ? [] : ["--host", dockerHost]) { "import", "--change", cmd, "--change", "EXPOSE 8080" };
             if (behaviour != ImageBehaviour.RunsAsRoot) args.AddRange(["--change", "USER 65534:65534"]);
             args.AddRange([tar, reference]);
-            await Tools.RunChecked(docker, [.. args]);
-            var push = await Tools.RunChecked(docker, dockerConfig is null ? ["push", reference] : ["--config", dockerConfig, "push", reference]);
-            var digest = Regex.Match(push, "digest: (sha256:[0-9a-f]{64})").Groups[1].Value;
-            Assert.False(string.IsNullOrEmpty(digest), $"no digest in docker push output: {push}");
-            // Drop the local copy so a deploy really pulls from the registry.
-            await Tools.RunChecked(docker, "image", "rm", reference);
-            return new PinnedImage(version, $"{registry}/{repository}", digest, Commit: Convert.ToHexString(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(version))).ToLowerInvariant());
+            return (await Tools.RunChecked(docker, [.. args])).Trim();
         }
         finally
         {

@@ -138,6 +138,33 @@ public sealed class TestRegistry : IAsyncDisposable
         return response.IsSuccessStatusCode && response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.First() : null;
     }
 
+    /// <summary>Puts the manifest <paramref name="digest"/> of <paramref name="from"/> into repository <paramref name="to"/>
+    /// as <paramref name="tag"/>, its blobs mounted across repositories (the registry API's <c>mount</c>; no layer is
+    /// uploaded, no engine involved). The same bytes, so the same digest, under another name; returns that digest.</summary>
+    public async Task<string> CopyAsync(string from, string digest, string to, string tag)
+    {
+        using var http = Http();
+        using var get = new HttpRequestMessage(HttpMethod.Get, $"{Scheme}://{Address}/v2/{from}/manifests/{digest}");
+        get.Headers.Accept.ParseAdd("application/vnd.docker.distribution.manifest.v2+json");
+        get.Headers.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
+        using var got = await http.SendAsync(get);
+        got.EnsureSuccessStatusCode();
+        var manifest = await got.Content.ReadAsByteArrayAsync();
+        var root = System.Text.Json.JsonDocument.Parse(manifest).RootElement;
+        foreach (var blob in root.GetProperty("layers").EnumerateArray().Append(root.GetProperty("config")))
+        {
+            var blobDigest = blob.GetProperty("digest").GetString();
+            using var mount = await http.PostAsync($"{Scheme}://{Address}/v2/{to}/blobs/uploads/?mount={blobDigest}&from={from}", null);
+            if (mount.StatusCode != System.Net.HttpStatusCode.Created)
+                throw new InvalidOperationException($"{Address} did not mount {blobDigest} from {from} into {to}: HTTP {(int)mount.StatusCode}");
+        }
+        using var content = new ByteArrayContent(manifest);
+        content.Headers.ContentType = got.Content.Headers.ContentType;
+        using var put = await http.PutAsync($"{Scheme}://{Address}/v2/{to}/manifests/{tag}", content);
+        put.EnsureSuccessStatusCode();
+        return put.Headers.GetValues("Docker-Content-Digest").First();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!process.HasExited)

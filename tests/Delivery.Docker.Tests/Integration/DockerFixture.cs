@@ -15,7 +15,7 @@ public sealed class DockerCollection : ICollectionFixture<DockerFixture>
 }
 
 /// <summary>The reproducibility tests (two publishes and image builds each, minutes of work) beside the other tests
-/// of the app's images, at the cost of publishing the app and building the offline base once more for themselves.</summary>
+/// of the app's images; the offline base and the published fixture app are the same ones (<see cref="SharedAppBuilds"/>).</summary>
 [CollectionDefinition(Name)]
 public sealed class DockerReproducibleCollection : ICollectionFixture<DockerFixture>
 {
@@ -47,10 +47,13 @@ public sealed class DockerFixture : IAsyncLifetime
     public string TempRoot { get; }
 
     readonly ConcurrentBag<string> images = [];
-    readonly Lazy<Task<string>> shellImage, baseImage, publishedApp, appImage, crashingImage;
+    readonly Lazy<Task<string>> shellImage, appImage, crashingImage;
+    readonly SharedAppBuilds shared = SharedAppBuilds.Acquire();
 
-    public RuntimeBaseImageResult? BaseImageResult { get; private set; }
-    public List<string> BaseImageLog { get; } = [];
+    public RuntimeBaseImageResult? BaseImageResult => shared.BaseImageResult;
+    public IReadOnlyList<string> BaseImageLog => shared.BaseImageLog;
+    /// <summary>The repository of <see cref="BaseImageAsync"/>: one per test run, not per fixture.</summary>
+    public string BaseImageRepository => shared.BaseImageRepository;
 
     public DockerFixture()
     {
@@ -58,8 +61,6 @@ public sealed class DockerFixture : IAsyncLifetime
         Directory.CreateDirectory(TempRoot);
         // Each is made once; a failure is kept, so every test that needs it reports the same cause.
         shellImage = new(CreateShellImageAsync);
-        baseImage = new(CreateBaseImageAsync);
-        publishedApp = new(PublishAppAsync);
         appImage = new(CreateAppImageAsync);
         crashingImage = new(CreateCrashingAppImageAsync);
     }
@@ -95,27 +96,35 @@ public sealed class DockerFixture : IAsyncLifetime
     {
         foreach (var container in await ListOwnContainersAsync())
             await Api.Containers.RemoveContainerAsync(container.ID, new ContainerRemoveParameters { Force = true });
-        await RemoveOwnImagesAsync();
+        await RemoveImagesAsync(Api, Docker, Prefix, images);
         Docker.Dispose();
         try { Directory.Delete(TempRoot, recursive: true); } catch (IOException) { }
+        await SharedAppBuilds.ReleaseAsync();
     }
 
     /// <summary>
     /// Removes every image tagged with the prefix, plus the untagged images built on top of them (layers left by
-    /// failed builds), children first. Nothing else on the shared engine is touched.
+    /// failed builds), children first. An image that also carries a tag of another prefix (the same image id built
+    /// again under this run's name, as the reproducibility tests do with the shared base) only loses this prefix's tags.
+    /// Nothing else on the shared engine is touched.
     /// </summary>
-    async Task RemoveOwnImagesAsync()
+    internal static async Task RemoveImagesAsync(IDockerClient api, DockerEngineClient docker, string prefix, IEnumerable<string> tracked)
     {
-        var all = await Api.Images.ListImagesAsync(new ImagesListParameters { All = true });
-        var own = all.Where(i => (i.RepoTags ?? []).Any(t => t.Contains(Prefix, StringComparison.Ordinal))).Select(i => i.ID).ToHashSet();
-        foreach (var reference in images)
-            if (await Docker.InspectImageAsync(reference) is { } tracked) own.Add(tracked.ID);
+        var all = await api.Images.ListImagesAsync(new ImagesListParameters { All = true });
+        bool Others(ImagesListResponse i) => (i.RepoTags ?? []).Any(t => !t.Contains(prefix, StringComparison.Ordinal) && t != "<none>:<none>");
+        foreach (var image in all.Where(i => Others(i)))
+            foreach (var tag in (image.RepoTags ?? []).Where(t => t.Contains(prefix, StringComparison.Ordinal)))
+                try { await api.Images.DeleteImageAsync(tag, new ImageDeleteParameters()); } catch (DockerApiException) { }
+        all = all.Where(i => !Others(i)).ToList();
+        var own = all.Where(i => (i.RepoTags ?? []).Any(t => t.Contains(prefix, StringComparison.Ordinal))).Select(i => i.ID).ToHashSet();
+        foreach (var reference in tracked)
+            if (await docker.InspectImageAsync(reference) is { } image && all.Any(i => i.ID == image.ID)) own.Add(image.ID);
         bool grew;
         do
         {
             grew = false;
             foreach (var image in all)
-                if (image.ParentID is { Length: > 0 } parent && own.Contains(parent) && !(image.RepoTags ?? []).Any(t => !t.Contains(Prefix, StringComparison.Ordinal) && t != "<none>:<none>"))
+                if (image.ParentID is { Length: > 0 } parent && own.Contains(parent) && !(image.RepoTags ?? []).Any(t => !t.Contains(prefix, StringComparison.Ordinal) && t != "<none>:<none>"))
                     grew |= own.Add(image.ID);
         } while (grew);
 
@@ -127,7 +136,7 @@ public sealed class DockerFixture : IAsyncLifetime
             if (leaves.Count == 0) leaves = remaining.ToList();
             foreach (var id in leaves)
             {
-                try { await Api.Images.DeleteImageAsync(id, new ImageDeleteParameters { Force = true }); } catch (DockerApiException) { }
+                try { await api.Images.DeleteImageAsync(id, new ImageDeleteParameters { Force = true }); } catch (DockerApiException) { }
                 remaining.Remove(id);
             }
         }
@@ -164,63 +173,10 @@ public sealed class DockerFixture : IAsyncLifetime
     }
 
     /// <summary>The offline ASP.NET Core base image from this machine's runtime, under the run's own name.</summary>
-    public Task<string> BaseImageAsync() => baseImage.Value;
-
-    async Task<string> CreateBaseImageAsync()
-    {
-        var result = await RuntimeBaseImage.EnsureAsync(Docker, new RuntimeBaseImageOptions { Repository = Name("base") }, BaseImageLog.Add);
-        BaseImageResult = result;
-        Track(result.Reference);
-        return result.Reference;
-    }
+    public Task<string> BaseImageAsync() => shared.BaseImageAsync();
 
     /// <summary>A tiny web app with /, /readyz, /metrics and /version, published (framework-dependent) as WebApp.dll.</summary>
-    public Task<string> PublishedAppAsync() => publishedApp.Value;
-
-    async Task<string> PublishAppAsync()
-    {
-        var source = NewTempDir("fixture-app-src");
-        var output = NewTempDir("fixture-app-publish");
-        await File.WriteAllTextAsync(Path.Combine(source, "FixtureApp.csproj"), """
-            <Project Sdk="Microsoft.NET.Sdk.Web">
-              <PropertyGroup>
-                <TargetFramework>net10.0</TargetFramework>
-                <AssemblyName>WebApp</AssemblyName>
-                <Nullable>enable</Nullable>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <UseAppHost>false</UseAppHost>
-                <IncludeSourceRevisionInInformationalVersion>false</IncludeSourceRevisionInInformationalVersion>
-              </PropertyGroup>
-            </Project>
-            """);
-        await File.WriteAllTextAsync(Path.Combine(source, "Program.cs"), """
-            using System.Reflection;
-
-            if (Environment.GetEnvironmentVariable("FIXTURE_CRASH") is { Length: > 0 } reason)
-            {
-                Console.Error.WriteLine($"fixture: fatal: {reason}");
-                return 3;
-            }
-            Console.Error.WriteLine("fixture: starting (stderr)");
-            var version = typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
-            var app = WebApplication.CreateBuilder(args).Build();
-            app.MapGet("/", () => "fixture home");
-            app.MapGet("/readyz", () => "ready");
-            app.MapGet("/metrics", () => Results.Text("# TYPE fixture_up gauge\nfixture_up 1\n", "text/plain; version=0.0.4"));
-            app.MapGet("/version", () => Results.Json(new { version }));
-            app.Run();
-            return 0;
-            """);
-        // The test host runs inside MSBuild's environment; a nested publish must not inherit it.
-        var environment = Environment.GetEnvironmentVariables().Keys.Cast<string>()
-            .Where(k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || k.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase))
-            .ToDictionary(k => k, _ => (string?)null);
-        await ProcessRunner.RunCheckedAsync("dotnet",
-            ["publish", Path.Combine(source, "FixtureApp.csproj"), "-c", "Release", "-o", output, $"-p:Version={AppVersion}",
-             "-nodeReuse:false", "-p:UseSharedCompilation=false"],
-            new ProcessOptions { WorkingDirectory = source, Environment = environment });
-        return output;
-    }
+    public Task<string> PublishedAppAsync() => shared.PublishedAppAsync();
 
     /// <summary>The app image as the build assembles it (<see cref="AppImage"/>), on the offline base, from the fixture app.</summary>
     public Task<string> AppImageAsync() => appImage.Value;

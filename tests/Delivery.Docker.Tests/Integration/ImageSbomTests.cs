@@ -29,7 +29,7 @@ public sealed class ImageSbomTests(DockerFixture fixture, ITestOutputHelper outp
         Assert.Contains(image.Config!.Labels!["org.opencontainers.image.version"], $"{runtime}-offline");
         Assert.Contains(components, c => (string?)c!["name"] == "Microsoft.NETCore.App" && (string?)c["version"] == runtime && (string?)c["type"] == "framework");
         Assert.Contains(components, c => (string?)c!["name"] == "Microsoft.AspNetCore.App" && (string?)c["version"] == runtime);
-        Assert.Contains(components, c => (string?)c!["type"] == "container" && (string?)c["version"] == image.ID && (string?)c["name"] == fixture.Name("base"));
+        Assert.Contains(components, c => (string?)c!["type"] == "container" && (string?)c["version"] == image.ID && (string?)c["name"] == fixture.BaseImageRepository);
         Assert.Contains(components, c => (string?)c!["name"] == "prometheus-net");
         // Completing again replaces the image's components instead of adding them twice: the same bytes.
         Assert.Equal(sbom, ImageSbom.Complete(sbom, contents));

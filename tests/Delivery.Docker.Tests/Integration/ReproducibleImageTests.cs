@@ -132,7 +132,7 @@ public sealed class ReproducibleImageTests(DockerFixture fixture, ITestOutputHel
     public async Task The_offline_base_image_is_the_same_image_when_built_again()
     {
         var reference = await fixture.BaseImageAsync();
-        var again = await RuntimeBaseImage.EnsureAsync(fixture.Docker, new RuntimeBaseImageOptions { Repository = fixture.Name("base"), Force = true });
+        var again = await RuntimeBaseImage.EnsureAsync(fixture.Docker, new RuntimeBaseImageOptions { Repository = fixture.BaseImageRepository, Force = true });
         Assert.Equal((await fixture.Docker.InspectImageAsync(reference))!.ID, again.ImageId);
         Assert.Equal(DateTime.UnixEpoch, (await fixture.Docker.InspectImageAsync(again.Reference))!.Created!.Value.ToUniversalTime());
     }

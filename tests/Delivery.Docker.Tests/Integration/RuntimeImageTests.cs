@@ -15,7 +15,7 @@ public sealed class RuntimeImageTests(DockerFixture fixture, ITestOutputHelper o
         foreach (var line in fixture.BaseImageLog) output.WriteLine(line);
 
         Assert.True(created.Created);
-        Assert.Equal($"{fixture.Name("base")}:{RuntimeBaseImage.DetectRuntimeVersion()}-offline", reference);
+        Assert.Equal($"{fixture.BaseImageRepository}:{RuntimeBaseImage.DetectRuntimeVersion()}-offline", reference);
         Assert.InRange(created.Size, 100_000_000, 250_000_000);
 
         var image = await fixture.Docker.InspectImageAsync(reference);
@@ -23,7 +23,7 @@ public sealed class RuntimeImageTests(DockerFixture fixture, ITestOutputHelper o
         Assert.Contains("DOTNET_ROOT=/usr/share/dotnet", image.Config!.Env!);
         Assert.Contains(image.Config.Env!, e => e.StartsWith("PATH=", StringComparison.Ordinal) && e.EndsWith(":/usr/share/dotnet", StringComparison.Ordinal));
 
-        var again = await RuntimeBaseImage.EnsureAsync(fixture.Docker, new RuntimeBaseImageOptions { Repository = fixture.Name("base") });
+        var again = await RuntimeBaseImage.EnsureAsync(fixture.Docker, new RuntimeBaseImageOptions { Repository = fixture.BaseImageRepository });
         Assert.False(again.Created);
         Assert.Equal(image.ID, again.ImageId);
     }

@@ -24,28 +24,51 @@ public sealed class HostStateCollection : ICollectionFixture<HostFixture>
 }
 
 /// <summary>One registry and one set of pushed test images for the whole run, whichever collection asks first; the
-/// last collection to finish removes them.</summary>
+/// last collection to finish removes them. Each collection deploys them from a repository of its own (the same
+/// manifests, copied in the registry): a prune or teardown removes a release's image by its reference, and with one
+/// repository for all, a prune in one collection removed an image another collection had pulled and was deploying.
+/// With a reference of its own per collection, docker only untags it while another collection's reference remains.</summary>
 public sealed class HostFixture : IAsyncLifetime
 {
     HostImages images = null!;
 
     public string RunId => images.RunId;
     public TestRegistry Registry => images.Registry;
-    public PinnedImage V1 => images.V1;
-    public PinnedImage V2 => images.V2;
-    public PinnedImage V3 => images.V3;
-    public PinnedImage V4 => images.V4;
-    public PinnedImage NeverReady => images.NeverReady;
-    public PinnedImage ExitsAtStart => images.ExitsAtStart;
-    public PinnedImage RunsAsRoot => images.RunsAsRoot;
-    public PinnedImage Metered1 => images.Metered1;
-    public PinnedImage Metered2 => images.Metered2;
-    public PinnedImage Serves5xx => images.Serves5xx;
-    public PinnedImage TenTimesSlower => images.TenTimesSlower;
-    public PinnedImage TwiceAsSlow => images.TwiceAsSlow;
-    public string Repository => $"{Registry.Address}/hdt{RunId}/webapp";
+    /// <summary>This collection's repository: <c>hdt&lt;run&gt;/c&lt;n&gt;-webapp</c>.</summary>
+    public string Repository { get; private set; } = null!;
+    public PinnedImage V1 { get; private set; } = null!;
+    public PinnedImage V2 { get; private set; } = null!;
+    public PinnedImage V3 { get; private set; } = null!;
+    public PinnedImage V4 { get; private set; } = null!;
+    public PinnedImage NeverReady { get; private set; } = null!;
+    public PinnedImage ExitsAtStart { get; private set; } = null!;
+    public PinnedImage RunsAsRoot { get; private set; } = null!;
+    public PinnedImage Metered1 { get; private set; } = null!;
+    public PinnedImage Metered2 { get; private set; } = null!;
+    public PinnedImage Serves5xx { get; private set; } = null!;
+    public PinnedImage TenTimesSlower { get; private set; } = null!;
+    public PinnedImage TwiceAsSlow { get; private set; } = null!;
 
-    public async Task InitializeAsync() => images = await HostImages.AcquireAsync();
+    public async Task InitializeAsync()
+    {
+        images = await HostImages.AcquireAsync();
+        var repository = $"hdt{RunId}/c{images.NextCollection()}-webapp";
+        Repository = $"{Registry.Address}/{repository}";
+        async Task<PinnedImage> Own(PinnedImage image) =>
+            image with { Repository = Repository, Digest = await Registry.CopyAsync(images.Repository, image.Digest, repository, image.Version) };
+        V1 = await Own(images.V1);
+        V2 = await Own(images.V2);
+        V3 = await Own(images.V3);
+        V4 = await Own(images.V4);
+        NeverReady = await Own(images.NeverReady);
+        ExitsAtStart = await Own(images.ExitsAtStart);
+        RunsAsRoot = await Own(images.RunsAsRoot);
+        Metered1 = await Own(images.Metered1);
+        Metered2 = await Own(images.Metered2);
+        Serves5xx = await Own(images.Serves5xx);
+        TenTimesSlower = await Own(images.TenTimesSlower);
+        TwiceAsSlow = await Own(images.TwiceAsSlow);
+    }
 
     /// <summary>A bed numbered across all collections, so no two share an app name or private port range.</summary>
     public HostTestBed NewBed(string? dockerHost = null) => new(this, images.NextBed(), dockerHost);
@@ -73,9 +96,14 @@ sealed class HostImages
     public PinnedImage Serves5xx { get; private set; } = null!;
     public PinnedImage TenTimesSlower { get; private set; } = null!;
     public PinnedImage TwiceAsSlow { get; private set; } = null!;
-    int beds;
+    int beds, collections;
+
+    /// <summary>The repository the images are built into; collections deploy from copies (<see cref="HostFixture"/>).</summary>
+    public string Repository => $"hdt{RunId}/webapp";
 
     public int NextBed() => Interlocked.Increment(ref beds);
+
+    public int NextCollection() => Interlocked.Increment(ref collections);
 
     public static async Task<HostImages> AcquireAsync()
     {
@@ -112,7 +140,7 @@ sealed class HostImages
     {
         Tools.Require("docker", "docker.io");
         Registry = await TestRegistry.StartAsync();
-        var repo = $"hdt{RunId}/webapp";
+        var repo = Repository;
         // One after another: each push is small, and several at once only compete for the engine.
         V1 = await TestImages.BuildAndPushAsync(Registry.Address, repo, "1.0.0", ImageBehaviour.Healthy);
         V2 = await TestImages.BuildAndPushAsync(Registry.Address, repo, "2.0.0", ImageBehaviour.Healthy);

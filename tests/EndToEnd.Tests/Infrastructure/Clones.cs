@@ -89,6 +89,16 @@ public sealed class FleetCloneCollection : ICollectionFixture<CloneFixture>
     public const string Name = "Full clone for fleet operations";
 }
 
+/// <summary>A full clone of its own for the operator features on a fleet (maintenance, release phase, verify-rollback):
+/// the longest class (377 s of test time in CI at e1c46a5), which ran after the fleet operations and ConfigureHost on
+/// <see cref="FleetCloneCollection"/>, a chain of 533 s, the longest of the run. A clone costs a clone and a warm-up
+/// that reuses the compiled build (about 20 s).</summary>
+[CollectionDefinition(Name)]
+public sealed class FleetOperatorCloneCollection : ICollectionFixture<CloneFixture>
+{
+    public const string Name = "Full clone for fleet operator features";
+}
+
 /// <summary>A clone for the signal tests, which run alone once the parallel collections are done: GitHub gives a
 /// cancelled step 7.5 s before SIGTERM, a real-time budget that eight tests at once on two cores would eat.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
@@ -112,9 +122,9 @@ public sealed class FleetTeardownCloneCollection : ICollectionFixture<CloneFixtu
 }
 
 /// <summary>Another full clone for the tests that publish, build and push images, beside the many short runs of
-/// <see cref="CloneCollection"/>.</summary>
+/// <see cref="CloneCollection"/>; the one image build they check is <see cref="ExportedImage"/>.</summary>
 [CollectionDefinition(Name)]
-public sealed class ImageCloneCollection : ICollectionFixture<CloneFixture>
+public sealed class ImageCloneCollection : ICollectionFixture<CloneFixture>, ICollectionFixture<ExportedImage>
 {
     public const string Name = "Full clone for images";
 }

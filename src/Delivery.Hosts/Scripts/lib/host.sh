@@ -34,7 +34,12 @@ host_value() {
 use_host() {
   host_config=''
   if [ "$reads_host_config" = 1 ]; then host_config="${WEBAPP_HOST_CONFIG:-$host_config_file}"; fi
+  # The engine and the docker client config (its standing registry logins) this host's deploys use, when they are
+  # not the defaults: e.g. a second dockerd, or a login kept apart from root's ~/.docker.
+  docker_host=$(host_value docker_host "$docker_host")
   if [ -n "$docker_host" ]; then export DOCKER_HOST="$docker_host"; fi
+  docker_config=$(host_value docker_config '')
+  if [ -n "$docker_config" ]; then export DOCKER_CONFIG="$docker_config"; fi
   app=$(host_value app "$app")
   root=$(host_value state_root "$root")
   public_bind=$(host_value public_bind "$public_bind")

@@ -14,13 +14,15 @@ namespace Delivery.Docker.Tests.Integration.Ecr;
 /// Provenance through ECR on the AWS test endpoint: the registry host <c>&lt;account&gt;.dkr.ecr.&lt;region&gt;.amazonaws.com</c>
 /// over TLS with the GetAuthorizationToken login, reached by name through an HTTPS proxy (no /etc/hosts change): a
 /// private engine pushes and pulls, and the registry client (the code a deploy runs) writes and reads the provenance
-/// by digest through ECR's referrers API.
+/// by digest through ECR's referrers API. The provenance cases shared with docker-registry come from
+/// <see cref="ProvenanceTests"/>.
 /// </summary>
-public sealed class EcrProvenanceTests(EcrBackedFixture ecr, ITestOutputHelper output) : IClassFixture<EcrBackedFixture>, IAsyncLifetime
+[Collection(EcrRegistryHostCollection.Name)]
+public sealed class EcrProvenanceTests(EcrBackedFixture ecr, ITestOutputHelper output) : ProvenanceTests(output), IClassFixture<EcrBackedFixture>, IAsyncLifetime
 {
-    readonly string dir = Directory.CreateTempSubdirectory("ecr-provenance-").FullName;
     EcrHostUnderTest ecrHost = null!;
     IDisposable routed = null!;
+    PrivateDockerd? engine;
 
     AwsTestEndpoint Endpoint => ecr.Endpoint;
     EcrRegistryHost Front => ecrHost.Front;
@@ -35,9 +37,35 @@ public sealed class EcrProvenanceTests(EcrBackedFixture ecr, ITestOutputHelper o
 
     public async Task DisposeAsync()
     {
+        if (engine is not null) await engine.DisposeAsync();
         routed.Dispose();
         await ecrHost.DisposeAsync();
-        Directory.Delete(dir, recursive: true);
+    }
+
+    /// <summary>A private engine whose registry traffic goes through the proxy, trusting the test CA (Go reads
+    /// SSL_CERT_FILE); the login as the build gets it: a token from GetAuthorizationToken (SigV4-checked), user AWS.</summary>
+    protected override async Task<AttestationRepository> OpenRepositoryAsync()
+    {
+        engine = await PrivateDockerd.StartAsync("ecrp", ecrHost.ClientEnvironment);
+        var docker = new DockerEngineClient(DockerEndpoint.Parse(engine.Host));
+        using var ecrClient = new EcrClient(ecr.Settings());
+        var login = await ecrClient.GetAuthorizationTokenAsync();
+        Assert.Equal(Front.Host, login.Registry);
+        Assert.NotNull(EcrRegistry.TryParse(login.Registry));
+        var auth = new RegistryAuth(login.Username, login.Password, login.Registry);
+        var path = "webapp-" + Guid.NewGuid().ToString("N")[..8];
+        await ecrClient.EnsureRepositoryAsync(AwsTestEndpoint.Account, path, immutableTags: false);
+        return new AttestationRepository(login.Registry, path,
+            tag => PushTinyImageAsync(docker, $"{login.Registry}/{path}", tag, auth),
+            () => new RegistryClient(login.Registry, auth, Trust));
+    }
+
+    /// <summary>ECR has the referrers API: the provenance is found through it, and no sha256-&lt;hex&gt;.att tag is written.</summary>
+    protected override async Task AssertStoredAsync(RegistryClient reader, AttestationRepository target, string digest)
+    {
+        Assert.Contains(Front.Received, r => r.StartsWith($"GET /v2/{target.Path}/referrers/{digest}?artifactType=", StringComparison.Ordinal) && r.EndsWith(" 200", StringComparison.Ordinal));
+        Assert.Null(await reader.GetDigestAsync(target.Path, Attestations.FallbackTag(digest, "att")));
+        Assert.All(ecrHost.Proxy.Tunnels, t => Assert.Equal($"{Front.Host}:443", t));
     }
 
     [Fact]
@@ -66,46 +94,30 @@ public sealed class EcrProvenanceTests(EcrBackedFixture ecr, ITestOutputHelper o
     }
 
     [Fact]
-    public async Task Provenance_is_written_and_read_back_by_digest_and_an_unattested_digest_is_refused_in_one_line()
+    public async Task A_pushed_digest_is_the_manifest_ECR_serves_and_is_pulled_by_digest_into_an_engine_without_it()
     {
-        // The engine's own registry traffic: through the proxy, trusting the test CA (Go reads SSL_CERT_FILE).
-        await using var engine = await PrivateDockerd.StartAsync("ecrp", ecrHost.ClientEnvironment);
-        var docker = new DockerEngineClient(DockerEndpoint.Parse(engine.Host));
-
-        // As the build signs in to an ECR registry: a token from GetAuthorizationToken (SigV4-checked), user AWS.
+        var target = await OpenRepositoryAsync();
+        var digest = await target.PushAsync("1");
         using var ecrClient = new EcrClient(ecr.Settings());
-        var login = await ecrClient.GetAuthorizationTokenAsync();
-        Assert.Equal(Front.Host, login.Registry);
-        Assert.NotNull(EcrRegistry.TryParse(login.Registry));
-        var auth = new RegistryAuth(login.Username, login.Password, login.Registry);
-        var path = "webapp-" + Guid.NewGuid().ToString("N")[..8];
-        await ecrClient.EnsureRepositoryAsync(AwsTestEndpoint.Account, path, immutableTags: false);
-        var repository = $"{login.Registry}/{path}";
-        var attested = await PushTinyImageAsync(docker, repository, "1", auth);
-        var unattested = await PushTinyImageAsync(docker, repository, "2", auth);
-
-        using var key = SigningKey.LoadOrCreate(Path.Combine(dir, "state"));
-        var trusted = SigningKey.LoadPublicKeys([Path.Combine(dir, "state", SigningKey.PublicFileName)]);
-        using (var writer = new RegistryClient(login.Registry, auth, Trust))
-            await AttachAsync(writer, path, attested, Sign(Facts(repository, attested), key));
-
-        using var reader = new RegistryClient(login.Registry, auth, Trust);
-        var verified = await ProvenanceVerifier.VerifyAsync(reader, path, attested, trusted, Source);
-        Assert.Equal(key.KeyId, verified.KeyId);
-        Assert.Equal(Commit, verified.Commit);
-        Assert.Equal($"sha256:{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes((await ecrClient.BatchGetImageAsync(AwsTestEndpoint.Account, path, attested)).Manifest)))}", attested);
-        // ECR has the referrers API: the provenance is found through it, and no sha256-<hex>.att tag is written.
-        Assert.Contains(Front.Received, r => r.StartsWith($"GET /v2/{path}/referrers/{attested}?artifactType=", StringComparison.Ordinal) && r.EndsWith(" 200", StringComparison.Ordinal));
-        Assert.Null(await reader.GetDigestAsync(path, Attestations.FallbackTag(attested, "att")));
-
-        output.WriteLine(await AssertRefusedAsync(reader, repository, path, unattested, trusted, "no attestation"));
+        var manifest = (await ecrClient.BatchGetImageAsync(AwsTestEndpoint.Account, target.Path, digest)).Manifest;
+        Assert.Equal($"sha256:{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(manifest)))}", digest);
 
         // The deploy's pull, by digest, of the verified image: into an engine that does not have it.
-        Assert.True((await engine.DockerAsync("rmi", $"{repository}:1", $"{repository}:2")).Succeeded);
-        await docker.PullImageAsync(repository, attested, auth);
-        var pulled = await engine.DockerAsync("image", "inspect", "--format", "{{index .RepoDigests 0}}", $"{repository}@{attested}");
-        Assert.Equal($"{repository}@{attested}", pulled.StandardOutput.Trim());
+        Assert.True((await engine!.DockerAsync("rmi", $"{target.Repository}:1")).Succeeded);
+        var login = await ecrClient.GetAuthorizationTokenAsync();
+        await new DockerEngineClient(DockerEndpoint.Parse(engine.Host)).PullImageAsync(target.Repository, digest,
+            new RegistryAuth(login.Username, login.Password, login.Registry));
+        var pulled = await engine.DockerAsync("image", "inspect", "--format", "{{index .RepoDigests 0}}", $"{target.Repository}@{digest}");
+        Assert.Equal($"{target.Repository}@{digest}", pulled.StandardOutput.Trim());
         Assert.All(ecrHost.Proxy.Tunnels, t => Assert.Equal($"{Front.Host}:443", t));
-        foreach (var line in Front.Received) output.WriteLine(line);
+        foreach (var line in Front.Received) Output.WriteLine(line);
     }
+}
+
+/// <summary>The classes that route this process to an ECR registry host (<see cref="EcrHostUnderTest.RouteThisProcess"/>
+/// sets HttpClient.DefaultProxy, which is process-wide) run one after another, never side by side.</summary>
+[CollectionDefinition(Name)]
+public sealed class EcrRegistryHostCollection
+{
+    public const string Name = "ECR registry host, routed in this process";
 }
