@@ -105,34 +105,20 @@ partial class Build
         .Description("Shows each environment on every host: version, digest, whether the digest is attested, commit, since, health, rollback targets, drift from the record")
         .Executes(async () =>
         {
-            var rows = new List<string[]> { new[] { "Host", "Environment", "Port", "Version", "Digest", "Attested", "Commit", "Since", "Health", "Rollback to", "Record" } };
+            var rows = new List<string[]> { StatusTable.Header };
             foreach (var environment in DeployEnvironment.All)
             {
                 var site = await DeployerOf(environment).SiteStatusAsync(environment, CancellationToken);
-                if (site.Record is { Where: { } where } record)
-                    Log.Information($"{environment.Name}: {where} v{record.Version}: {record.Image.Version} ({Short(record.Image.Digest)}) by {record.DeployedBy} at {record.Time} on {string.Join(", ", record.Hosts)}" +
-                                    (record.Unattested is { } why ? $", deployed UNATTESTED (--allow-unattested: {why})" : ""));
-                foreach (var host in site.Hosts)
-                {
-                    var s = host.Status;
-                    rows.Add(s is { Deployed: true }
-                        ? [host.Host, environment.Name, $":{environment.PublicPort}", s.Version ?? "?", Short(s.Digest), await AttestationOf(s.Image), Short(s.Commit, 7), s.Since ?? "?",
-                           s.Healthy ? "healthy" : $"UNHEALTHY (container {s.ContainerHealth}, public {s.PublicHealth})",
-                           host.RollbackTargets.Count > 0 ? string.Join(", ", host.RollbackTargets) : "-", Drift(site, host)]
-                        : [host.Host, environment.Name, $":{environment.PublicPort}", host.Problem ?? "(not deployed)", "", "", "", "", "", "", Drift(site, host)]);
-                    if (s?.LockHolder is not null) Log.Warning($"{environment.Name} on {host.Host} is locked by {s.LockHolder}");
-                }
-                if (site.Drifting.ToList() is { Count: > 0 } drifting)
-                    Log.Warning($"{environment.Name}: {string.Join(", ", drifting)} run(s) something else than the release record");
+                if (StatusTable.RecordLine(site) is { } recordLine) Log.Information(recordLine);
+                var report = await StatusTable.ReportAsync(site, AttestationOf);
+                foreach (var warning in report.Warnings) Log.Warning(warning);
+                rows.AddRange(report.Rows);
                 foreach (var (host, maintenance) in await new MaintenanceMode(DeployerOf(environment)).StatusAsync(environment, CancellationToken))
                     if (maintenance.On) Log.Warning($"{environment.Name} on {host} is in maintenance since {maintenance.Since} (by {maintenance.By}): {maintenance.Message}");
             }
             PrintRows(rows);
             if (VerifyRollback) await VerifyRollbackTargets();
         });
-
-    static string Drift(SiteStatus site, HostStatus host) =>
-        site.Record is null ? "-" : host.Drifts(site.Record) ? "DRIFT" : "matches";
 
     Target Logs => _ => _
         .Description("Prints the last --lines log lines of --environment's active container on every host, each prefixed with its host")
@@ -217,6 +203,5 @@ partial class Build
         if (Console.ReadLine()?.Trim() != "yes") throw new DeliveryException("Not confirmed; nothing was removed");
     }
 
-    static string Short(string? value, int length = 19) =>
-        value is null ? "" : value.Length > length ? value[..length] : value;
+    static string Short(string? value, int length = 19) => StatusTable.Short(value, length);
 }

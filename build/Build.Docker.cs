@@ -66,35 +66,23 @@ partial class Build
         {
             var v = await CurrentVersion;
             var tags = ImageTags.Compute(v.SemVer, v.ShortSha, v.IsRelease, v.BranchName);
-            var baseImage = await ResolveBaseImage();
-            var created = DateTimeOffset.Parse(await CommitTime(), System.Globalization.CultureInfo.InvariantCulture);
-            // The SBOM Publish wrote, completed with the base image, its runtime and OS packages; the image names it by
-            // sha256 in a label, and Push attaches it to the digest.
-            var baseContents = await BaseImageContents.ReadAsync(Docker, baseImage, CancellationToken);
-            await File.WriteAllBytesAsync(SbomFile, ImageSbom.Complete(await File.ReadAllBytesAsync(SbomFile, CancellationToken), baseContents), CancellationToken);
-            var sbom = await Delivery.Docker.SbomFile.ReadAsync(SbomFile, CancellationToken);
-            Log.Information($"SBOM {Path.GetRelativePath(RootDirectory, SbomFile)}: {sbom.Components} components (base {baseContents.Digest[..19]}, {string.Join(", ", baseContents.Frameworks.Select(f => $"{f.Key} {f.Value}"))}, {baseContents.Packages.Count} OS packages), {sbom.Sha256}");
-            var result = await AppImage.BuildAsync(Docker, new AppImageSpec
+            var built = await ReleaseImage.BuildAsync(Docker, new ReleaseImageSpec
             {
-                BaseImage = baseImage,
+                Repository = ImageRepository,
+                Tags = tags,
+                Version = v.SemVer,
+                Revision = v.Sha,
+                Created = DateTimeOffset.Parse(await CommitTime(), System.Globalization.CultureInfo.InvariantCulture),
+                BaseImage = await ResolveBaseImage(),
                 AppDirectory = PublishDirectory,
-                Created = created,
+                SbomPath = SbomFile,
+                Source = await SourceUrl(),
+                Title = "WebApp",
                 Environment = new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = "8080", ["DOTNET_RUNNING_IN_CONTAINER"] = "true" },
                 ExposedPorts = [8080],
-                Labels = new Dictionary<string, string>
-                {
-                    ["org.opencontainers.image.version"] = v.SemVer,
-                    ["org.opencontainers.image.revision"] = v.Sha,
-                    ["org.opencontainers.image.created"] = ImageLayout.Time(created),
-                    ["org.opencontainers.image.source"] = await SourceUrl(),
-                    ["org.opencontainers.image.title"] = "WebApp",
-                    [Delivery.Docker.SbomFile.ImageLabel] = sbom.Sha256,
-                },
-                Tags = ImageTags.References(ImageRepository, tags).ToList(),
-            }, CancellationToken);
-            var imageId = result.ImageId;
+            }, Log.Information, CancellationToken);
+            var imageId = built.ImageId;
             var image = await Docker.InspectImageAsync(imageId, CancellationToken);
-            var built = new BuiltImage(ImageRepository, tags, imageId, v.SemVer, v.Sha, sbom.Sha256, baseContents.Reference, baseContents.Digest);
             Directory.CreateDirectory(ArtifactsDirectory);
             await File.WriteAllTextAsync(BuiltImageFile, JsonSerializer.Serialize(built, BuiltImage.Json));
             Log.Information($"Built {imageId[..19]} ({image?.Size / 1_000_000} MB) as {string.Join(", ", tags)}");
@@ -126,11 +114,7 @@ partial class Build
             var auth = await RegistryLogin();
             await EnsureEcrRepository();
             // The image may have been built for another --registry (e.g. DockerBuild ran without it): retagged, not rebuilt.
-            var digest = ShowLiveProgress
-                ? await AnsiConsole.Progress().AutoClear(true)
-                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new DownloadedColumn(), new SpinnerColumn())
-                    .StartAsync(ctx => Docker.PushTagsAsync(built.ImageId, ImageRepository, built.Tags, auth, tag => new PushProgress(tag, ctx), CancellationToken))
-                : await Docker.PushTagsAsync(built.ImageId, ImageRepository, built.Tags, auth, tag => new PushProgress(tag, null), CancellationToken);
+            var digest = await PushTagsShowingProgress(built, auth);
             var manifest = new ImageManifest(ImageRepository, built.Tags, digest, built.Version, built.Commit, DateTimeOffset.UtcNow, built.Sbom);
             await manifest.WriteAsync(ImageManifestFile, CancellationToken);
             Log.Information($"Pushed {manifest.Reference}");
@@ -203,15 +187,15 @@ partial class Build
             : "";
     }
 
-    /// <summary>What DockerBuild produced, for SmokeTest and Push (possibly in a later run, with --skip).</summary>
-    sealed record BuiltImage(string Repository, IReadOnlyList<string> Tags, string ImageId, string Version, string Commit, string? Sbom = null,
-        string? BaseImage = null, string? BaseImageDigest = null)
-    {
-        public static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
-    }
-
     /// <summary>Live bars on a terminal; in CI and redirected output, plain lines instead.</summary>
     bool ShowLiveProgress => IsLocalBuild && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+
+    /// <summary>Pushes every tag of <paramref name="built"/> to <see cref="ImageRepository"/>; returns the one digest.</summary>
+    Task<string> PushTagsShowingProgress(BuiltImage built, RegistryAuth auth) => ShowLiveProgress
+        ? AnsiConsole.Progress().AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new DownloadedColumn(), new SpinnerColumn())
+            .StartAsync(ctx => Docker.PushTagsAsync(built.ImageId, ImageRepository, built.Tags, auth, tag => new PushProgress(tag, ctx), CancellationToken))
+        : Docker.PushTagsAsync(built.ImageId, ImageRepository, built.Tags, auth, tag => new PushProgress(tag, null), CancellationToken);
 
     /// <summary>Push progress: a bar per layer on a terminal, or one plain line per layer state change (readable in CI
     /// logs); either way a byte total at the end.</summary>
