@@ -93,10 +93,14 @@ public sealed class FleetOperatorFeatureTests(CloneFixture clone, FleetFixture f
 
         // Off under load on the first instance: the page, then the release, and never a refused or reset connection.
         var first = Three[0];
-        var load = Wrk.Start(first.StagingPort, TimeSpan.FromSeconds(8));
+        // The load runs until the test stops it, so a slow --off on a loaded machine cannot outlast it (a fixed window
+        // did once: every request was a 503); it stops once the instance has answered 200 again, so it saw both sides.
+        await using var load = Wrk.StartUntilStopped(first.StagingPort, TimeSpan.FromMinutes(3));
         await Task.Delay(1500);
         var off = await BuildAsync(["Maintenance", "--environment", "staging", "--off", .. both]);
-        var result = await load.Result();
+        Assert.Equal(200, (await Get(first.StagingPort, "/")).Status);
+        await Task.Delay(500);
+        var result = await load.StopAsync();
         output.WriteLine($"wrk on {first.Id} staging during --off: {result}");
 
         BuildAssert.Succeeded(off);

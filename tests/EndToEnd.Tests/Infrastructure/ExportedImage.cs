@@ -32,7 +32,9 @@ public sealed class ExportedImage : IAsyncLifetime
             if (saved is null)
             {
                 registry ??= await TestRegistry.StartAsync();
-                Run = await clone.BuildAsync("ExportImage", "--registry", Registry.Address, "--base-image", "offline");
+                // A cold Release publish and image build of the app, like a clone's first build: it gets that build's limit.
+                Run = await BuildScript.RunAsync(clone.Root, ["ExportImage", "--registry", Registry.Address, "--base-image", "offline"],
+                    limit: BuildScript.FirstBuildTimeout);
                 BuildAssert.Succeeded(Run);
                 var record = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(clone.Root, "artifacts", "image-build.json"))).RootElement;
                 var repository = record.GetProperty("repository").GetString()!;
