@@ -135,7 +135,11 @@ public sealed class BakeTests(HostFixture fixture, ITestOutputHelper output)
         double Number(string name) => double.Parse(line.Groups[name].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(alpha, line.Groups["alpha"].Value);
         Assert.True(Number("p") < Number("alpha"));
-        Assert.InRange(Number("new") / Number("old"), 1.5, 2.5);
+        // What a probe sees is the release's sleep (100 ms new, 50 ms previous) plus the CGI's start on this host, which
+        // a loaded machine stretches for both (CI once saw 114.8 vs 80.6 ms): the sleeps are floors, and the new median
+        // must be beyond the tolerated shift, which is what the verdict says.
+        Assert.True(Number("new") >= 100 && Number("old") >= 50, $"medians below the releases' own sleeps: {error.Message}");
+        Assert.True(Number("new") > (1 + Bake.ToleratedShift) * Number("old"), error.Message);
         // U of n pairs lies between n^2 / 2 (no difference) and n^2 (every new latency above every previous one).
         var n = Number("n");
         Assert.InRange(Number("u"), n * n / 2, n * n);
