@@ -53,19 +53,21 @@ public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions
         if (options.FixedLifetimes) return new RollFit(scriptTime);
         var count = targets.InstanceIds?.Count ?? (await new SsmFleet(ssm, targets, options, log).PreflightAsync(cancellationToken)).Online.Count;
         if (count == 0) return new RollFit(scriptTime); // the roll itself says that nothing matched
-        return new SizedRoll(scriptTime, FleetLifetimes.For(count, options.MaxConcurrency, FleetLifetimes.PerInstance(scriptTime.Steps, TimeSpan.Zero), options.MustFinishWithin, scriptTime.LockWait));
+        var sized = SizedFor(scriptTime);
+        return new SizedRoll(scriptTime, FleetLifetimes.For(count, sized.MaxConcurrency, sized.PerInstanceBudget!.Value, sized.MustFinishWithin, sized.LockWait));
     }
+
+    /// <summary>The options a script needing <paramref name="scriptTime"/> per instance is sent with: lifetimes sized from
+    /// it (and sent as <paramref name="lifetimes"/> when already sized), unless --execution-timeout or --delivery-timeout
+    /// fixed them.</summary>
+    FleetOptions SizedFor(ScriptTime scriptTime, FleetLifetimes? lifetimes = null) => options.FixedLifetimes ? options
+        : options with { PerInstanceBudget = FleetLifetimes.PerInstance(scriptTime.Steps, TimeSpan.Zero), LockWait = scriptTime.LockWait, Lifetimes = lifetimes };
 
     /// <summary>The lifetimes <see cref="CheckRollFitsAsync"/> sized for the roll.</summary>
     sealed record SizedRoll(ScriptTime ScriptTime, FleetLifetimes Lifetimes) : RollFit(ScriptTime);
 
     public override Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, RollFit fit, Action<string>? live, CancellationToken cancellationToken) =>
-        RollAsync(script, what, nothingDone, options.FixedLifetimes ? options
-            : options with
-            {
-                PerInstanceBudget = FleetLifetimes.PerInstance(fit.ScriptTime.Steps, TimeSpan.Zero), LockWait = fit.ScriptTime.LockWait,
-                Lifetimes = (fit as SizedRoll)?.Lifetimes,
-            }, cancellationToken);
+        RollAsync(script, what, nothingDone, SizedFor(fit.ScriptTime, (fit as SizedRoll)?.Lifetimes), cancellationToken);
 
     async Task<IReadOnlyList<HostRun>> RollAsync(string script, string what, string nothingDone, FleetOptions sized, CancellationToken cancellationToken)
     {
@@ -106,8 +108,7 @@ public sealed class SsmFleetSite(SsmClient ssm, SsmTargets targets, FleetOptions
     /// command statuses", https://docs.aws.amazon.com/systems-manager/latest/userguide/monitor-commands.html, and the
     /// executionTimeout parameter of aws:runShellScript): the release phase's own timeout must come first.</summary>
     public override Task<IReadOnlyList<HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, ScriptTime scriptTime, Action<string>? live, CancellationToken cancellationToken) =>
-        RunEachAsync(hosts, script, what, options.FixedLifetimes ? options
-            : options with { PerInstanceBudget = FleetLifetimes.PerInstance(scriptTime.Steps, TimeSpan.Zero), LockWait = scriptTime.LockWait }, cancellationToken);
+        RunEachAsync(hosts, script, what, SizedFor(scriptTime), cancellationToken);
 
     async Task<IReadOnlyList<HostRun>> RunEachAsync(IReadOnlyList<string> hosts, string script, string what, FleetOptions sized, CancellationToken cancellationToken) =>
         hosts.Count == 0 ? [] :
