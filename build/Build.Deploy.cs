@@ -202,6 +202,4 @@ partial class Build
         Console.Write($"{question} Type 'yes' to continue: ");
         if (Console.ReadLine()?.Trim() != "yes") throw new DeliveryException("Not confirmed; nothing was removed");
     }
-
-    static string Short(string? value, int length = 19) => StatusTable.Short(value, length);
 }

@@ -15,7 +15,7 @@ partial class Build
         foreach (var environment in DeployEnvironment.All)
             foreach (var (host, check) in await DeployerOf(environment).VerifyRollbackAsync(environment, CancellationToken))
             {
-                rows.Add([host, environment.Name, check.Version, Short(check.Digest), check.Result, check.Reason]);
+                rows.Add([host, environment.Name, check.Version, StatusTable.Short(check.Digest), check.Result, check.Reason]);
                 if (!check.Ok) failing.Add($"{environment.Name} {check.Version} on {host}: {check.Result}");
             }
         if (rows.Count == 1) Log.Information("No environment has a retained rollback target");
