@@ -30,6 +30,9 @@ partial class Build
     DeployEnvironment Configured(DeployEnvironment environment) =>
         HealthTimeout is { } health ? environment with { HealthTimeout = health } : environment;
 
+    [Parameter("How long the CI gives the build between Ctrl-C (SIGINT) and SIGTERM, which bounds a cancelled deploy's switch-back (default 7.5s, GitHub's runner)")]
+    readonly TimeSpan SignalGrace = new DeployOptions().SignalGrace;
+
     [Parameter("Remove the environment's deploy lock before deploying (after checking nobody deploys)")]
     readonly bool ForceUnlock;
 
@@ -43,7 +46,7 @@ partial class Build
     readonly bool CheckIdempotence;
 
     HostSettings HostSettings => new() { StateRoot = StatePath / "host" };
-    DeployOptions DeployOptions => new() { LockWait = LockWait, Unattested = unattestedReason, EndMaintenance = EndMaintenance };
+    DeployOptions DeployOptions => new() { LockWait = LockWait, SignalGrace = SignalGrace, Unattested = unattestedReason, EndMaintenance = EndMaintenance };
     DeployEnvironment SelectedEnvironment => Delivery.Aws.EnvironmentSettings.Of(TargetEnvironment!.Value);
     Deployer Selected => DeployerOf(SelectedEnvironment);
 

@@ -92,11 +92,8 @@ public sealed class RetryTests(EndpointFixture fixture) : IClassFixture<Endpoint
     [Fact]
     public async Task An_unreachable_endpoint_fails_in_one_line_after_bounded_retries()
     {
-        // A port that was free a moment ago: nothing listens there.
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        // A claimed port that was free a moment ago: nothing listens there.
+        var port = TestSupport.TestPorts.Next();
         using var ssm = new SsmClient(fixture.Settings(maxAttempts: 2) with { SsmEndpoint = new Uri($"http://127.0.0.1:{port}/") });
 
         var error = await Assert.ThrowsAsync<AwsException>(() => ssm.PutParameterAsync("/unreachable", "v"));

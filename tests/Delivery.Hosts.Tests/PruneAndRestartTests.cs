@@ -35,6 +35,23 @@ public sealed class PruneAndRestartTests(HostFixture fixture, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task A_release_image_that_left_the_host_after_its_pull_is_pulled_again_before_its_user_is_read()
+    {
+        // The other environment's prune removes a reference both use while no container holds it yet.
+        var docker = Tools.Require("docker", "docker.io");
+        var image = fixture.V3.ImageReference;
+        await Tools.Run(docker, "image", "rm", image);
+
+        var result = await HostShell.Run(new Scripts.ScriptValues().Add("docker", docker).Add("release_image", image), ["container.sh"],
+            "inspect_release_user\nsay \"user=$release_user\"");
+
+        foreach (var line in result.Lines) output.WriteLine(line);
+        Assert.True(result.Succeeded, result.Tail());
+        Assert.Equal([$"webapp-deploy: {image} left this host after its pull; pulling it again",
+            $"webapp-deploy: pulling {image}", "webapp-deploy: user=65534:65534"], result.Lines);
+    }
+
+    [Fact]
     public async Task A_killed_proxy_restarts_from_its_files_on_disk_and_serves_each_environments_active_release()
     {
         await using var bed = fixture.NewBed();

@@ -24,12 +24,7 @@ public static class Tools
     public static async Task<string> RunChecked(string program, params string[] args) =>
         (await ProcessRunner.RunCheckedAsync(program, args)).StandardOutput;
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => TestPorts.Next();
 
     public static string NewRunId() => Guid.NewGuid().ToString("N")[..6];
 

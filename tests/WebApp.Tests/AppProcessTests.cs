@@ -32,7 +32,7 @@ public sealed class AppProcessTests : IDisposable
     {
         File.SetUnixFileMode(_home, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.GroupRead |
                                     UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        var port = FreeLoopbackPort();
+        var port = TestSupport.TestPorts.Next();
         var dotnet = Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? Environment.ProcessPath : "dotnet";
         var startInfo = new ProcessStartInfo
         {
@@ -114,13 +114,6 @@ public sealed class AppProcessTests : IDisposable
             }
             await Task.Delay(100, guard.Token);
         }
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public void Dispose()

@@ -23,7 +23,7 @@ public sealed class PrometheusServerTests : IDisposable
         for (var i = 0; i < 5; i++)
             (await appClient.GetAsync("/cloud")).EnsureSuccessStatusCode();
 
-        var port = FreeLoopbackPort();
+        var port = TestSupport.TestPorts.Next();
         var config = Path.Combine(_dir, "prometheus.yml");
         await File.WriteAllTextAsync(config, $"""
             global:
@@ -116,13 +116,6 @@ public sealed class PrometheusServerTests : IDisposable
         }
         Assert.Fail($"'{query}' did not reach the expected value within {Patience.TotalSeconds} s; last answer: {last}\n{log}");
         return double.NaN;
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

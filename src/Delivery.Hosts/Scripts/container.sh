@@ -70,17 +70,31 @@ use_data_store() {
   fi
 }
 
+# The release image's user, in release_user. The image can leave the host after pull_image: the other environment
+# prunes under its own lock, and its "docker image rm" of a release both use removes the reference while no container
+# holds it yet. It is pulled again then, once.
+inspect_release_user() {
+  local out
+  if ! out=$("$docker" image inspect --format '{{.Config.User}}' "$release_image" 2>&1); then
+    say "$release_image left this host after its pull; pulling it again"
+    pull_image
+    out=$("$docker" image inspect --format '{{.Config.User}}' "$release_image" 2>&1) \
+      || fail "cannot inspect $release_image on this host: $(printf '%s\n' "$out" | tail -n 1)"
+  fi
+  release_user=$out
+}
+
 # Starts the new release in the slot the serving one does not use, on a free 127.0.0.1 port.
 start_green() {
-  local port="$private_port_first" user out
+  local port="$private_port_first" release_user out
   old_name=$(field "$current_file" container)
   old_slot=$(field "$current_file" slot)
   old_port=$(field "$current_file" port)
   old_version=$(field "$current_file" version)
   if [ "$old_slot" = blue ]; then green_slot=green; else green_slot=blue; fi
   green_name="$backend-$(printf '%.12s' "${release_digest#sha256:}")-$green_slot"
-  user=$("$docker" image inspect --format '{{.Config.User}}' "$release_image") || fail "cannot inspect $release_image on this host"
-  case "$user" in
+  inspect_release_user
+  case "$release_user" in
     ''|root|0|root:*|0:*) fail "$release_image runs as root; build it with a non-root USER (nothing was changed)" ;;
   esac
   "$docker" rm -f "$green_name" >/dev/null 2>&1 || true

@@ -231,16 +231,7 @@ public sealed class DockerFixture : IAsyncLifetime
         throw new InvalidOperationException("Cannot find the repository root (WebApp.sln) above " + AppContext.BaseDirectory);
     }
 
-    public static int FreePort()
-    {
-        while (true)
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            if (port is not (5000 or 8080 or 8081)) return port;
-        }
-    }
+    public static int FreePort() => TestSupport.TestPorts.Next();
 
     /// <summary>Runs a command in a fresh container of <paramref name="image"/>, waits for it, returns exit code and output.</summary>
     public async Task<(int ExitCode, IReadOnlyList<ContainerLogLine> Output)> RunToCompletionAsync(string image, params string[] command)

@@ -26,12 +26,7 @@ public sealed class EcrBackedFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Assert.True(File.Exists("/usr/bin/docker-registry"), "These tests need /usr/bin/docker-registry (apt-get install -y docker-registry)");
-        int port;
-        using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        var port = TestSupport.TestPorts.Next();
         Registry = new LocalRegistry(new LocalRegistryOptions { Address = $"127.0.0.1:{port}", StateDirectory = state });
         await Registry.EnsureRunningAsync();
         Endpoint = await AwsTestEndpoint.StartAsync();
