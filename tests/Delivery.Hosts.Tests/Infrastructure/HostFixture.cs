@@ -28,7 +28,7 @@ public sealed class HostStateCollection : ICollectionFixture<HostFixture>
 /// manifests, copied in the registry): a prune or teardown removes a release's image by its reference, and with one
 /// repository for all, a prune in one collection removed an image another collection had pulled and was deploying.
 /// With a reference of its own per collection, docker only untags it while another collection's reference remains.</summary>
-public sealed class HostFixture : IAsyncLifetime
+public sealed class HostFixture : TestReleases, IAsyncLifetime
 {
     HostImages images = null!;
 
@@ -36,38 +36,14 @@ public sealed class HostFixture : IAsyncLifetime
     public TestRegistry Registry => images.Registry;
     /// <summary>This collection's repository: <c>hdt&lt;run&gt;/c&lt;n&gt;-webapp</c>.</summary>
     public string Repository { get; private set; } = null!;
-    public PinnedImage V1 { get; private set; } = null!;
-    public PinnedImage V2 { get; private set; } = null!;
-    public PinnedImage V3 { get; private set; } = null!;
-    public PinnedImage V4 { get; private set; } = null!;
-    public PinnedImage NeverReady { get; private set; } = null!;
-    public PinnedImage ExitsAtStart { get; private set; } = null!;
-    public PinnedImage RunsAsRoot { get; private set; } = null!;
-    public PinnedImage Metered1 { get; private set; } = null!;
-    public PinnedImage Metered2 { get; private set; } = null!;
-    public PinnedImage Serves5xx { get; private set; } = null!;
-    public PinnedImage TenTimesSlower { get; private set; } = null!;
-    public PinnedImage TwiceAsSlow { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         images = await HostImages.AcquireAsync();
         var repository = $"hdt{RunId}/c{images.NextCollection()}-webapp";
         Repository = $"{Registry.Address}/{repository}";
-        async Task<PinnedImage> Own(PinnedImage image) =>
-            image with { Repository = Repository, Digest = await Registry.CopyAsync(images.Repository, image.Digest, repository, image.Version) };
-        V1 = await Own(images.V1);
-        V2 = await Own(images.V2);
-        V3 = await Own(images.V3);
-        V4 = await Own(images.V4);
-        NeverReady = await Own(images.NeverReady);
-        ExitsAtStart = await Own(images.ExitsAtStart);
-        RunsAsRoot = await Own(images.RunsAsRoot);
-        Metered1 = await Own(images.Metered1);
-        Metered2 = await Own(images.Metered2);
-        Serves5xx = await Own(images.Serves5xx);
-        TenTimesSlower = await Own(images.TenTimesSlower);
-        TwiceAsSlow = await Own(images.TwiceAsSlow);
+        await FillAsync(images, async image =>
+            image with { Repository = Repository, Digest = await Registry.CopyAsync(images.Repository, image.Digest, repository, image.Version) });
     }
 
     /// <summary>A bed numbered across all collections, so no two share an app name or private port range.</summary>
@@ -76,7 +52,7 @@ public sealed class HostFixture : IAsyncLifetime
     public Task DisposeAsync() => HostImages.ReleaseAsync();
 }
 
-sealed class HostImages
+sealed class HostImages : TestReleases
 {
     static readonly SemaphoreSlim Gate = new(1, 1);
     static Task<HostImages>? shared;
@@ -84,18 +60,6 @@ sealed class HostImages
 
     public string RunId { get; } = Tools.NewRunId();
     public TestRegistry Registry { get; private set; } = null!;
-    public PinnedImage V1 { get; private set; } = null!;
-    public PinnedImage V2 { get; private set; } = null!;
-    public PinnedImage V3 { get; private set; } = null!;
-    public PinnedImage V4 { get; private set; } = null!;
-    public PinnedImage NeverReady { get; private set; } = null!;
-    public PinnedImage ExitsAtStart { get; private set; } = null!;
-    public PinnedImage RunsAsRoot { get; private set; } = null!;
-    public PinnedImage Metered1 { get; private set; } = null!;
-    public PinnedImage Metered2 { get; private set; } = null!;
-    public PinnedImage Serves5xx { get; private set; } = null!;
-    public PinnedImage TenTimesSlower { get; private set; } = null!;
-    public PinnedImage TwiceAsSlow { get; private set; } = null!;
     int beds, collections;
 
     /// <summary>The repository the images are built into; collections deploy from copies (<see cref="HostFixture"/>).</summary>
@@ -142,18 +106,7 @@ sealed class HostImages
         Registry = await TestRegistry.StartAsync();
         var repo = Repository;
         // One after another: each push is small, and several at once only compete for the engine.
-        V1 = await TestImages.BuildAndPushAsync(Registry.Address, repo, "1.0.0", ImageBehaviour.Healthy);
-        V2 = await TestImages.BuildAndPushAsync(Registry.Address, repo, "2.0.0", ImageBehaviour.Healthy);
-        V3 = await TestImages.BuildAndPushAsync(Registry.Address, repo, "3.0.0", ImageBehaviour.Healthy);
-        V4 = await TestImages.BuildAndPushAsync(Registry.Address, repo, "4.0.0", ImageBehaviour.Healthy);
-        NeverReady = await TestImages.BuildAndPushAsync(Registry.Address, repo, "5.0.0-never-ready", ImageBehaviour.NeverReady);
-        ExitsAtStart = await TestImages.BuildAndPushAsync(Registry.Address, repo, "6.0.0-exits", ImageBehaviour.ExitsAtStart);
-        RunsAsRoot = await TestImages.BuildAndPushAsync(Registry.Address, repo, "7.0.0-root", ImageBehaviour.RunsAsRoot);
-        Metered1 = await TestImages.BuildAndPushAsync(Registry.Address, repo, "8.0.0-metered", ImageBehaviour.Metered);
-        Metered2 = await TestImages.BuildAndPushAsync(Registry.Address, repo, "8.1.0-metered", ImageBehaviour.Metered);
-        Serves5xx = await TestImages.BuildAndPushAsync(Registry.Address, repo, "9.0.0-5xx", ImageBehaviour.Serves5xx);
-        TenTimesSlower = await TestImages.BuildAndPushAsync(Registry.Address, repo, "10.0.0-slow", ImageBehaviour.TenTimesSlower);
-        TwiceAsSlow = await TestImages.BuildAndPushAsync(Registry.Address, repo, "11.0.0-2x", ImageBehaviour.TwiceAsSlow);
+        await BuildAsync((version, behaviour) => TestImages.BuildAndPushAsync(Registry.Address, repo, version, behaviour));
     }
 
     async Task DisposeAsync()
@@ -164,5 +117,51 @@ sealed class HostImages
         foreach (var id in ids.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Distinct())
             await Tools.Run(docker, "image", "rm", "--force", id.Trim());
         await Registry.DisposeAsync();
+    }
+}
+
+/// <summary>The twelve test releases the host tests deploy, each a version with its behaviour; built once
+/// (<see cref="BuildAsync"/>), then copied per collection (<see cref="FillAsync"/>).</summary>
+public abstract class TestReleases
+{
+    public PinnedImage V1 { get; private set; } = null!;
+    public PinnedImage V2 { get; private set; } = null!;
+    public PinnedImage V3 { get; private set; } = null!;
+    public PinnedImage V4 { get; private set; } = null!;
+    public PinnedImage NeverReady { get; private set; } = null!;
+    public PinnedImage ExitsAtStart { get; private set; } = null!;
+    public PinnedImage RunsAsRoot { get; private set; } = null!;
+    public PinnedImage Metered1 { get; private set; } = null!;
+    public PinnedImage Metered2 { get; private set; } = null!;
+    public PinnedImage Serves5xx { get; private set; } = null!;
+    public PinnedImage TenTimesSlower { get; private set; } = null!;
+    public PinnedImage TwiceAsSlow { get; private set; } = null!;
+
+    IEnumerable<(string Version, ImageBehaviour Behaviour, Action<PinnedImage> Set, Func<PinnedImage> Get)> All() =>
+    [
+        ("1.0.0", ImageBehaviour.Healthy, i => V1 = i, () => V1),
+        ("2.0.0", ImageBehaviour.Healthy, i => V2 = i, () => V2),
+        ("3.0.0", ImageBehaviour.Healthy, i => V3 = i, () => V3),
+        ("4.0.0", ImageBehaviour.Healthy, i => V4 = i, () => V4),
+        ("5.0.0-never-ready", ImageBehaviour.NeverReady, i => NeverReady = i, () => NeverReady),
+        ("6.0.0-exits", ImageBehaviour.ExitsAtStart, i => ExitsAtStart = i, () => ExitsAtStart),
+        ("7.0.0-root", ImageBehaviour.RunsAsRoot, i => RunsAsRoot = i, () => RunsAsRoot),
+        ("8.0.0-metered", ImageBehaviour.Metered, i => Metered1 = i, () => Metered1),
+        ("8.1.0-metered", ImageBehaviour.Metered, i => Metered2 = i, () => Metered2),
+        ("9.0.0-5xx", ImageBehaviour.Serves5xx, i => Serves5xx = i, () => Serves5xx),
+        ("10.0.0-slow", ImageBehaviour.TenTimesSlower, i => TenTimesSlower = i, () => TenTimesSlower),
+        ("11.0.0-2x", ImageBehaviour.TwiceAsSlow, i => TwiceAsSlow = i, () => TwiceAsSlow),
+    ];
+
+    protected async Task BuildAsync(Func<string, ImageBehaviour, Task<PinnedImage>> build)
+    {
+        foreach (var (version, behaviour, set, _) in All()) set(await build(version, behaviour));
+    }
+
+    /// <summary>Each release of <paramref name="from"/>, mapped.</summary>
+    protected async Task FillAsync(TestReleases from, Func<PinnedImage, Task<PinnedImage>> map)
+    {
+        var source = from.All().Select(r => r.Get()).ToList();
+        foreach (var ((_, _, set, _), image) in All().Zip(source)) set(await map(image));
     }
 }
