@@ -72,4 +72,11 @@ if ! is_current; then
   if command -v flock >/dev/null 2>&1; then exec 9>&-; fi
 fi
 
+# Tier 1 only after a second in which no new method was compiled: a build process lives for seconds, mostly waiting,
+# and re-compiling its warm methods took a third of its CPU (see build/_build.csproj). The runtime reads this setting
+# from the environment only; the build takes it out again for the tools it starts (Build.Main).
+if [[ -z "${DOTNET_TC_CallCountingDelayMs+set}" ]]; then
+  export DOTNET_TC_CallCountingDelayMs=1000 BUILD_SH_TIER1_DELAY=1
+fi
+
 exec "$DOTNET" "$BUILD_DLL" "$@"

@@ -8,7 +8,16 @@ using Delivery.Core.Testing;
 /// </summary>
 partial class Build : BuildBase
 {
-    public static int Main(string[] args) => Execute<Build>(args, x => x.Compile);
+    public static int Main(string[] args)
+    {
+        // build.sh delays tier 1 for this process only: the tools the build starts (MSBuild, test hosts) keep the default.
+        if (System.Environment.GetEnvironmentVariable("BUILD_SH_TIER1_DELAY") == "1")
+        {
+            System.Environment.SetEnvironmentVariable("DOTNET_TC_CallCountingDelayMs", null);
+            System.Environment.SetEnvironmentVariable("BUILD_SH_TIER1_DELAY", null);
+        }
+        return Execute<Build>(args, x => x.Compile);
+    }
 
     [Parameter("Configuration for Compile and Test (Publish always uses Release)")]
     readonly BuildConfiguration Configuration = BuildConfiguration.Debug;
