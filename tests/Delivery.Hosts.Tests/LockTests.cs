@@ -22,14 +22,17 @@ public sealed class LockTests(HostFixture fixture, ITestOutputHelper output)
     public async Task A_second_deploy_of_the_same_environment_fails_at_once_naming_the_holder()
     {
         await using var bed = fixture.NewBed();
-        var first = bed.Deploy(bed.Staging, fixture.V1, new DeployOptions { DeployedBy = "alice" });
+        await bed.Deploy(bed.Staging, fixture.V1);
+        // A release that never answers holds the lock through its 20 s health gate: on a loaded machine, a first deploy
+        // that succeeds had ended before the second one began.
+        var first = bed.Deploy(bed.Staging with { HealthTimeout = TimeSpan.FromSeconds(20) }, fixture.NeverReady, new DeployOptions { DeployedBy = "alice" });
         var holder = await WaitForLockHolder(bed, bed.Staging);
 
         var error = await bed.DeployFails(bed.Staging, fixture.V2, new DeployOptions { DeployedBy = "bob" });
-        await first;
+        await Assert.ThrowsAnyAsync<DeliveryException>(() => first);
 
         output.WriteLine(error.Message);
-        Assert.StartsWith($"Deploy of 2.0.0 to staging failed on local: staging is locked by deploy of 1.0.0 by alice on {Environment.MachineName} (pid {Field(holder, "pid")}) since ", error.Message);
+        Assert.StartsWith($"Deploy of 2.0.0 to staging failed on local: staging is locked by deploy of 5.0.0-never-ready by alice on {Environment.MachineName} (pid {Field(holder, "pid")}) since ", error.Message);
         Assert.Contains("--lock-wait", error.Message);
         Assert.Equal("1.0.0", await bed.Version(bed.Staging));
         Assert.Single(bed.History(bed.Staging));

@@ -81,6 +81,20 @@ public sealed class ShellFunctionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_lock_released_while_its_holder_is_read_is_taken_instead_of_failing_on_an_unknown_holder()
+    {
+        WriteHolder(Environment.ProcessId, StartTime(Environment.ProcessId), Environment.MachineName);
+        // The holder's run ends (and releases) just as the second run reads who holds the lock.
+        var result = await Bash($$"""
+            lock_holder() { rm -rf "$1"; printf 'a holder that just released it'; }
+            acquire_lock '{{LockDir}}' staging 'deploy of 1.0.0' 0
+            say "acquired: $(field '{{LockDir}}/holder' what)"
+            """);
+        Assert.True(result.Succeeded, result.Tail());
+        Assert.Equal("webapp-deploy: acquired: deploy of 1.0.0", result.Lines.Last());
+    }
+
+    [Fact]
     public async Task A_dead_holder_is_reported_and_its_lock_taken_over()
     {
         var dead = await DeadPid();

@@ -150,22 +150,9 @@ public sealed class EcrLoginTests(CloneFixture clone, EcrHostFixture aws) : Clon
                    }))
             {
                 var login = await ecr.GetAuthorizationTokenAsync();
-                Directory.CreateDirectory(Path.Combine(dir, "docker"));
-                await File.WriteAllTextAsync(Path.Combine(dir, "docker", "config.json"), new System.Text.Json.Nodes.JsonObject
-                {
-                    ["auths"] = new System.Text.Json.Nodes.JsonObject { [login.Registry] = new System.Text.Json.Nodes.JsonObject { ["auth"] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{login.Username}:{login.Password}")) } },
-                }.ToJsonString());
+                await HostConfigFiles.WriteDockerLoginAsync(Path.Combine(dir, "docker"), login.Registry, login.Username, login.Password);
             }
-            var port = Tools.FreePort();
-            await File.WriteAllTextAsync(Path.Combine(dir, "host.env"), $"""
-                state_root={host.StateRoot}
-                app={host.AppName}
-                production_port={port}
-                public_bind=127.0.0.1
-                docker_host={engine.Host}
-                docker_config={Path.Combine(dir, "docker")}
-
-                """);
+            var port = await HostConfigFiles.WriteProductionHostEnvAsync(Path.Combine(dir, "host.env"), host, Path.Combine(dir, "docker"));
             instance.Environment["WEBAPP_HOST_CONFIG"] = Path.Combine(dir, "host.env");
             var ssm = new Dictionary<string, string?>
             {

@@ -35,7 +35,7 @@ take_over_lock() {
 
 # acquire_lock DIR LABEL WHAT WAIT_SECONDS: the holder is this script's own process ($$).
 acquire_lock() {
-  local dir="$1" label="$2" what="$3" deadline mine="$1.$$"
+  local dir="$1" label="$2" what="$3" deadline mine="$1.$$" holder
   deadline=$(( $(date +%s) + $4 ))
   mkdir -p "$(dirname "$dir")"
   rm -rf "$mine"
@@ -48,8 +48,11 @@ acquire_lock() {
       continue
     fi
     if [ "$(date +%s)" -ge "$deadline" ]; then
+      holder=$(lock_holder "$dir")
+      # Released between the attempt and the read: the lock is free, so try again at once.
+      [ -d "$dir" ] || continue
       rm -rf "$mine"
-      fail "$label is locked by $(lock_holder "$dir"); try again later, wait with --lock-wait <seconds>, or force-unlock it if that process is gone"
+      fail "$label is locked by $holder; try again later, wait with --lock-wait <seconds>, or force-unlock it if that process is gone"
     fi
     sleep 1
   done

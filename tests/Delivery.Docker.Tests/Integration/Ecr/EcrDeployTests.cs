@@ -41,10 +41,7 @@ public sealed class EcrDeployTests(EcrBackedFixture ecr, ITestOutputHelper outpu
             var path = "webapp-" + Guid.NewGuid().ToString("N")[..8];
             await ecrClient.EnsureRepositoryAsync(AwsTestEndpoint.Account, path, immutableTags: false);
             // What `docker login` writes, as the host's standing login (an ECR credential helper's job on EC2).
-            var dockerConfig = Directory.CreateDirectory(Path.Combine(dir, "docker")).FullName;
-            var basic = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{login.Username}:{login.Password}"));
-            await File.WriteAllTextAsync(Path.Combine(dockerConfig, "config.json"),
-                new System.Text.Json.Nodes.JsonObject { ["auths"] = new System.Text.Json.Nodes.JsonObject { [login.Registry] = new System.Text.Json.Nodes.JsonObject { ["auth"] = basic } } }.ToJsonString());
+            var dockerConfig = await HostConfigFiles.WriteDockerLoginAsync(Path.Combine(dir, "docker"), login.Registry, login.Username, login.Password);
             var attested = await TestImages.BuildAndPushAsync(login.Registry, path, "1.0.0", ImageBehaviour.Healthy, dockerConfig, engine.Host);
             var unattested = await TestImages.BuildAndPushAsync(login.Registry, path, "1.1.0", ImageBehaviour.Healthy, dockerConfig, engine.Host);
             var repository = $"{login.Registry}/{path}";
@@ -53,16 +50,7 @@ public sealed class EcrDeployTests(EcrBackedFixture ecr, ITestOutputHelper outpu
             using var registry = new RegistryClient(login.Registry, auth, ecrHost.Trust);
             await AttachAsync(registry, path, attested.Digest, Sign(Facts(repository, attested.Digest), key));
 
-            var port = Tools.FreePort();
-            await File.WriteAllTextAsync(Path.Combine(dir, "host.env"), $"""
-                state_root={host.StateRoot}
-                app={host.AppName}
-                production_port={port}
-                public_bind=127.0.0.1
-                docker_host={engine.Host}
-                docker_config={dockerConfig}
-
-                """);
+            var port = await HostConfigFiles.WriteProductionHostEnvAsync(Path.Combine(dir, "host.env"), host, dockerConfig);
             instance.Environment["WEBAPP_HOST_CONFIG"] = Path.Combine(dir, "host.env");
             using var ssm = new SsmClient(settings);
             var deployer = new Deployer(new SsmFleetSite(ssm, SsmTargets.Instances(instance.Id),
