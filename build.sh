@@ -73,7 +73,7 @@ if ! is_current; then
 fi
 
 # Tier 1 only after a second in which no new method was compiled: a build process lives for seconds, mostly waiting,
-# and re-compiling its warm methods took a third of its CPU (see build/_build.csproj). The runtime reads this setting
+# and re-compiling its warm methods took 40% of its CPU (see build/_build.csproj). The runtime reads this setting
 # from the environment only; the build takes it out again for the tools it starts (Build.Main).
 if [[ -z "${DOTNET_TC_CallCountingDelayMs+set}" ]]; then
   export DOTNET_TC_CallCountingDelayMs=1000 BUILD_SH_TIER1_DELAY=1
