@@ -69,19 +69,23 @@ public sealed class BakeFunctionTests : IDisposable
     [InlineData("requests 20\nerrors 0\nbucket 0.5 0\nbucket 1 20\nbucket +Inf 20", "0.2000", "0", "20 0 0.0000 0.9750 0.9950 0.4000 latency")]
     // Within the limit of twice the baseline.
     [InlineData("requests 20\nerrors 0\nbucket 0.5 0\nbucket 1 20\nbucket +Inf 20", "0.6000", "0", "20 0 0.0000 0.9750 0.9950 1.2000 ok")]
-    // Fewer than the minimum: no verdict yet, even with errors.
+    // Fewer than the minimum (10): no verdict yet, even with errors, while the bake goes on.
     [InlineData("requests 4\nerrors 4\nbucket +Inf 4", "null", "0", "4 4 1.0000 null null 0.2500 wait")]
+    // In the final sample, errors that breach the 1 % limit even if the rest of the 10 had succeeded fail; none wait.
+    [InlineData("requests 9\nerrors 3\nbucket +Inf 9", "null", "0", "9 3 0.3333 null null 0.2500 error-rate", "1")]
+    [InlineData("requests 9\nerrors 0\nbucket +Inf 9", "null", "0", "9 0 0.0000 null null 0.2500 wait", "1")]
+    [InlineData("requests 8\nerrors 0\nbucket +Inf 8", "null", "1", "9 1 0.1111 null null 0.2500 error-rate", "1")]
     // Probes that got no answer count as failed requests.
     [InlineData("requests 20\nerrors 0\nbucket 0.1 20\nbucket +Inf 20", "null", "1", "21 1 0.0476 0.0950 0.0990 0.2500 error-rate")]
     // Buckets come in any order; an empty window has no quantiles.
     [InlineData("requests 0\nerrors 0\nbucket +Inf 0\nbucket 0.1 0", "null", "0", "0 0 0.0000 null null 0.2500 wait")]
-    public async Task Rules_rates_and_quantiles(string window, string baseline, string unanswered, string expected)
+    public async Task Rules_rates_and_quantiles(string window, string baseline, string unanswered, string expected, string final = "0")
     {
         // The release had served 1000 requests (3 errors) before the window; the window's own counts come on top.
         var now = window.Split('\n').Select(l => l.Split(' ')).ToDictionary(f => string.Join(' ', f[..^1]), f => long.Parse(f[^1]));
         File.WriteAllLines(Path.Combine(_dir, "start"), now.Keys.Select(k => $"{k} {(k == "errors" ? 3 : 1000)}"));
         File.WriteAllLines(Path.Combine(_dir, "now"), now.Select(kv => $"{kv.Key} {kv.Value + (kv.Key == "errors" ? 3 : 1000)}"));
-        var result = await Bash($"baseline_p99={baseline}\nbake_eval '{_dir}/start' '{_dir}/now' {unanswered}\n");
+        var result = await Bash($"baseline_p99={baseline}\nbake_eval '{_dir}/start' '{_dir}/now' {unanswered} {final}\n");
         Assert.True(result.Succeeded, result.Tail());
         Assert.Equal(expected, result.Lines.Single());
     }

@@ -26,12 +26,15 @@ metrics_snapshot() {
     }' > "$2"
 }
 
-# bake_eval START NOW EXTRA_FAILED: what happened between two snapshots, judged. Prints
+# bake_eval START NOW EXTRA_FAILED [FINAL]: what happened between two snapshots, judged. Prints
 # "REQUESTS ERRORS RATE P95 P99 LIMIT VERDICT"; quantiles interpolate within histogram buckets as Prometheus'
 # histogram_quantile does, and the latency limit is max(ratio x baseline p99, floor). Probe requests that got no
-# HTTP answer at all never reach the release's counters, so they are added as failed requests.
+# HTTP answer at all never reach the release's counters, so they are added as failed requests. Under the minimum
+# sample the rates wait for more requests, except in the FINAL sample (1: the bake ends after it): there, errors that
+# breach the limit even if the rest of the minimum had succeeded fail (3 of 9 must not pass a 1 % limit because the
+# users sent too few).
 bake_eval() {
-  awk -v extra="$3" -v base="${baseline_p99:-null}" -v max_err="$bake_max_error_rate" -v ratio="$bake_latency_ratio" \
+  awk -v extra="$3" -v final="${4:-0}" -v base="${baseline_p99:-null}" -v max_err="$bake_max_error_rate" -v ratio="$bake_latency_ratio" \
       -v floor="$bake_latency_floor" -v min="$bake_min_requests" '
     function key() { return NF == 3 ? $1 " " $2 : $1 }
     function bound(le) { return le == "+Inf" ? 1e308 : le + 0 }
@@ -62,7 +65,7 @@ bake_eval() {
       p95 = quantile(0.95); p99 = quantile(0.99)
       limit = (base == "null" ? 0 : base * ratio); if (limit < floor) limit = floor
       verdict = "ok"
-      if (req < min) verdict = "wait"
+      if (req < min) verdict = (final == 1 && err > max_err * min ? "error-rate" : "wait")
       else if (rate > max_err) verdict = "error-rate"
       else if (p99 != "null" && p99 + 0 > limit) verdict = "latency"
       printf "%d %d %.4f %s %s %.4f %s\n", req, err, rate, p95, p99, limit, verdict
@@ -91,8 +94,9 @@ bake_prepare() {
   metrics_snapshot "$green_port" "$bake_dir/start" || reject_green "cannot read $metrics_path for the bake ($snapshot_error)"
 }
 
-# bake_rails: one sample of the safety rails (the new container still running unrestarted, its /metrics' 5xx rate and
-# p99 against their limits); a breach rolls back. Probe requests that got no answer count as failed requests.
+# bake_rails [FINAL]: one sample of the safety rails (the new container still running unrestarted, its /metrics' 5xx
+# rate and p99 against their limits); a breach rolls back. Probe requests that got no answer count as failed requests.
+# FINAL=1 when the bake ends after this sample (bake_eval).
 bake_rails() {
   local state now unanswered=0
   state=$("$docker" inspect --format '{{.State.Status}} {{.RestartCount}}' "$green_name" 2>/dev/null) || state='missing 0'
@@ -100,7 +104,7 @@ bake_rails() {
   metrics_snapshot "$green_port" "$bake_dir/now" || bake_rollback metrics "cannot read $metrics_path ($snapshot_error)"
   [ ! -f "$bake_dir/pairs" ] || unanswered=$(awk '$4 == "000" { n++ } END { print n + 0 }' "$bake_dir/pairs")
   probe_unanswered=$unanswered
-  read -r req err rate p95 p99 limit verdict < <(bake_eval "$bake_dir/start" "$bake_dir/now" "$probe_unanswered") ||
+  read -r req err rate p95 p99 limit verdict < <(bake_eval "$bake_dir/start" "$bake_dir/now" "$probe_unanswered" "${1:-0}") ||
     bake_rollback metrics "the samples of $metrics_path could not be evaluated"
   now=$(date +%s%3N)
   rails_result="\"requests\":$req,\"errors\":$err,\"error_rate\":$rate,\"max_error_rate\":$bake_max_error_rate,\"p95\":$p95,\"p99\":$p99,\"p99_limit\":$limit,\"baseline_p99\":$baseline_p99"
@@ -177,7 +181,7 @@ bake_watch() {
     at_end=0
     [ "$now" -lt "$deadline" ] || at_end=1
     if [ "$now" -ge "$next_rails" ] || [ "$at_end" = 1 ]; then
-      bake_rails
+      bake_rails "$at_end"
       while [ "$next_rails" -le "$now" ]; do next_rails=$((next_rails + bake_interval_ms)); done
     fi
     if [ "$at_end" = 1 ] && [ -n "$round_pid" ]; then
@@ -194,7 +198,7 @@ bake_watch() {
         case "$judge_verdict" in
           slower | errors) bake_rollback "$judge_verdict" "$(judge_describe "${judged[@]}")" ;;
           pass)
-            [ "$at_end" = 1 ] || bake_rails
+            [ "$at_end" = 1 ] || bake_rails 1
             judge_line=$(judge_describe "${judged[@]}")
             say "judge: $judge_line"
             break ;;
