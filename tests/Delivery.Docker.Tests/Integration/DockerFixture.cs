@@ -1,8 +1,6 @@
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using Delivery.Core;
 
 namespace Delivery.Docker.Tests.Integration;
@@ -230,8 +228,6 @@ public sealed class DockerFixture : IAsyncLifetime
             if (File.Exists(Path.Combine(dir.FullName, "WebApp.sln"))) return dir.FullName;
         throw new InvalidOperationException("Cannot find the repository root (WebApp.sln) above " + AppContext.BaseDirectory);
     }
-
-    public static int FreePort() => TestSupport.TestPorts.Next();
 
     /// <summary>Runs a command in a fresh container of <paramref name="image"/>, waits for it, returns exit code and output.</summary>
     public async Task<(int ExitCode, IReadOnlyList<ContainerLogLine> Output)> RunToCompletionAsync(string image, params string[] command)

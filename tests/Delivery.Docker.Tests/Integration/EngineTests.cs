@@ -55,7 +55,7 @@ public sealed class EngineTests(DockerFixture fixture)
     [Fact]
     public async Task An_engine_that_is_not_there_fails_in_one_line_when_connecting()
     {
-        using var client = new DockerEngineClient(DockerEndpoint.Parse($"tcp://127.0.0.1:{DockerFixture.FreePort()}"));
+        using var client = new DockerEngineClient(DockerEndpoint.Parse($"tcp://127.0.0.1:{TestSupport.Tools.FreePort()}"));
 
         var error = await Assert.ThrowsAsync<DeliveryException>(() => client.ConnectAsync());
 

@@ -25,7 +25,7 @@ public sealed class RegistryTests(DockerFixture fixture, Xunit.Abstractions.ITes
     {
         var registry = new LocalRegistry(new LocalRegistryOptions
         {
-            Address = $"127.0.0.1:{DockerFixture.FreePort()}",
+            Address = $"127.0.0.1:{TestSupport.Tools.FreePort()}",
             StateDirectory = fixture.NewTempDir("registry-state"),
             Username = username,
             Password = password,
@@ -149,7 +149,7 @@ public sealed class RegistryTests(DockerFixture fixture, Xunit.Abstractions.ITes
     [Fact]
     public async Task Push_to_a_registry_that_is_down_names_it()
     {
-        var address = $"127.0.0.1:{DockerFixture.FreePort()}";
+        var address = $"127.0.0.1:{TestSupport.Tools.FreePort()}";
         var repository = $"{address}/{fixture.Name("nowhere")}";
         await CreateTinyImageAsync(repository, "1");
 

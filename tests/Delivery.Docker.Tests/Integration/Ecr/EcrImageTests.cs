@@ -26,7 +26,7 @@ public sealed class EcrBackedFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Assert.True(File.Exists("/usr/bin/docker-registry"), "These tests need /usr/bin/docker-registry (apt-get install -y docker-registry)");
-        var port = TestSupport.TestPorts.Next();
+        var port = TestSupport.Tools.FreePort();
         Registry = new LocalRegistry(new LocalRegistryOptions { Address = $"127.0.0.1:{port}", StateDirectory = state });
         await Registry.EnsureRunningAsync();
         Endpoint = await AwsTestEndpoint.StartAsync();

@@ -173,7 +173,7 @@ public sealed class RegistryClientTests(DockerFixture fixture, Xunit.Abstraction
     [Fact]
     public async Task A_registry_that_does_not_answer_is_named_with_the_scheme_tried()
     {
-        var address = $"127.0.0.1:{DockerFixture.FreePort()}";
+        var address = $"127.0.0.1:{TestSupport.Tools.FreePort()}";
         using var client = new RegistryClient(address);
         var error = await Assert.ThrowsAsync<DeliveryException>(() => client.GetDigestAsync("webapp", "1.0.0"));
         Assert.Equal($"Registry {address} is not reachable: https://{address}/v2/: Connection refused", error.Message);

@@ -38,7 +38,7 @@ public sealed class RegistryServer : IAsyncDisposable
 
     public static async Task<RegistryServer> StartAsync(string directory, RegistryAuthConfig? auth = null, PemPair? tls = null, PemPair? installCa = null)
     {
-        var port = DockerFixture.FreePort();
+        var port = TestSupport.Tools.FreePort();
         var address = $"127.0.0.1:{port}";
         System.IO.Directory.CreateDirectory(Path.Combine(directory, "data"));
         var config = new StringBuilder()

@@ -27,7 +27,7 @@ public sealed class TokenIssuer : IDisposable
         this.signing = signing;
         this.username = username;
         this.password = password;
-        var port = DockerFixture.FreePort();
+        var port = TestSupport.Tools.FreePort();
         Realm = $"http://127.0.0.1:{port}/token";
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();
