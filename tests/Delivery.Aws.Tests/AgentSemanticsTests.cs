@@ -81,10 +81,13 @@ public sealed class AgentSemanticsTests(EndpointFixture fixture) : IClassFixture
         var commandId = await ssm.SendCommandAsync(new SsmCommand
         {
             Targets = SsmTargets.Instances(instance.Id), ExecutionTimeoutSeconds = 300, DeliveryTimeoutSeconds = 30,
-            Commands = [$"trap 'echo term > {dir}/trapped' TERM EXIT", $"sleep 300 & echo $! > {dir}/child", "wait"],
+            // The PID is written beside the file and renamed onto it, so the file never exists empty (a CI run read it
+            // between the shell's truncate and its write).
+            Commands = [$"trap 'echo term > {dir}/trapped' TERM EXIT", $"sleep 300 & echo $! > {dir}/child.new && mv {dir}/child.new {dir}/child", "wait"],
         });
         var childFile = Path.Combine(dir, "child");
-        for (var i = 0; i < 200 && !File.Exists(childFile); i++) await Task.Delay(50);
+        for (var i = 0; i < 600 && !File.Exists(childFile); i++) await Task.Delay(50);
+        Assert.True(File.Exists(childFile), "the script never started its child");
         var child = int.Parse(File.ReadAllText(childFile).Trim());
         Assert.True(Alive(child));
 

@@ -10,7 +10,7 @@ public sealed class LockTests(HostFixture fixture, ITestOutputHelper output)
     static async Task<string> WaitForLockHolder(HostTestBed bed, DeployEnvironment env)
     {
         var holder = Path.Combine(bed.StateRoot, "envs", env.Name, "lock", "holder");
-        for (var i = 0; i < 300 && !File.Exists(holder); i++) await Task.Delay(20);
+        for (var i = 0; i < 1500 && !File.Exists(holder); i++) await Task.Delay(20);
         Assert.True(File.Exists(holder), "the first deploy never took the lock");
         return File.ReadAllText(holder);
     }
