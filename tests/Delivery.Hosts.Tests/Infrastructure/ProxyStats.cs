@@ -1,0 +1,33 @@
+using System.Diagnostics;
+using Delivery.Core;
+
+namespace Delivery.Hosts.Tests.Infrastructure;
+
+/// <summary>The proxy's own counters, read from "show stat" on its admin socket: a row is a proxy (an environment's
+/// frontend and backend share its name) and a server (FRONTEND, BACKEND or a slot).</summary>
+public static class ProxyStats
+{
+    public static async Task<long> Counter(string stateRoot, string proxy, string server, string column)
+    {
+        var socket = Path.Combine(stateRoot, "proxy", "admin.sock");
+        var stat = await ProcessRunner.RunCheckedAsync(Tools.Require("socat", "socat"), ["-", $"UNIX-CONNECT:{socket}"],
+            new ProcessOptions { StandardInput = "show stat\n" });
+        var lines = stat.StandardOutput.Split('\n');
+        var index = Array.IndexOf(lines[0].TrimStart('#', ' ').Split(','), column);
+        var row = lines.Select(l => l.Split(',')).Single(f => f.Length > index && f[0] == proxy && f[1] == server);
+        return long.TryParse(row[index], out var value) ? value : 0;
+    }
+
+    /// <summary>Waits until the counter reaches <paramref name="least"/>. <paramref name="bound"/> only ends a test whose
+    /// counter never gets there, with a message naming it.</summary>
+    public static async Task WaitFor(string stateRoot, string proxy, string server, string column, long least, TimeSpan bound, string what)
+    {
+        var watch = Stopwatch.StartNew();
+        long value;
+        while ((value = await Counter(stateRoot, proxy, server, column)) < least)
+        {
+            Assert.True(watch.Elapsed < bound, $"{what}: {proxy}/{server} {column} was still {value} (not {least}) after {bound.TotalSeconds:0} s");
+            await Task.Delay(100);
+        }
+    }
+}
