@@ -190,12 +190,15 @@ public sealed class BakeTests(HostFixture fixture, ITestOutputHelper output)
         var staging = Metered(bed);
         await bed.Deploy(staging, fixture.Metered1);
 
-        // A budget below the judge's minimum: the judge cannot decide, so the bake does not end early either.
-        var bake = Bake with { Duration = TimeSpan.FromSeconds(4), ProbeBudget = 10 };
+        // A budget below the judge's minimum: the judge cannot decide, so the bake does not end early either. The window
+        // must outlast the budget's probes and the look below: with 4 s, a loaded machine's slower probes (CI: the judge's
+        // line up to 2.2 s after the switch) and docker ps could reach the window's end, which stops the old release.
+        var bake = Bake with { Duration = TimeSpan.FromSeconds(12), ProbeBudget = 10 };
         var deploy = bed.Deploy(staging, fixture.TwiceAsSlow, With(bake));
-        while (!bed.Log.ToArray().Any(l => l.StartsWith("judge: ")) && !deploy.IsCompleted) await Task.Delay(100);
+        while (!bed.LogSoFar().Any(l => l.StartsWith("judge: ")) && !deploy.IsCompleted) await Task.Delay(100);
         var during = await bed.Containers(staging);
         var proxyDuring = await ServerStates(bed, staging);
+        Assert.False(bed.LogSoFar().Any(l => l.Contains("passed the bake")), $"the look at the containers came after the bake's end:\n{string.Join("\n", bed.LogSoFar())}");
         var outcome = await deploy;
 
         output.WriteLine(bed.Dump());
