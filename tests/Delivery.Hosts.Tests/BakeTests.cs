@@ -35,9 +35,12 @@ public sealed class BakeTests(HostFixture fixture, ITestOutputHelper output)
 
         // Load until the rollback is done: a fixed window that ended during the bake (a loaded machine) dropped the
         // 5xx answers in flight at its end, which the proxy had sent but wrk never counted (33 sent, 27 counted).
+        // It starts once the proxy has answered wrk and stops once more than the 500 requests the check below needs
+        // were answered, so a loaded machine's slower wrk cannot fall short of them.
         await using var load = Wrk.StartUntilStopped(staging.PublicPort, TimeSpan.FromMinutes(2), TestImages.PagePath);
-        await Task.Delay(1000);
+        await ProxyStats.WaitForRequests(bed, staging, 1, "no load before the deploy");
         var error = await Assert.ThrowsAsync<BakeFailedException>(() => bed.Deploy(staging, fixture.Serves5xx, With(Bake)));
+        await ProxyStats.WaitForRequests(bed, staging, 501, "too little load to mean anything");
         var result = await load.StopAsync();
         var report = error.Report;
 

@@ -20,11 +20,13 @@ public sealed class ZeroDowntimeTests(HostFixture fixture, ITestOutputHelper out
         await bed.Deploy(bed.Staging, fixture.V1);
 
         // The load runs until both redeploys are done, however long they take on a loaded machine, then a little more.
+        // It starts once the proxy has answered wrk and stops once more than the 1000 requests the check below needs
+        // were answered, so a loaded machine's slower wrk cannot fall short of them.
         await using var load = Wrk.StartUntilStopped(bed.Staging.PublicPort, LoadBound);
-        await Task.Delay(1000);
+        await ProxyStats.WaitForRequests(bed, bed.Staging, 1, "no load before the redeploys");
         var toV2 = await bed.Deploy(bed.Staging, fixture.V2);
         var toV3 = await bed.Deploy(bed.Staging, fixture.V3);
-        await Task.Delay(500);
+        await ProxyStats.WaitForRequests(bed, bed.Staging, 1001, "too little load to mean anything");
         var result = await load.StopAsync();
 
         output.WriteLine($"load: {result}");
@@ -46,9 +48,9 @@ public sealed class ZeroDowntimeTests(HostFixture fixture, ITestOutputHelper out
         var currentBefore = bed.StateFile(staging, "current");
 
         await using var load = Wrk.StartUntilStopped(staging.PublicPort, LoadBound);
-        await Task.Delay(500);
+        await ProxyStats.WaitForRequests(bed, staging, 1, "no load before the deploy");
         var error = await bed.DeployFails(staging, fixture.NeverReady);
-        await Task.Delay(500);
+        await ProxyStats.WaitForRequests(bed, staging, 501, "too little load to mean anything");
         var result = await load.StopAsync();
 
         output.WriteLine($"load during the rejected deploy: {result}");
@@ -93,7 +95,7 @@ public sealed class ZeroDowntimeTests(HostFixture fixture, ITestOutputHelper out
         await bed.Deploy(staging, fixture.V2);
 
         await using var load = Wrk.StartUntilStopped(staging.PublicPort, LoadBound);
-        await Task.Delay(1000);
+        await ProxyStats.WaitForRequests(bed, staging, 1, "no load before the rollback");
         var back = await bed.Deployer.RollbackAsync(staging, options: new DeployOptions { DeployedBy = "tester" });
         await Task.Delay(500);
         var result = await load.StopAsync();

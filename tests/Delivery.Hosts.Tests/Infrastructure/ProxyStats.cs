@@ -18,6 +18,12 @@ public static class ProxyStats
         return long.TryParse(row[index], out var value) ? value : 0;
     }
 
+    /// <summary>Waits until the environment's frontend has received <paramref name="requests"/> requests more than wrk has
+    /// connections: wrk, its only client, has then had at least <paramref name="requests"/> of them answered, however
+    /// slowly a loaded machine serves them.</summary>
+    public static Task WaitForRequests(HostTestBed bed, DeployEnvironment env, long requests, string what) =>
+        WaitFor(bed.StateRoot, $"{bed.Settings.AppName}-{env.Name}", "FRONTEND", "req_tot", requests + Wrk.Connections, TimeSpan.FromMinutes(1), what);
+
     /// <summary>Waits until the counter reaches <paramref name="least"/>. <paramref name="bound"/> only ends a test whose
     /// counter never gets there, with a message naming it.</summary>
     public static async Task WaitFor(string stateRoot, string proxy, string server, string column, long least, TimeSpan bound, string what)
