@@ -218,42 +218,28 @@ public sealed class BakeTests(HostFixture fixture, ITestOutputHelper output)
         Assert.Equal(["deploy", "deploy"], bed.History(staging).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("action").GetString()));
     }
 
+    static string Proxy(HostTestBed bed, DeployEnvironment env) => $"{bed.Settings.AppName}-{env.Name}";
+
     /// <summary>The backend's servers and their states, from the proxy's own runtime API.</summary>
     static async Task<string> ServerStates(HostTestBed bed, DeployEnvironment env)
     {
-        var socket = Path.Combine(bed.StateRoot, "proxy", "admin.sock");
-        var stat = await Delivery.Core.ProcessRunner.RunCheckedAsync(Tools.Require("socat", "socat"), ["-", $"UNIX-CONNECT:{socket}"],
-            new Delivery.Core.ProcessOptions { StandardInput = "show stat\n" });
-        var backend = $"{bed.Settings.AppName}-{env.Name}";
-        return string.Join(", ", stat.StandardOutput.Split('\n').Select(l => l.Split(','))
-            .Where(f => f.Length > 17 && f[0] == backend && f[1] is "blue" or "green").Select(f => $"{f[1]} {f[17]}"));
+        var states = new List<string>();
+        foreach (var slot in new[] { "blue", "green" })
+            states.Add($"{slot} {(await ProxyStats.Row(bed.StateRoot, Proxy(bed, env), slot))["status"]}");
+        return string.Join(", ", states);
     }
 
     /// <summary>The 5xx answers the proxy sent users (its frontend) and those slot green's server gave it.</summary>
-    static async Task<(long Frontend, long Green)> FiveXx(HostTestBed bed, DeployEnvironment env)
-    {
-        var socket = Path.Combine(bed.StateRoot, "proxy", "admin.sock");
-        var stat = await Delivery.Core.ProcessRunner.RunCheckedAsync(Tools.Require("socat", "socat"), ["-", $"UNIX-CONNECT:{socket}"],
-            new Delivery.Core.ProcessOptions { StandardInput = "show stat\n" });
-        var lines = stat.StandardOutput.Split('\n');
-        var column = Array.IndexOf(lines[0].TrimStart('#', ' ').Split(','), "hrsp_5xx");
-        var backend = $"{bed.Settings.AppName}-{env.Name}";
-        long Count(string server) => long.Parse(lines.Select(l => l.Split(',')).Single(f => f.Length > column && f[0] == backend && f[1] == server)[column]);
-        return (Count("FRONTEND"), Count("green"));
-    }
+    static async Task<(long Frontend, long Green)> FiveXx(HostTestBed bed, DeployEnvironment env) =>
+        (await ProxyStats.Counter(bed.StateRoot, Proxy(bed, env), "FRONTEND", "hrsp_5xx"),
+         await ProxyStats.Counter(bed.StateRoot, Proxy(bed, env), "green", "hrsp_5xx"));
 
     /// <summary>What the proxy's counters say about one slot's requests: the longest wait in its queue, the connections
     /// that failed, the retries and redispatches, and whether the slowest request stayed under a user's 5 s.</summary>
     static async Task<string> Delays(HostTestBed bed, DeployEnvironment env, string server)
     {
-        var socket = Path.Combine(bed.StateRoot, "proxy", "admin.sock");
-        var stat = await Delivery.Core.ProcessRunner.RunCheckedAsync(Tools.Require("socat", "socat"), ["-", $"UNIX-CONNECT:{socket}"],
-            new Delivery.Core.ProcessOptions { StandardInput = "show stat\n" });
-        var lines = stat.StandardOutput.Split('\n');
-        var columns = lines[0].TrimStart('#', ' ').Split(',');
-        var backend = $"{bed.Settings.AppName}-{env.Name}";
-        var row = lines.Select(l => l.Split(',')).Single(f => f.Length > 2 && f[0] == backend && f[1] == server);
-        long Value(string name) => long.TryParse(row[Array.IndexOf(columns, name)], out var v) ? v : 0;
+        var row = await ProxyStats.Row(bed.StateRoot, Proxy(bed, env), server);
+        long Value(string name) => long.TryParse(row[name], out var v) ? v : 0;
         return $"{server}: queued {Value("qtime_max")} ms, connect errors {Value("econ")}, retries {Value("wretr")}, redispatches {Value("wredis")}, " +
             (Value("ttime_max") < 5000 ? "slowest under 5 s" : $"slowest {Value("ttime_max")} ms");
     }

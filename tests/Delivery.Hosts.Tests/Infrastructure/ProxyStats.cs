@@ -7,16 +7,21 @@ namespace Delivery.Hosts.Tests.Infrastructure;
 /// frontend and backend share its name) and a server (FRONTEND, BACKEND or a slot).</summary>
 public static class ProxyStats
 {
-    public static async Task<long> Counter(string stateRoot, string proxy, string server, string column)
+    /// <summary>One row, by column name.</summary>
+    public static async Task<IReadOnlyDictionary<string, string>> Row(string stateRoot, string proxy, string server)
     {
         var socket = Path.Combine(stateRoot, "proxy", "admin.sock");
         var stat = await ProcessRunner.RunCheckedAsync(Tools.Require("socat", "socat"), ["-", $"UNIX-CONNECT:{socket}"],
             new ProcessOptions { StandardInput = "show stat\n" });
         var lines = stat.StandardOutput.Split('\n');
-        var index = Array.IndexOf(lines[0].TrimStart('#', ' ').Split(','), column);
-        var row = lines.Select(l => l.Split(',')).Single(f => f.Length > index && f[0] == proxy && f[1] == server);
-        return long.TryParse(row[index], out var value) ? value : 0;
+        var columns = lines[0].TrimStart('#', ' ').Split(',');
+        var row = lines.Select(l => l.Split(',')).Single(f => f.Length > 2 && f[0] == proxy && f[1] == server);
+        return columns.Zip(row).Where(c => c.First.Length > 0).ToDictionary(c => c.First, c => c.Second);
     }
+
+    /// <summary>A counter of one row; an empty field is 0.</summary>
+    public static async Task<long> Counter(string stateRoot, string proxy, string server, string column) =>
+        long.TryParse((await Row(stateRoot, proxy, server))[column], out var value) ? value : 0;
 
     /// <summary>Waits until the environment's frontend has received <paramref name="requests"/> requests more than wrk has
     /// connections: wrk, its only client, has then had at least <paramref name="requests"/> of them answered, however
