@@ -14,7 +14,9 @@
 # revision older than that file, the span its TRX file records (without the process start, so a little shorter).
 # The CPU rows are what the lever is on 2 cores (the wall time cannot go below CPU work / cores): user+sys of
 # ./build.sh Test and every process it waited for, and the CPU the engine (dockerd, containerd) used meanwhile for
-# image builds, pushes and pulls; on a machine others use too, the engine figure includes their work.
+# image builds, pushes and pulls; on a machine others use too, the engine figure includes their work. The machine
+# rows count every process and the kernel (/proc/stat: containers, proxies, network softirqs included), and the floor
+# is that busy time over the machine's cores: no scheduling of the same work can end sooner.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -49,23 +51,36 @@ engine_ticks() {
   echo "$total"
 }
 
+# busy_ticks: clock ticks the whole machine spent not idle (all CPUs, /proc/stat).
+busy_ticks() {
+  local _cpu user nice system _idle _iowait irq softirq steal _rest
+  read -r _cpu user nice system _idle _iowait irq softirq steal _rest </proc/stat
+  echo $((user + nice + system + irq + softirq + steal))
+}
+
 # measure <dir> <out.tsv>: runs ./build.sh Test in <dir>; writes "name<TAB>seconds" lines, the wall time first.
 # Returns the build's exit code, after writing what it could measure.
 measure() {
-  local dir="$1" out="$2" log cpu started start end engine_start engine_end code=0
+  local dir="$1" out="$2" log cpu started start end engine_start engine_end busy_start busy_end code=0
   log="$work/$(basename "$2" .tsv).log"
   cpu="$work/$(basename "$2" .tsv).cpu"
   started="$work/$(basename "$2" .tsv).started"
   touch "$started"
   note "./build.sh Test ${extra[*]} in $dir (log: $log)"
   engine_start=$(engine_ticks)
+  busy_start=$(busy_ticks)
   start=$(date +%s%N)
   { TIMEFORMAT='%U %S'; time { (cd "$dir" && ./build.sh Test "${extra[@]}") >"$log" 2>&1 || code=$?; }; } 2>"$cpu"
   end=$(date +%s%N)
   engine_end=$(engine_ticks)
-  awk -v ms="$(((end - start) / 1000000))" 'BEGIN { printf "./build.sh Test (wall)\t%.1f\n", ms / 1000 }' >"$out"
-  awk '{ printf "./build.sh Test (cpu, user+sys)\t%.1f\n", $1 + $2 }' "$cpu" >>"$out"
-  awk -v t="$((engine_end - engine_start))" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "engine cpu meanwhile\t%.1f\n", t / hz }' >>"$out"
+  busy_end=$(busy_ticks)
+  {
+    awk -v ms="$(((end - start) / 1000000))" 'BEGIN { printf "./build.sh Test (wall)\t%.1f\n", ms / 1000 }'
+    awk '{ printf "./build.sh Test (cpu, user+sys)\t%.1f\n", $1 + $2 }' "$cpu"
+    awk -v t="$((engine_end - engine_start))" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "engine cpu meanwhile\t%.1f\n", t / hz }'
+    awk -v t="$((busy_end - busy_start))" -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" \
+      'BEGIN { printf "machine busy cpu meanwhile\t%.1f\nfloor: busy cpu / %d cores\t%.1f\n", t / hz, cores, t / hz / cores }'
+  } >"$out"
   if [[ -f "$dir/artifacts/test-times.tsv" && "$dir/artifacts/test-times.tsv" -nt "$started" ]]; then
     awk -F'\t' 'NR > 1 { name = ($1 == "total") ? "test projects (wall)" : $1; print name "\t" $2 }' "$dir/artifacts/test-times.tsv" >>"$out"
   else

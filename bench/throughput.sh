@@ -43,7 +43,6 @@ start() {
   (cd "$WORK/publish" && exec env ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$port" \
     Logging__LogLevel__Default=Warning "$@" dotnet WebApp.dll) >"$WORK/$name.log" 2>&1 &
   PIDS+=($!)
-  eval "${name//-/_}_pid=$!"
   local deadline=$((SECONDS + 60))
   until curl -fs -o /dev/null "http://127.0.0.1:$port/readyz"; do
     ((SECONDS < deadline)) || { note "$name did not become ready:"; cat "$WORK/$name.log" >&2; exit 1; }
@@ -52,8 +51,10 @@ start() {
 }
 ON_PORT="$(free_port)"
 start metrics-on "$ON_PORT"
+metrics_on_pid=${PIDS[-1]}
 OFF_PORT="$(free_port)"
 start metrics-off "$OFF_PORT" Metrics__Enabled=false
+metrics_off_pid=${PIDS[-1]}
 ON="http://127.0.0.1:$ON_PORT" OFF="http://127.0.0.1:$OFF_PORT"
 [[ "$(curl -s -o /dev/null -w '%{http_code}' "$OFF/metrics")" == 404 ]] || { note "the metrics-off instance still serves /metrics"; exit 1; }
 [[ "$(curl -s -o /dev/null -w '%{http_code}' "$ON/metrics")" == 200 ]] || { note "the metrics-on instance serves no /metrics"; exit 1; }
