@@ -245,6 +245,9 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
             none[name] = null;
         none["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent/credentials";
         none["AWS_CONFIG_FILE"] = "/nonexistent/config";
+        // The pull check runs under the same fixed executionTimeout as the deploy: with the release already on the
+        // engine, the 8 s meet only the deploy's health gate, not a first pull that a loaded machine can stretch past them.
+        await Tools.RunChecked(Tools.Require("docker", "docker.io"), "pull", $"{fleet.Broken.Repository}@{fleet.Broken.Digest}");
 
         var noCredentials = await BuildAsync(none, "DeployStaging", "--skip", "--staging-targets", solo.Id);
         var timedOut = await BuildAsync(null, "DeployStaging", "--skip", "--staging-targets", solo.Id, "--execution-timeout", "8");
