@@ -267,7 +267,9 @@ public sealed class ConfigureHostScriptTests : IDisposable
     }
 
     /// <summary>The package lock held by another process (as unattended-upgrades holds dpkg's at first boot): the
-    /// script waits, then fails naming the holder; a lock released in time lets it go on.</summary>
+    /// script waits, then fails naming the holder; a lock released in time lets it go on. The holder is in the
+    /// background, so the script waits until a non-blocking flock fails (the lock is held) before it looks; a fixed
+    /// 0.3 s sleep could end before a loaded machine ran the holder, and then nothing was waited for.</summary>
     [Theory]
     [InlineData(8, false)]
     [InlineData(1, true)]
@@ -283,7 +285,12 @@ public sealed class ConfigureHostScriptTests : IDisposable
                      flock -o {ShellQuote.Quote(lockFile)} sleep {holdSeconds} >/dev/null 2>&1 &
                      holder=$!
                      trap 'kill "$holder" 2>/dev/null || true' EXIT
-                     sleep 0.3
+                     tries=0
+                     while flock -n {ShellQuote.Quote(lockFile)} true; do
+                       tries=$((tries + 1))
+                       [ "$tries" -lt 600 ] || fail "the test's holder never took the lock"
+                       sleep 0.05
+                     done
                      wait_package_lock
                      say "went on"
                      """;

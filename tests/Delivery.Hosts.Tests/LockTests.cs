@@ -15,6 +15,13 @@ public sealed class LockTests(HostFixture fixture, ITestOutputHelper output)
         return File.ReadAllText(holder);
     }
 
+    /// <summary>The release has started and its deploy logged the health wait after that.</summary>
+    static bool InHealthWait(string[] log, string version)
+    {
+        var started = Array.FindIndex(log, l => l.StartsWith("started ") && l.Contains($"({version})"));
+        return started >= 0 && log.Skip(started + 1).Any(l => l.StartsWith("waiting up to "));
+    }
+
     static string Field(string holder, string key) =>
         holder.Split('\n').First(l => l.StartsWith(key + "=")).Split('=', 2)[1];
 
@@ -75,9 +82,14 @@ public sealed class LockTests(HostFixture fixture, ITestOutputHelper output)
 
         var doomed = bed.Deploy(bed.Staging, fixture.NeverReady);
         var holder = await WaitForLockHolder(bed, bed.Staging);
-        for (var i = 0; i < 500 && !bed.Log.ToArray().Any(l => l.StartsWith("waiting up to") && l.Contains("never")) && !bed.Log.ToArray().Any(l => l.Contains("started") && l.Contains(fixture.NeverReady.ShortDigest)); i++)
+        // Killed in its 20 s health wait, however long the pull and start before it take on a loaded machine: a fixed
+        // 10 s bound on the wait for its start ran on without it, and a kill before the start leaves no container.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!InHealthWait(bed.LogSoFar(), fixture.NeverReady.Version))
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromMinutes(1) && !doomed.IsCompleted, $"the deploy never reached its health wait:\n{bed.Dump()}");
             await Task.Delay(20);
-        await Task.Delay(500);
+        }
         var pid = Field(holder, "pid");
         await Tools.RunChecked("kill", "-KILL", pid);
         var killed = await Assert.ThrowsAnyAsync<DeliveryException>(() => doomed);

@@ -139,14 +139,21 @@ public sealed class MaintenanceTests : IAsyncLifetime
     public async Task Off_under_load_fails_no_request_and_the_other_environment_sees_no_error()
     {
         Assert.True((await new LocalHost().RunAsync(HostScripts.MaintenanceOn(_host, _staging, new(), _options))).Succeeded);
-        var staging = Wrk.Start(_staging.PublicPort, TimeSpan.FromSeconds(4), "/");
-        var production = Wrk.Start(_production.PublicPort, TimeSpan.FromSeconds(4), "/");
-        await Task.Delay(1500);
+        // The load covers both sides of the switch however long --off takes on a loaded machine (a fixed 4 s window
+        // could end before it): it starts once the proxy has answered more 503 pages than wrk has connections (so wrk
+        // counted one) and stops once the release has answered as many through the proxy after --off.
+        await using var staging = Wrk.StartUntilStopped(_staging.PublicPort, TimeSpan.FromMinutes(2), "/");
+        await using var production = Wrk.StartUntilStopped(_production.PublicPort, TimeSpan.FromMinutes(2), "/");
+        string Proxy(DeployEnvironment env) => $"{_host.AppName}-{env.Name}";
+        var enough = Wrk.Connections + 1;
+        await ProxyStats.WaitFor(_host.StateRoot, Proxy(_staging), "FRONTEND", "hrsp_5xx", enough, TimeSpan.FromMinutes(1), "no maintenance page before --off");
+        await ProxyStats.WaitFor(_host.StateRoot, Proxy(_production), "FRONTEND", "hrsp_2xx", enough, TimeSpan.FromMinutes(1), "no load on production");
         var off = await new LocalHost().RunAsync(HostScripts.MaintenanceOff(_host, _staging, _options));
         Assert.True(off.Succeeded, off.Tail());
         Assert.Contains("webapp-deploy: staging left maintenance: traffic reaches 1.0.0-staging again", off.Lines);
-        var stagingLoad = await staging.Result();
-        var productionLoad = await production.Result();
+        await ProxyStats.WaitFor(_host.StateRoot, Proxy(_staging), "BACKEND", "hrsp_2xx", enough, TimeSpan.FromMinutes(1), "the release answered nothing after --off");
+        var stagingLoad = await staging.StopAsync();
+        var productionLoad = await production.StopAsync();
 
         Assert.Equal(0, stagingLoad.SocketErrors);
         Assert.InRange(stagingLoad.Non2xx3xx, 1, stagingLoad.Requests - 1);

@@ -83,10 +83,14 @@ public sealed class PruneAndRestartTests(HostFixture fixture, ITestOutputHelper 
         await bed.Deploy(bed.Staging, fixture.V2);
         await bed.Deploy(bed.Production, fixture.V3);
 
-        var load = Wrk.Start(bed.Production.PublicPort, TimeSpan.FromSeconds(4));
-        await Task.Delay(1000);
+        // The load runs until the teardown is done, so its proxy reload falls inside it however long a loaded machine
+        // takes (a fixed 4 s window could end before the reload, and then the check below saw nothing of it).
+        await using var load = Wrk.StartUntilStopped(bed.Production.PublicPort, TimeSpan.FromMinutes(2));
+        await ProxyStats.WaitFor(bed.StateRoot, $"{bed.Settings.AppName}-{bed.Production.Name}", "FRONTEND", "hrsp_2xx", Wrk.Connections + 1,
+            TimeSpan.FromMinutes(1), "no load on production");
         await bed.Deployer.TeardownAsync(bed.Staging);
-        var result = await load.Result();
+        await Task.Delay(500);
+        var result = await load.StopAsync();
 
         output.WriteLine($"production under load while staging was torn down (proxy reload): {result}");
         Assert.Equal(0, result.FailedRequests);

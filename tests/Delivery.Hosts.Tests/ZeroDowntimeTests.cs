@@ -20,11 +20,13 @@ public sealed class ZeroDowntimeTests(HostFixture fixture, ITestOutputHelper out
         await bed.Deploy(bed.Staging, fixture.V1);
 
         // The load runs until both redeploys are done, however long they take on a loaded machine, then a little more.
+        // It starts once the proxy has answered wrk and stops once more than the 1000 requests the check below needs
+        // were answered, so a loaded machine's slower wrk cannot fall short of them.
         await using var load = Wrk.StartUntilStopped(bed.Staging.PublicPort, LoadBound);
-        await Task.Delay(1000);
+        await ProxyStats.WaitForRequests(bed, bed.Staging, 1, "no load before the redeploys");
         var toV2 = await bed.Deploy(bed.Staging, fixture.V2);
         var toV3 = await bed.Deploy(bed.Staging, fixture.V3);
-        await Task.Delay(500);
+        await ProxyStats.WaitForRequests(bed, bed.Staging, 1001, "too little load to mean anything");
         var result = await load.StopAsync();
 
         output.WriteLine($"load: {result}");
@@ -46,9 +48,9 @@ public sealed class ZeroDowntimeTests(HostFixture fixture, ITestOutputHelper out
         var currentBefore = bed.StateFile(staging, "current");
 
         await using var load = Wrk.StartUntilStopped(staging.PublicPort, LoadBound);
-        await Task.Delay(500);
+        await ProxyStats.WaitForRequests(bed, staging, 1, "no load before the deploy");
         var error = await bed.DeployFails(staging, fixture.NeverReady);
-        await Task.Delay(500);
+        await ProxyStats.WaitForRequests(bed, staging, 501, "too little load to mean anything");
         var result = await load.StopAsync();
 
         output.WriteLine($"load during the rejected deploy: {result}");
@@ -93,7 +95,7 @@ public sealed class ZeroDowntimeTests(HostFixture fixture, ITestOutputHelper out
         await bed.Deploy(staging, fixture.V2);
 
         await using var load = Wrk.StartUntilStopped(staging.PublicPort, LoadBound);
-        await Task.Delay(1000);
+        await ProxyStats.WaitForRequests(bed, staging, 1, "no load before the rollback");
         var back = await bed.Deployer.RollbackAsync(staging, options: new DeployOptions { DeployedBy = "tester" });
         await Task.Delay(500);
         var result = await load.StopAsync();
@@ -136,10 +138,14 @@ public sealed class LoadMeasurementControlTests(HostFixture fixture, ITestOutput
         await bed.Deploy(bed.Staging, fixture.V1);
         var container = (await bed.Deployer.StatusAsync(bed.Staging)).Container!;
 
-        var load = Wrk.Start(bed.Staging.PublicPort, TimeSpan.FromSeconds(4));
-        await Task.Delay(1500);
+        // The load runs until the proxy has answered more 5xx than wrk has connections, so wrk received at least one of
+        // them whenever the removal ends on a loaded machine (a fixed 4 s window once saw only the last few failures).
+        await using var load = Wrk.StartUntilStopped(bed.Staging.PublicPort, TimeSpan.FromMinutes(2));
+        var proxy = $"{bed.Settings.AppName}-{bed.Staging.Name}";
+        await ProxyStats.WaitFor(bed.StateRoot, proxy, "FRONTEND", "hrsp_2xx", Wrk.Connections + 1, TimeSpan.FromMinutes(1), "the load never reached the release");
         await Tools.RunChecked(bed.Docker, "rm", "--force", container);
-        var result = await load.Result();
+        await ProxyStats.WaitFor(bed.StateRoot, proxy, "FRONTEND", "hrsp_5xx", Wrk.Connections + 1, TimeSpan.FromMinutes(1), "the proxy answered no 5xx after the removal");
+        var result = await load.StopAsync();
 
         output.WriteLine($"load with the serving container removed: {result}");
         Assert.True(result.FailedRequests > 0, result.ToString());

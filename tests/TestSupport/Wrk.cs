@@ -13,12 +13,16 @@ public sealed class Wrk : IAsyncDisposable
     readonly TimeSpan _bound;
     public string Url { get; }
 
+    /// <summary>The connections wrk keeps open, each with at most one request in flight: once a server has answered
+    /// more than this many requests of a run, wrk has received and counted at least one of them.</summary>
+    public const int Connections = 20;
+
     Wrk(string url, TimeSpan duration)
     {
         Url = url;
         _bound = duration;
         var start = new ProcessStartInfo(Tools.Require("wrk", "wrk")) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "-t2", "-c20", $"-d{(int)Math.Ceiling(duration.TotalSeconds)}s", "--timeout", "5s", url }) start.ArgumentList.Add(a);
+        foreach (var a in new[] { "-t2", $"-c{Connections}", $"-d{(int)Math.Ceiling(duration.TotalSeconds)}s", "--timeout", "5s", url }) start.ArgumentList.Add(a);
         _process = Process.Start(start)!;
         _output = _process.StandardOutput.ReadToEndAsync();
         _errors = _process.StandardError.ReadToEndAsync();

@@ -26,6 +26,10 @@ public sealed class AppProcessTests : IDisposable
 
     private const int SigTerm = 15;
 
+    /// <summary>Kestrel's HeartbeatSlow warning: "As of …, the heartbeat has been running for … which is longer than
+    /// 00:00:01. This could be caused by thread pool starvation."</summary>
+    private const string KestrelHeartbeatSlow = ", the heartbeat has been running for ";
+
     [Fact]
     public async Task Serves_pages_without_writing_to_disk_and_exits_cleanly_on_SIGTERM()
     {
@@ -88,7 +92,10 @@ public sealed class AppProcessTests : IDisposable
 
         Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}; output:\n{log}");
         Assert.Contains("Application is shutting down", log);
-        var problems = log.Split('\n').Where(l => l.Contains(" warn: ", StringComparison.Ordinal) || l.Contains(" fail: ", StringComparison.Ordinal)
+        // Kestrel's HeartbeatSlow warning (its 1 s timer ran late) tells of a loaded machine, not of the app;
+        // every other warning still fails the test.
+        var problems = log.Split('\n').Where(l => l.Contains(" warn: ", StringComparison.Ordinal) && !l.Contains(KestrelHeartbeatSlow, StringComparison.Ordinal)
+                                                  || l.Contains(" fail: ", StringComparison.Ordinal)
                                                   || l.Contains(" crit: ", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal));
         Assert.Empty(problems);
         Assert.Empty(Directory.EnumerateFileSystemEntries(_home));

@@ -100,6 +100,13 @@ public sealed class HostTestBed : IAsyncDisposable
 
     public string Dump() => string.Join("\n", Log);
 
+    /// <summary>The lines so far, while a deploy may still be adding to <see cref="Log"/> (a List read unlocked during
+    /// an Add can see a slot that is counted but not yet written).</summary>
+    public string[] LogSoFar()
+    {
+        lock (Log) return [.. Log];
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
