@@ -48,8 +48,6 @@ public sealed class AgentSemanticsTests(EndpointFixture fixture) : IClassFixture
         throw new TimeoutException($"{commandId} on {instance} never ended");
     }
 
-    static bool Alive(int pid) => Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2].StartsWith('Z');
-
     [Fact]
     public async Task Commands_run_from_a_0700_script_file_through_sh_as_root_with_the_agent_s_bare_environment()
     {
@@ -89,15 +87,15 @@ public sealed class AgentSemanticsTests(EndpointFixture fixture) : IClassFixture
         for (var i = 0; i < 600 && !File.Exists(childFile); i++) await Task.Delay(50);
         Assert.True(File.Exists(childFile), "the script never started its child");
         var child = int.Parse(File.ReadAllText(childFile).Trim());
-        Assert.True(Alive(child));
+        Assert.True(TestSupport.ProcessState.Running(child));
 
         await ssm.CancelCommandAsync(commandId);
         var result = await WaitTerminal(ssm, commandId, instance.Id);
 
         Assert.Equal(("Cancelled", 137), (result.Status, result.ResponseCode));
         Assert.True(result.ExecutionStarted);
-        for (var i = 0; i < 50 && Alive(child); i++) await Task.Delay(50);
-        Assert.False(Alive(child), "the script's background child survived the cancel");
+        for (var i = 0; i < 50 && TestSupport.ProcessState.Running(child); i++) await Task.Delay(50);
+        Assert.False(TestSupport.ProcessState.Running(child), "the script's background child survived the cancel");
         Assert.False(File.Exists(Path.Combine(dir, "trapped")), "a trap ran: the agent sends SIGKILL, which no trap sees");
         Directory.Delete(dir, true);
     }

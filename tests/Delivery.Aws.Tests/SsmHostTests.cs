@@ -155,7 +155,7 @@ public sealed class SsmHostTests(EndpointFixture fixture) : IClassFixture<Endpoi
         // SSM reports Cancelling until the agent has stopped the script, then Cancelled.
         await WaitUntil(() => fixture.Endpoint.Invocations.Single(i => !earlier.Contains(i.CommandId)).Status == "Cancelled");
         Assert.Equal(EndpointFixture.Instance, fixture.Endpoint.Invocations.Single(i => !earlier.Contains(i.CommandId)).InstanceId);
-        await WaitUntil(() => !Directory.Exists($"/proc/{pid}") || File.ReadAllText($"/proc/{pid}/stat").Contains(") Z "));
+        await WaitUntil(() => !TestSupport.ProcessState.Running(pid));
         Assert.False(File.Exists(finished));
         dir.Delete(recursive: true);
     }

@@ -193,6 +193,12 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
         var solo = fleet.Instances[3];
         await WriteImageAsync(fleet.Broken); // never ready: the deploy sits in its health gate
         var earlier = fleet.Endpoint.Invocations.Count;
+        var docker = Tools.Require("docker", "docker.io");
+        string[] brokenRelease = ["--quiet", "--filter", $"label=webapp.app={solo.App}", "--filter", $"label=webapp.digest={fleet.Broken.Digest}"];
+        async Task<string[]> Containers(params string[] state) =>
+            (await Tools.Run(docker, ["ps", .. state, .. brokenRelease])).StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        // An earlier test's killed run may have left one behind (the deploy removes it): the deploy's own is a new one.
+        var earlierContainers = await Containers("--all");
         var env = BuildScript.CleanEnvironment(fleet.AwsEnvironment());
         var psi = new System.Diagnostics.ProcessStartInfo(Path.Combine(Root, "build.sh"))
         {
@@ -211,7 +217,12 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
         for (var i = 0; i < 3000 && !build.HasExited && !(Directory.Exists(lockDir) && fleet.Endpoint.Invocations.Skip(earlier).Any(x => x.Status == "InProgress")); i++)
             await Task.Delay(100);
         Assert.True(Directory.Exists(lockDir), $"the deploy never took its lock{(build.HasExited ? $":\n{await output}{await errors}" : "")}");
-        await Task.Delay(2000);
+        // The deploy's new container runs (its health gate waits on it): the kill cannot land inside its docker run,
+        // whose container the engine could still create after the switch-back looked (a fixed 2 s after the lock did
+        // not ensure that on a loaded machine, and a kill before the start left nothing for the switch-back to remove).
+        for (var i = 0; i < 1200 && !build.HasExited && !(await Containers()).Except(earlierContainers).Any(); i++)
+            await Task.Delay(100);
+        Assert.True(!build.HasExited && (await Containers()).Except(earlierContainers).Any(), $"the deploy's container never ran{(build.HasExited ? $":\n{await output}{await errors}" : "")}");
 
         Assert.Equal(0, kill(build.Id, 2)); // SIGINT, as a terminal's Ctrl-C
         await build.WaitForExitAsync();
@@ -226,9 +237,7 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
         Assert.True(text.Split('\n').Any(l => l.StartsWith($"{solo.Id}: cancelled while running (", StringComparison.Ordinal)
             && l.Contains("; its deploy never switched, so nothing to switch back; serves ")), text);
         Assert.False(Directory.Exists(lockDir), $"the killed run's lock is still there:\n{text}");
-        var docker = Tools.Require("docker", "docker.io");
-        var left = await Tools.Run(docker, "ps", "--all", "--quiet", "--filter", $"label=webapp.app={solo.App}", "--filter", $"label=webapp.digest={fleet.Broken.Digest}");
-        Assert.Equal("", left.StandardOutput.Trim());
+        Assert.Empty(await Containers("--all"));
         Assert.DoesNotContain("   at ", text);
     }
 
@@ -245,6 +254,9 @@ public sealed class FleetDeployTests(CloneFixture clone, FleetFixture fleet) : C
             none[name] = null;
         none["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent/credentials";
         none["AWS_CONFIG_FILE"] = "/nonexistent/config";
+        // The pull check runs under the same fixed executionTimeout as the deploy: with the release already on the
+        // engine, the 8 s meet only the deploy's health gate, not a first pull that a loaded machine can stretch past them.
+        await Tools.RunChecked(Tools.Require("docker", "docker.io"), "pull", $"{fleet.Broken.Repository}@{fleet.Broken.Digest}");
 
         var noCredentials = await BuildAsync(none, "DeployStaging", "--skip", "--staging-targets", solo.Id);
         var timedOut = await BuildAsync(null, "DeployStaging", "--skip", "--staging-targets", solo.Id, "--execution-timeout", "8");

@@ -85,11 +85,14 @@ public sealed class FleetSignalTests(CloneFixture clone, FleetFixture fleet) : C
         var targets = string.Join(",", pair.Select(i => i.Id));
         await WriteImageAsync(fleet.V1);
         BuildAssert.Succeeded(await Clone.BuildAsync(fleet.AwsEnvironment(), ["DeployStaging", "--staging-targets", targets, .. Common]));
-        // On the first instance, once it has switched, every container start takes 12 s: longer than the 7.5 s.
+        // On the first instance, once it has switched, every container start waits for the test to open the gate (at most
+        // 2 minutes): the switch-back cannot finish within the 7.5 s, and it still serves 1.1.0 when the test looks, however
+        // slowly a loaded machine gets there (a fixed 12 s start left the look 4.5 s after the build's latest exit).
         var shim = Directory.CreateTempSubdirectory("e2e-docker-shim-").FullName;
+        var gate = Path.Combine(shim, "open");
         File.WriteAllText(Path.Combine(shim, "docker"), $$"""
             #!/bin/sh
-            case "$1" in run) sleep 12 ;; esac
+            case "$1" in run) n=0; while [ ! -e '{{gate}}' ] && [ "$n" -lt 1200 ]; do sleep 0.1; n=$((n + 1)); done ;; esac
             exec '{{Tools.Require("docker", "docker.io")}}' "$@"
             """);
         File.SetUnixFileMode(Path.Combine(shim, "docker"), (UnixFileMode)0b111_101_101);
@@ -110,6 +113,8 @@ public sealed class FleetSignalTests(CloneFixture clone, FleetFixture fleet) : C
             Assert.True(line is not null && System.Text.RegularExpressions.Regex.IsMatch(line,
                 $"^{first.Id}: deployed 1\\.1\\.0 before the cancel; switch-back NOT finished before SIGTERM would come \\(SSM command [0-9a-f-]+ keeps running it\\); until it ends it serves 1\\.1\\.0, which passed its health gate$"), text);
             Assert.Equal("1.1.0", await fleet.VersionAsync(first.StagingPort));
+            Assert.Equal("InProgress", fleet.Endpoint.Invocations.Last(x => x.InstanceId == first.Id).Status);
+            File.WriteAllText(gate, "");
             // The switch-back was left running, not cancelled: it ends on its own, on 1.0.0, and releases its lock.
             for (var i = 0; i < 1200 && fleet.Endpoint.Invocations.Last(x => x.InstanceId == first.Id).Status is not ("Success" or "Failed" or "Cancelled" or "TimedOut"); i++)
                 await Task.Delay(100);
@@ -119,6 +124,7 @@ public sealed class FleetSignalTests(CloneFixture clone, FleetFixture fleet) : C
         }
         finally
         {
+            File.WriteAllText(gate, "");
             first?.Fake.Environment.Remove("PATH");
         }
     }

@@ -105,21 +105,8 @@ public sealed class PrivateDockerd : IAsyncDisposable
     {
         if (Pid() is not { } pid) return;
         await Privileged.RunAsync("stopping the private dockerd", "kill", "-TERM", pid.ToString());
-        for (var i = 0; i < 300 && IsRunning(pid); i++)
+        for (var i = 0; i < 300 && ProcessState.Running(pid); i++)
             await Task.Delay(100);
-    }
-
-    /// <summary>Alive and not a zombie. The process may exit between any two reads of /proc.</summary>
-    static bool IsRunning(int pid)
-    {
-        try
-        {
-            return !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
     }
 
     /// <summary>Stops the engine (SIGTERM stops its containers) and starts it again with the same settings.</summary>
