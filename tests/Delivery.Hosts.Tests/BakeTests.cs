@@ -218,27 +218,25 @@ public sealed class BakeTests(HostFixture fixture, ITestOutputHelper output)
         Assert.Equal(["deploy", "deploy"], bed.History(staging).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("action").GetString()));
     }
 
-    static string Proxy(HostTestBed bed, DeployEnvironment env) => $"{bed.Settings.AppName}-{env.Name}";
-
     /// <summary>The backend's servers and their states, from the proxy's own runtime API.</summary>
     static async Task<string> ServerStates(HostTestBed bed, DeployEnvironment env)
     {
         var states = new List<string>();
         foreach (var slot in new[] { "blue", "green" })
-            states.Add($"{slot} {(await ProxyStats.Row(bed.StateRoot, Proxy(bed, env), slot))["status"]}");
+            states.Add($"{slot} {(await ProxyStats.Row(bed.StateRoot, ProxyStats.Name(bed, env), slot))["status"]}");
         return string.Join(", ", states);
     }
 
     /// <summary>The 5xx answers the proxy sent users (its frontend) and those slot green's server gave it.</summary>
     static async Task<(long Frontend, long Green)> FiveXx(HostTestBed bed, DeployEnvironment env) =>
-        (await ProxyStats.Counter(bed.StateRoot, Proxy(bed, env), "FRONTEND", "hrsp_5xx"),
-         await ProxyStats.Counter(bed.StateRoot, Proxy(bed, env), "green", "hrsp_5xx"));
+        (await ProxyStats.Counter(bed.StateRoot, ProxyStats.Name(bed, env), "FRONTEND", "hrsp_5xx"),
+         await ProxyStats.Counter(bed.StateRoot, ProxyStats.Name(bed, env), "green", "hrsp_5xx"));
 
     /// <summary>What the proxy's counters say about one slot's requests: the longest wait in its queue, the connections
     /// that failed, the retries and redispatches, and whether the slowest request stayed under a user's 5 s.</summary>
     static async Task<string> Delays(HostTestBed bed, DeployEnvironment env, string server)
     {
-        var row = await ProxyStats.Row(bed.StateRoot, Proxy(bed, env), server);
+        var row = await ProxyStats.Row(bed.StateRoot, ProxyStats.Name(bed, env), server);
         long Value(string name) => long.TryParse(row[name], out var v) ? v : 0;
         return $"{server}: queued {Value("qtime_max")} ms, connect errors {Value("econ")}, retries {Value("wretr")}, redispatches {Value("wredis")}, " +
             (Value("ttime_max") < 5000 ? "slowest under 5 s" : $"slowest {Value("ttime_max")} ms");

@@ -144,14 +144,12 @@ public sealed class MaintenanceTests : IAsyncLifetime
         // counted one) and stops once the release has answered as many through the proxy after --off.
         await using var staging = Wrk.StartUntilStopped(_staging.PublicPort, TimeSpan.FromMinutes(2), "/");
         await using var production = Wrk.StartUntilStopped(_production.PublicPort, TimeSpan.FromMinutes(2), "/");
-        string Proxy(DeployEnvironment env) => $"{_host.AppName}-{env.Name}";
-        var enough = Wrk.Connections + 1;
-        await ProxyStats.WaitFor(_host.StateRoot, Proxy(_staging), "FRONTEND", "hrsp_5xx", enough, TimeSpan.FromMinutes(1), "no maintenance page before --off");
-        await ProxyStats.WaitFor(_host.StateRoot, Proxy(_production), "FRONTEND", "hrsp_2xx", enough, TimeSpan.FromMinutes(1), "no load on production");
+        await ProxyStats.WaitForWrk(_host.StateRoot, ProxyStats.Name(_host.AppName, _staging), "FRONTEND", "hrsp_5xx", 1, "no maintenance page before --off");
+        await ProxyStats.WaitForWrk(_host.StateRoot, ProxyStats.Name(_host.AppName, _production), "FRONTEND", "hrsp_2xx", 1, "no load on production");
         var off = await new LocalHost().RunAsync(HostScripts.MaintenanceOff(_host, _staging, _options));
         Assert.True(off.Succeeded, off.Tail());
         Assert.Contains("webapp-deploy: staging left maintenance: traffic reaches 1.0.0-staging again", off.Lines);
-        await ProxyStats.WaitFor(_host.StateRoot, Proxy(_staging), "BACKEND", "hrsp_2xx", enough, TimeSpan.FromMinutes(1), "the release answered nothing after --off");
+        await ProxyStats.WaitForWrk(_host.StateRoot, ProxyStats.Name(_host.AppName, _staging), "BACKEND", "hrsp_2xx", 1, "the release answered nothing after --off");
         var stagingLoad = await staging.StopAsync();
         var productionLoad = await production.StopAsync();
 

@@ -86,8 +86,7 @@ public sealed class PruneAndRestartTests(HostFixture fixture, ITestOutputHelper 
         // The load runs until the teardown is done, so its proxy reload falls inside it however long a loaded machine
         // takes (a fixed 4 s window could end before the reload, and then the check below saw nothing of it).
         await using var load = Wrk.StartUntilStopped(bed.Production.PublicPort, TimeSpan.FromMinutes(2));
-        await ProxyStats.WaitFor(bed.StateRoot, $"{bed.Settings.AppName}-{bed.Production.Name}", "FRONTEND", "hrsp_2xx", Wrk.Connections + 1,
-            TimeSpan.FromMinutes(1), "no load on production");
+        await ProxyStats.WaitForWrk(bed.StateRoot, ProxyStats.Name(bed, bed.Production), "FRONTEND", "hrsp_2xx", 1, "no load on production");
         await bed.Deployer.TeardownAsync(bed.Staging);
         await Task.Delay(500);
         var result = await load.StopAsync();

@@ -49,10 +49,10 @@ public sealed class ReleasePhaseTests(HostFixture fixture, ITestOutputHelper out
         // takes on a loaded machine (a fixed 6 s window could end inside it), and until the proxy has answered more than
         // the 500 requests that make it mean something, plus one per connection, so wrk counted them.
         await using var load = Wrk.StartUntilStopped(bed.Staging.PublicPort, TimeSpan.FromMinutes(2));
-        var proxy = $"{bed.Settings.AppName}-{bed.Staging.Name}";
-        await ProxyStats.WaitFor(bed.StateRoot, proxy, "FRONTEND", "hrsp_2xx", Wrk.Connections + 1, TimeSpan.FromMinutes(1), "no load before the deploy");
+        var proxy = ProxyStats.Name(bed, bed.Staging);
+        await ProxyStats.WaitForWrk(bed.StateRoot, proxy, "FRONTEND", "hrsp_2xx", 1, "no load before the deploy");
         var failure = await bed.DeployFails(bed.Staging, fixture.V2, With("/bin/busybox sh -c 'echo step one; echo relation users already exists >&2; exit 7'"));
-        await ProxyStats.WaitFor(bed.StateRoot, proxy, "FRONTEND", "req_tot", 500 + Wrk.Connections + 1, TimeSpan.FromMinutes(1), "too little load");
+        await ProxyStats.WaitForWrk(bed.StateRoot, proxy, "FRONTEND", "req_tot", 501, "too little load");
         var result = await load.StopAsync();
         output.WriteLine($"{failure.Message}\nload: {result}");
 

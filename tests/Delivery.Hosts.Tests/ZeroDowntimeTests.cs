@@ -141,10 +141,10 @@ public sealed class LoadMeasurementControlTests(HostFixture fixture, ITestOutput
         // The load runs until the proxy has answered more 5xx than wrk has connections, so wrk received at least one of
         // them whenever the removal ends on a loaded machine (a fixed 4 s window once saw only the last few failures).
         await using var load = Wrk.StartUntilStopped(bed.Staging.PublicPort, TimeSpan.FromMinutes(2));
-        var proxy = $"{bed.Settings.AppName}-{bed.Staging.Name}";
-        await ProxyStats.WaitFor(bed.StateRoot, proxy, "FRONTEND", "hrsp_2xx", Wrk.Connections + 1, TimeSpan.FromMinutes(1), "the load never reached the release");
+        var proxy = ProxyStats.Name(bed, bed.Staging);
+        await ProxyStats.WaitForWrk(bed.StateRoot, proxy, "FRONTEND", "hrsp_2xx", 1, "the load never reached the release");
         await Tools.RunChecked(bed.Docker, "rm", "--force", container);
-        await ProxyStats.WaitFor(bed.StateRoot, proxy, "FRONTEND", "hrsp_5xx", Wrk.Connections + 1, TimeSpan.FromMinutes(1), "the proxy answered no 5xx after the removal");
+        await ProxyStats.WaitForWrk(bed.StateRoot, proxy, "FRONTEND", "hrsp_5xx", 1, "the proxy answered no 5xx after the removal");
         var result = await load.StopAsync();
 
         output.WriteLine($"load with the serving container removed: {result}");

@@ -98,7 +98,7 @@ public sealed class HostTestBed : IAsyncDisposable
         return int.TryParse(File.ReadAllText(file).Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(), out var pid) ? pid : null;
     }
 
-    public string Dump() => string.Join("\n", Log);
+    public string Dump() => string.Join("\n", LogSoFar());
 
     /// <summary>The lines so far, while a deploy may still be adding to <see cref="Log"/> (a List read unlocked during
     /// an Add can see a slot that is counted but not yet written).</summary>
@@ -133,9 +133,7 @@ public sealed class HostTestBed : IAsyncDisposable
     {
         try
         {
-            var comm = File.ReadAllText($"/proc/{pid}/comm").Trim();
-            var state = File.ReadAllText($"/proc/{pid}/stat").Split(") ", 2)[1][0];
-            return comm == "haproxy" && state != 'Z';
+            return File.ReadAllText($"/proc/{pid}/comm").Trim() == "haproxy" && ProcessState.Running(pid);
         }
         catch (IOException) { return false; }
     }

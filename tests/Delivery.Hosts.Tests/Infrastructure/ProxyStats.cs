@@ -23,16 +23,24 @@ public static class ProxyStats
     public static async Task<long> Counter(string stateRoot, string proxy, string server, string column) =>
         long.TryParse((await Row(stateRoot, proxy, server))[column], out var value) ? value : 0;
 
-    /// <summary>Waits until the environment's frontend has received <paramref name="requests"/> requests more than wrk has
-    /// connections: wrk, its only client, has then had at least <paramref name="requests"/> of them answered, however
-    /// slowly a loaded machine serves them.</summary>
-    public static Task WaitForRequests(HostTestBed bed, DeployEnvironment env, long requests, string what) =>
-        WaitFor(bed.StateRoot, $"{bed.Settings.AppName}-{env.Name}", "FRONTEND", "req_tot", requests + Wrk.Connections, TimeSpan.FromMinutes(1), what);
+    /// <summary>The proxy of an environment (its frontend and backend): host.sh names it <c>$app-$env_name</c>.</summary>
+    public static string Name(string app, DeployEnvironment env) => $"{app}-{env.Name}";
 
-    /// <summary>Waits until the counter reaches <paramref name="least"/>. <paramref name="bound"/> only ends a test whose
-    /// counter never gets there, with a message naming it.</summary>
-    public static async Task WaitFor(string stateRoot, string proxy, string server, string column, long least, TimeSpan bound, string what)
+    public static string Name(HostTestBed bed, DeployEnvironment env) => Name(bed.Settings.AppName, env);
+
+    /// <summary>Waits until the environment's frontend has received <paramref name="requests"/> requests that wrk has
+    /// had answered (<see cref="WaitForWrk"/>).</summary>
+    public static Task WaitForRequests(HostTestBed bed, DeployEnvironment env, long requests, string what) =>
+        WaitForWrk(bed.StateRoot, Name(bed, env), "FRONTEND", "req_tot", requests, what);
+
+    /// <summary>Waits until wrk, the proxy's only client, has had at least <paramref name="answers"/> of the counted
+    /// answers: the counter must pass them by one per wrk connection, each of which may still have one in flight, however
+    /// slowly a loaded machine serves them. The minute only ends a test whose counter never gets there, with a message
+    /// naming it.</summary>
+    public static async Task WaitForWrk(string stateRoot, string proxy, string server, string column, long answers, string what)
     {
+        var least = answers + Wrk.Connections;
+        var bound = TimeSpan.FromMinutes(1);
         var watch = Stopwatch.StartNew();
         long value;
         while ((value = await Counter(stateRoot, proxy, server, column)) < least)
