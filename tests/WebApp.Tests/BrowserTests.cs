@@ -122,9 +122,11 @@ public sealed class BrowserTests
         foreach (var (link, path, heading) in tour)
         {
             await page.Locator("nav a.nav-link", new PageLocatorOptions { HasTextString = link }).ClickAsync();
-            // Only the commit of the new URL: a CI run once timed out waiting for a "load" event that had already
-            // fired. The assertions below retry until the new document shows what they expect.
-            await page.WaitForURLAsync(new Uri(app.BaseAddress, path).ToString(), new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
+            // A web-first assertion that polls the URL, not WaitForURLAsync: when the click returns after the commit
+            // (a loaded machine), WaitForURLAsync ignores WaitUntil = Commit and waits for a "load" event instead
+            // (microsoft/playwright-dotnet#3365), and CI timed out there twice. The assertions below retry until the new
+            // document shows what they expect.
+            await Assertions.Expect(page).ToHaveURLAsync(new Uri(app.BaseAddress, path).ToString());
             await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(heading);
             await Assertions.Expect(page.Locator("nav a.nav-link.active")).ToHaveTextAsync(link);
             await Assertions.Expect(page.Locator("[data-testid=app-environment]")).ToHaveTextAsync("Production");
