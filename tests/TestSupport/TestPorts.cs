@@ -47,12 +47,13 @@ public static class TestPorts
         return false;
     }
 
-    // A claim is stale when the process that made it has ended (an earlier run, or a test host that crashed).
+    // A claim is stale when the process that made it has ended (an earlier run, or a test host that crashed): gone, or
+    // a zombie its parent has not reaped yet, which binds no port either.
     static bool Stale(string file)
     {
         try
         {
-            return int.TryParse(File.ReadAllText(file), out var pid) && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}");
+            return int.TryParse(File.ReadAllText(file), out var pid) && pid != Environment.ProcessId && !ProcessState.Running(pid);
         }
         catch (IOException)
         {
