@@ -38,6 +38,9 @@ partial class Build : BuildBase
     /// --test-parallelism through bench/test-time.sh on a quiet machine.</summary>
     static int DefaultTestParallelism => Environment.ProcessorCount + 1;
 
+    [Parameter("Test: the nice increment of every test project but the longest (the run's critical path), so they use the CPU it leaves instead of stretching it; 0 runs all alike")]
+    readonly int TestNiceness = 10;
+
     AbsolutePath Solution => RootDirectory / "WebApp.sln";
     AbsolutePath SourceDirectory => RootDirectory / "src";
     AbsolutePath TestsDirectory => RootDirectory / "tests";
@@ -45,10 +48,11 @@ partial class Build : BuildBase
     AbsolutePath TestResultsDirectory => ArtifactsDirectory / "test-results";
     AbsolutePath TestTimesFile => ArtifactsDirectory / "test-times.tsv";
 
-    /// <summary>This checkout's last run, else the committed times of a full run, so a fresh clone starts the longest
-    /// projects first too (the order only; nothing is asserted on the figures).</summary>
+    /// <summary>The committed times of a full run, each replaced by this checkout's last run of that project, so a fresh
+    /// clone, and a full run after a one-project run, still start the longest first (the order only; nothing is asserted
+    /// on the figures).</summary>
     IReadOnlyDictionary<string, TimeSpan> EarlierTestTimes() =>
-        TestTimes.ReadDurations(TestTimesFile) is { Count: > 0 } last ? last : TestTimes.ReadDurations(TestsDirectory / "test-times.tsv");
+        TestTimes.ReadDurations(TestsDirectory / "test-times.tsv", TestTimesFile);
     AbsolutePath PublishDirectory => ArtifactsDirectory / "publish" / "WebApp";
     AbsolutePath WebAppProject => SourceDirectory / "WebApp" / "WebApp.csproj";
 
@@ -103,6 +107,7 @@ partial class Build : BuildBase
             {
                 DotNet = DotNetExecutable, Configuration = Configuration.ToString(), ResultsDirectory = TestResultsDirectory,
                 Filter = TestFilter, Parallelism = TestParallelism ?? DefaultTestParallelism, EarlierDurations = EarlierTestTimes(),
+                OffCriticalPathNiceness = TestNiceness,
                 // The browser the provisioning plan found (chromium, google-chrome, microsoft-edge) for the Playwright tests.
                 Environment = testBrowser is null ? null : new Dictionary<string, string?> { [Delivery.Provisioning.ProvisioningPlanner.BrowserVariable] = testBrowser },
             }, Log.Information, Log.Output, CancellationToken);

@@ -26,7 +26,7 @@ public sealed class DotNetTestRunTests : IDisposable
               esac
               shift
             done
-            echo "testing $(basename "$project") filter=${filter:-none}"
+            echo "testing $(basename "$project") filter=${filter:-none} niceness=$(nice)"
             case $project in
               *NoResults*) exit 1 ;;
               *Failing*) outcome=Failed ;;
@@ -52,8 +52,27 @@ public sealed class DotNetTestRunTests : IDisposable
 
         Assert.Equal("Tests: 3 passed, 1 failed, 0 skipped", summary.Line);
         Assert.Equal(["1 failed in Failing.Tests", "NoResults.Tests produced no test results (exit code 1)"], summary.Problems);
-        Assert.Contains("[A.Tests] testing A.Tests.csproj filter=Name", output);
+        Assert.Contains(output, l => l.StartsWith("[A.Tests] testing A.Tests.csproj filter=Name niceness=", StringComparison.Ordinal));
         Assert.Equal(["A.Tests", "Failing.Tests", "NoResults.Tests"], summary.Projects.Select(p => p.Project.Name));
+    }
+
+    [Fact]
+    public async Task Every_project_but_the_critical_path_runs_niced_by_the_increment_asked_for()
+    {
+        var projects = new[] { "Long.Tests", "Short.Tests", "Other.Tests" }.Select(n => new TestProject(n, $"/repo/tests/{n}/{n}.csproj", [])).ToList();
+        var output = new List<string>();
+
+        await DotNetTestRun.RunAsync(projects, new DotNetTestOptions
+        {
+            DotNet = FakeDotNet(), Configuration = "Debug", ResultsDirectory = Path.Combine(dir.Path, "results"), Parallelism = 3,
+            EarlierDurations = new Dictionary<string, TimeSpan> { ["Long.Tests"] = TimeSpan.FromMinutes(5), ["Short.Tests"] = TimeSpan.FromSeconds(9) },
+            OffCriticalPathNiceness = 3,
+        }, _ => { }, line => { lock (output) output.Add(line); });
+
+        int Niceness(string project) => int.Parse(output.Single(l => l.StartsWith($"[{project}] testing", StringComparison.Ordinal)).Split("niceness=")[1]);
+        // Relative to the critical path's: this test may itself run niced, in a full ./build.sh Test.
+        Assert.Equal(Niceness("Long.Tests") + 3, Niceness("Short.Tests"));
+        Assert.Equal(Niceness("Long.Tests") + 3, Niceness("Other.Tests"));
     }
 
     [Fact]
@@ -72,5 +91,11 @@ public sealed class DotNetTestRunTests : IDisposable
         Assert.Matches(@"^total\t\d+\.\d\t2\t0\t0$", lines[2]);
         Assert.Equal(["A.Tests", "total"], TestTimes.ReadDurations(file).Keys.Order());
         Assert.Empty(TestTimes.ReadDurations(Path.Combine(dir.Path, "missing.tsv")));
+
+        var later = dir.File("later.tsv", TestTimes.Header + "\nA.Tests\t7.5\t1\t0\t0\nB.Tests\t3.0\t1\t0\t0\n");
+        var both = TestTimes.ReadDurations(file, later, Path.Combine(dir.Path, "missing.tsv"));
+        Assert.Equal(TimeSpan.FromSeconds(7.5), both["A.Tests"]);
+        Assert.Equal(TimeSpan.FromSeconds(3), both["B.Tests"]);
+        Assert.Equal(TestTimes.ReadDurations(file)["total"], both["total"]);
     }
 }

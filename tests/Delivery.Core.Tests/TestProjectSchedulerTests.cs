@@ -35,7 +35,7 @@ public sealed class TestProjectSchedulerTests
         var projects = new[] { P("A", "apt"), P("B"), P("C", "apt"), P("D") };
         var recorder = new Recorder();
 
-        var results = await TestProjectScheduler.RunAsync(projects, 3, null, (p, _) => recorder.Run(p, TimeSpan.FromMilliseconds(150)));
+        var results = await TestProjectScheduler.RunAsync(projects, 3, null, (p, _, _) => recorder.Run(p, TimeSpan.FromMilliseconds(150)));
 
         Assert.Equal(["A done", "B done", "C done", "D done"], results);
         Assert.DoesNotContain(recorder.Overlaps, o => o is ("A", "C") or ("C", "A"));
@@ -50,17 +50,33 @@ public sealed class TestProjectSchedulerTests
         var earlier = new Dictionary<string, TimeSpan> { ["C"] = TimeSpan.FromMinutes(4), ["B"] = TimeSpan.FromSeconds(30) };
         var recorder = new Recorder();
 
-        await TestProjectScheduler.RunAsync(projects, 1, earlier, (p, _) => recorder.Run(p, TimeSpan.FromMilliseconds(20)));
+        await TestProjectScheduler.RunAsync(projects, 1, earlier, (p, _, _) => recorder.Run(p, TimeSpan.FromMilliseconds(20)));
 
         Assert.Equal(["C", "B", "A"], recorder.Starts);
         Assert.Empty(recorder.Overlaps);
     }
 
     [Fact]
+    public async Task Only_the_longest_project_of_an_earlier_run_is_the_critical_path_and_only_when_others_run_beside_it()
+    {
+        var projects = new[] { P("A"), P("B"), P("C") };
+        var earlier = new Dictionary<string, TimeSpan> { ["B"] = TimeSpan.FromMinutes(4), ["C"] = TimeSpan.FromSeconds(30) };
+
+        async Task<string[]> Critical(int parallelism, IReadOnlyDictionary<string, TimeSpan>? durations) =>
+            (await TestProjectScheduler.RunAsync(projects, parallelism, durations, (p, critical, _) => Task.FromResult(critical ? p.Name : null)))
+                .OfType<string>().ToArray();
+
+        Assert.Equal(["B"], await Critical(3, earlier));
+        Assert.Empty(await Critical(1, earlier));
+        Assert.Empty(await Critical(3, null));
+        Assert.Empty(await Critical(3, new Dictionary<string, TimeSpan> { ["Other"] = TimeSpan.FromMinutes(1) }));
+    }
+
+    [Fact]
     public async Task A_parallelism_below_one_is_refused()
     {
         var error = await Assert.ThrowsAsync<DeliveryException>(() =>
-            TestProjectScheduler.RunAsync([P("A")], 0, null, (p, _) => Task.FromResult(p.Name)));
+            TestProjectScheduler.RunAsync([P("A")], 0, null, (p, _, _) => Task.FromResult(p.Name)));
         Assert.Equal("The test parallelism must be at least 1, not 0", error.Message);
     }
 }

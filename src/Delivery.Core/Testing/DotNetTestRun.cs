@@ -16,6 +16,11 @@ public sealed record DotNetTestOptions
     /// <summary>Durations of an earlier run, to start the longest projects first.</summary>
     public IReadOnlyDictionary<string, TimeSpan>? EarlierDurations { get; init; }
     public IReadOnlyDictionary<string, string?>? Environment { get; init; }
+    /// <summary>
+    /// The <c>nice</c> increment of every project but the critical path's (see <see cref="TestProjectScheduler"/>), so
+    /// the others take the CPU it leaves rather than stretch it; 0 runs all alike. Not on Windows, which has no nice.
+    /// </summary>
+    public int OffCriticalPathNiceness { get; init; }
 }
 
 /// <summary>How one project's <c>dotnet test</c> went. <see cref="Problem"/> is null when it passed.</summary>
@@ -43,11 +48,11 @@ public static class DotNetTestRun
         Directory.CreateDirectory(options.ResultsDirectory);
         var clock = Stopwatch.StartNew();
         var results = await TestProjectScheduler.RunAsync(projects, options.Parallelism, options.EarlierDurations,
-            (project, ct) => RunProjectAsync(project, options, log, output, ct), cancellationToken);
+            (project, critical, ct) => RunProjectAsync(project, critical, options, log, output, ct), cancellationToken);
         return new TestRunSummary(results, clock.Elapsed);
     }
 
-    static async Task<ProjectTestResult> RunProjectAsync(TestProject project, DotNetTestOptions options,
+    static async Task<ProjectTestResult> RunProjectAsync(TestProject project, bool critical, DotNetTestOptions options,
         Action<string> log, Action<string> output, CancellationToken cancellationToken)
     {
         var trx = Path.Combine(options.ResultsDirectory, $"{project.Name}.trx");
@@ -59,8 +64,12 @@ public static class DotNetTestRun
         ];
         var prefix = options.Parallelism > 1 ? $"[{project.Name}] " : "";
         var runner = new ToolRunner(line => log(prefix + line), line => output(prefix + line));
+        // nice(1) rather than a priority set after the start: every process dotnet test starts inherits it from the first.
+        (string Program, string[] Arguments) launch = !critical && options.OffCriticalPathNiceness > 0 && !OperatingSystem.IsWindows()
+            ? ("nice", ["-n", options.OffCriticalPathNiceness.ToString(CultureInfo.InvariantCulture), options.DotNet, .. arguments])
+            : (options.DotNet, arguments);
         var clock = Stopwatch.StartNew();
-        var result = await runner.RunAsync(options.DotNet, arguments, new ProcessOptions { Environment = options.Environment },
+        var result = await runner.RunAsync(launch.Program, launch.Arguments, new ProcessOptions { Environment = options.Environment },
             allowFailure: true, cancellationToken: cancellationToken);
         var wallTime = clock.Elapsed;
         log($"{project.Name} finished in {wallTime.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s (exit code {result.ExitCode})");
@@ -93,17 +102,18 @@ public static class TestTimes
     static string Line(string name, TimeSpan time, TestCounts counts) =>
         string.Create(CultureInfo.InvariantCulture, $"{name}\t{time.TotalSeconds:0.0}\t{counts.Passed}\t{counts.Failed}\t{counts.Skipped}");
 
-    /// <summary>Project name to wall time; an unreadable or missing file gives an empty map.</summary>
-    public static IReadOnlyDictionary<string, TimeSpan> ReadDurations(string path)
+    /// <summary>Project name to wall time; an unreadable or missing file gives an empty map. With several files, a
+    /// later file's figure for a project replaces an earlier one's (a full run's times, then a run of one project).</summary>
+    public static IReadOnlyDictionary<string, TimeSpan> ReadDurations(params string[] paths)
     {
         var durations = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
-        if (!File.Exists(path)) return durations;
-        foreach (var line in File.ReadLines(path).Skip(1))
-        {
-            var fields = line.Split('\t');
-            if (fields.Length >= 2 && double.TryParse(fields[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
-                durations[fields[0]] = TimeSpan.FromSeconds(seconds);
-        }
+        foreach (var path in paths.Where(File.Exists))
+            foreach (var line in File.ReadLines(path).Skip(1))
+            {
+                var fields = line.Split('\t');
+                if (fields.Length >= 2 && double.TryParse(fields[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
+                    durations[fields[0]] = TimeSpan.FromSeconds(seconds);
+            }
         return durations;
     }
 }

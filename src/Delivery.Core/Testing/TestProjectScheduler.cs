@@ -3,6 +3,8 @@ namespace Delivery.Core.Testing;
 /// <summary>
 /// Runs test projects side by side: at most <c>parallelism</c> at a time, never two that declare the same shared
 /// resource, the longest first (by the durations of an earlier run, when known) so the longest does not start last.
+/// That longest project is the run's critical path: the run cannot end before it does. <c>run</c> is told which
+/// project it is (none when nothing runs beside it, or no earlier duration is known), so the others can yield to it.
 /// </summary>
 public static class TestProjectScheduler
 {
@@ -10,7 +12,7 @@ public static class TestProjectScheduler
         IReadOnlyList<TestProject> projects,
         int parallelism,
         IReadOnlyDictionary<string, TimeSpan>? earlierDurations,
-        Func<TestProject, CancellationToken, Task<TResult>> run,
+        Func<TestProject, bool, CancellationToken, Task<TResult>> run,
         CancellationToken cancellationToken = default)
     {
         if (parallelism < 1) throw new DeliveryException($"The test parallelism must be at least 1, not {parallelism}");
@@ -18,8 +20,11 @@ public static class TestProjectScheduler
             .OrderByDescending(p => earlierDurations?.GetValueOrDefault(p.Name) ?? TimeSpan.Zero)
             .ThenBy(p => p.Name, StringComparer.Ordinal)
             .ToList();
+        var critical = parallelism > 1 && queue.Count > 1 && earlierDurations?.GetValueOrDefault(queue[0].Name) > TimeSpan.Zero
+            ? queue[0] : null;
         var results = new Dictionary<TestProject, TResult>();
-        var running = new Dictionary<Task<TResult>, TestProject>();
+        // Each start is its own task (a run may hand back a cached, completed one).
+        var running = new List<Task<(TestProject Project, TResult Result)>>();
         var held = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 
         while (queue.Count > 0 || running.Count > 0)
@@ -31,14 +36,17 @@ public static class TestProjectScheduler
                 if (project.SharedResources.Any(held.Contains)) { i++; continue; }
                 queue.RemoveAt(i);
                 foreach (var resource in project.SharedResources) held.Add(resource);
-                running.Add(run(project, cancellationToken), project);
+                running.Add(Start(project));
             }
-            var done = await Task.WhenAny(running.Keys);
-            var finished = running[done];
+            var done = await Task.WhenAny(running);
             running.Remove(done);
+            var (finished, result) = await done;
             foreach (var resource in finished.SharedResources) held.Remove(resource);
-            results[finished] = await done;
+            results[finished] = result;
         }
         return projects.Select(p => results[p]).ToList();
+
+        async Task<(TestProject, TResult)> Start(TestProject project) =>
+            (project, await run(project, project == critical, cancellationToken));
     }
 }
