@@ -89,14 +89,20 @@ public sealed class FleetCloneCollection : ICollectionFixture<CloneFixture>
     public const string Name = "Full clone for fleet operations";
 }
 
-/// <summary>A full clone of its own for the operator features on a fleet (maintenance, release phase, verify-rollback):
-/// the longest class (377 s of test time in CI at e1c46a5), which ran after the fleet operations and ConfigureHost on
-/// <see cref="FleetCloneCollection"/>, a chain of 533 s, the longest of the run. A clone costs a clone and a warm-up
-/// that reuses the compiled build (about 20 s).</summary>
+/// <summary>A full clone of its own for maintenance and verify-rollback on a fleet. With the release phase, these were
+/// one collection and the longest chain of the run (331 s of 423 s at f471397, the signal tests after it); a clone
+/// costs a clone and a warm-up that reuses the compiled build (about 20 s).</summary>
 [CollectionDefinition(Name)]
 public sealed class FleetOperatorCloneCollection : ICollectionFixture<CloneFixture>
 {
     public const string Name = "Full clone for fleet operator features";
+}
+
+/// <summary>A full clone of its own for the release phase on a fleet, beside <see cref="FleetOperatorCloneCollection"/>.</summary>
+[CollectionDefinition(Name)]
+public sealed class FleetReleasePhaseCloneCollection : ICollectionFixture<CloneFixture>
+{
+    public const string Name = "Full clone for the fleet release phase";
 }
 
 /// <summary>A clone for the signal tests, which run alone once the parallel collections are done: GitHub gives a
