@@ -304,6 +304,50 @@ public sealed class ConfigureHostScriptTests : IDisposable
         else
             Assert.Matches($@"^the package lock is still held by flock \(pid \d+: .*\) on .* after 3 s; try again when it is done$", result.Error);
     }
+
+    /// <summary>A container's or chroot's apt-get locks its overlay copy of the lock file: /proc/locks shows the same
+    /// inode number on the overlay's device. That is not this system's lock, and the script goes on at once (it used to
+    /// match the inode alone, and a Hosts test once waited out its bound on the EndToEnd fleet's isolated apt-get).</summary>
+    [Fact]
+    public async Task A_lock_on_an_overlay_copy_of_the_lock_file_is_not_this_system_s_lock()
+    {
+        var lower = Directory.CreateDirectory(Path.Combine(dir, "lower")).FullName;
+        var lockFile = Path.Combine(lower, "lock-frontend");
+        File.WriteAllText(lockFile, "");
+        var overlay = Path.Combine(dir, "overlay");
+        var values = new ScriptValues().Add("os_release_file", Fixture("debian-12")).Add("package_lock_wait", 3);
+        // The /proc/locks entry of a lock on that inode number, on whatever device.
+        const string onInode = """{ n = split($6, id, ":") } n == 3 && id[3] == inode { print $6 }""";
+        var mountAndHold = $"/bin/mount -t overlay overlay -o lowerdir={lower},upperdir={overlay}/upper,workdir={overlay}/work {overlay}/root && exec flock -o {overlay}/root/lock-frontend sleep 30";
+        var script = "set -euo pipefail\nexec 2>&1\n" + values.Render(ShellFiles.Render(["configure-host.sh"]) + "package_lock_wait os_release_file") +
+                     ShellFiles.Render(["configure-host.sh"]) + $"""
+                     detect_system
+                     package_lock_files=({ShellQuote.Quote(lockFile)})
+                     mkdir -p {ShellQuote.Quote(overlay)}/upper {ShellQuote.Quote(overlay)}/work {ShellQuote.Quote(overlay)}/root
+                     /usr/bin/unshare --mount --propagation private /bin/sh -c {ShellQuote.Quote(mountAndHold)} >/dev/null 2>&1 &
+                     holder=$!
+                     trap 'kill "$holder" 2>/dev/null || true' EXIT
+                     inode=$(stat -c %i {ShellQuote.Quote(lockFile)})
+                     tries=0
+                     until [ -n "$(awk -v inode="$inode" {ShellQuote.Quote(onInode)} /proc/locks)" ]; do
+                       tries=$((tries + 1))
+                       [ "$tries" -lt 600 ] || fail "the test's holder never locked the overlay copy"
+                       sleep 0.05
+                     done
+                     say "the overlay copy is locked: $(awk -v inode="$inode" {ShellQuote.Quote(onInode)} /proc/locks) (this system's file: $inode)"
+                     wait_package_lock
+                     say "went on"
+                     """;
+
+        var (result, _) = await Run(script);
+
+        Assert.True(result.ExitCode == 0, string.Join('\n', result.Lines));
+        // The premise: the overlay's lock carries this system's file's inode number.
+        var locked = Regex.Match(result.Lines.Single(l => l.Contains("the overlay copy is locked: ")), @"locked: [0-9a-f]+:[0-9a-f]+:(\d+) \(this system's file: (\d+)\)$");
+        Assert.True(locked.Success && locked.Groups[1].Value == locked.Groups[2].Value, string.Join('\n', result.Lines));
+        Assert.DoesNotContain(result.Lines, l => l.Contains("waiting for the package lock"));
+        Assert.Contains("webapp-deploy: went on", result.Lines);
+    }
 }
 
 /// <summary>ConfigureHost's waits are bounds: with them, the playbook must still fit the site's script time limit.</summary>

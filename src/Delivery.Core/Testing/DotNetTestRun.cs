@@ -17,8 +17,8 @@ public sealed record DotNetTestOptions
     public IReadOnlyDictionary<string, TimeSpan>? EarlierDurations { get; init; }
     public IReadOnlyDictionary<string, string?>? Environment { get; init; }
     /// <summary>
-    /// The <c>nice</c> increment of every project but the critical path's (see <see cref="TestProjectScheduler"/>), so
-    /// the others take the CPU it leaves rather than stretch it; 0 runs all alike. Not on Windows, which has no nice.
+    /// The <c>nice</c> increment of the projects off the critical path (see <see cref="TestProjectScheduler"/>), so
+    /// they take the CPU it leaves rather than stretch it; 0 runs all alike. Not on Windows, which has no nice.
     /// </summary>
     public int OffCriticalPathNiceness { get; init; }
 }
@@ -48,11 +48,11 @@ public static class DotNetTestRun
         Directory.CreateDirectory(options.ResultsDirectory);
         var clock = Stopwatch.StartNew();
         var results = await TestProjectScheduler.RunAsync(projects, options.Parallelism, options.EarlierDurations,
-            (project, critical, ct) => RunProjectAsync(project, critical, options, log, output, ct), cancellationToken);
+            (project, offCriticalPath, ct) => RunProjectAsync(project, offCriticalPath, options, log, output, ct), cancellationToken);
         return new TestRunSummary(results, clock.Elapsed);
     }
 
-    static async Task<ProjectTestResult> RunProjectAsync(TestProject project, bool critical, DotNetTestOptions options,
+    static async Task<ProjectTestResult> RunProjectAsync(TestProject project, bool offCriticalPath, DotNetTestOptions options,
         Action<string> log, Action<string> output, CancellationToken cancellationToken)
     {
         var trx = Path.Combine(options.ResultsDirectory, $"{project.Name}.trx");
@@ -65,7 +65,7 @@ public static class DotNetTestRun
         var prefix = options.Parallelism > 1 ? $"[{project.Name}] " : "";
         var runner = new ToolRunner(line => log(prefix + line), line => output(prefix + line));
         // nice(1) rather than a priority set after the start: every process dotnet test starts inherits it from the first.
-        (string Program, string[] Arguments) launch = !critical && options.OffCriticalPathNiceness > 0 && !OperatingSystem.IsWindows()
+        (string Program, string[] Arguments) launch = offCriticalPath && options.OffCriticalPathNiceness > 0 && !OperatingSystem.IsWindows()
             ? ("nice", ["-n", options.OffCriticalPathNiceness.ToString(CultureInfo.InvariantCulture), options.DotNet, .. arguments])
             : (options.DotNet, arguments);
         var clock = Stopwatch.StartNew();

@@ -3,8 +3,8 @@ namespace Delivery.Core.Testing;
 /// <summary>
 /// Runs test projects side by side: at most <c>parallelism</c> at a time, never two that declare the same shared
 /// resource, the longest first (by the durations of an earlier run, when known) so the longest does not start last.
-/// That longest project is the run's critical path: the run cannot end before it does. <c>run</c> is told which
-/// project it is (none when nothing runs beside it, or no earlier duration is known), so the others can yield to it.
+/// That longest project is the run's critical path: the run cannot end before it does. <c>run</c> is told whether a
+/// project is off that path, so it can yield to it; none is when nothing runs beside it or no earlier time is known.
 /// </summary>
 public static class TestProjectScheduler
 {
@@ -47,6 +47,6 @@ public static class TestProjectScheduler
         return projects.Select(p => results[p]).ToList();
 
         async Task<(TestProject, TResult)> Start(TestProject project) =>
-            (project, await run(project, project == critical, cancellationToken));
+            (project, await run(project, critical is not null && project != critical, cancellationToken));
     }
 }

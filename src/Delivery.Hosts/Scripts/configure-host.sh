@@ -59,13 +59,20 @@ wait_cloud_init() {
 }
 
 # Who holds the package lock, as "name (pid N: command line)", or nothing. dpkg, apt and rpm lock with fcntl, so
-# /proc/locks names the holder of each lock file's inode whatever the tool.
+# /proc/locks names the holder of each lock file whatever the tool, as MAJOR:MINOR:INODE (hex, hex, decimal). The
+# device counts: a container's or chroot's overlay copy of the lock has the same inode number on another device, and
+# its apt-get does not hold this system's lock.
 package_lock_holder() {
-  local file inode pid
+  local file stats dev inode id pid
   for file in "${package_lock_files[@]}"; do
     [ -e "$file" ] || continue
-    inode=$(stat -L -c %i "$file")
-    pid=$(awk -v inode="$inode" '$2 != "->" { n = split($6, id, ":"); if (n == 3 && id[3] == inode) { print $5; exit } }' /proc/locks)
+    stats=$(stat -L -c '%d %i' "$file")
+    dev=${stats% *}
+    inode=${stats#* }
+    # glibc's major() and minor() of a 64-bit dev_t.
+    id=$(printf '%02x:%02x:%s' $(( ((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfff) )) \
+      $(( (dev & 0xff) | ((dev >> 12) & ~0xff) )) "$inode")
+    pid=$(awk -v id="$id" '$2 != "->" && $6 == id { print $5; exit }' /proc/locks)
     [ -n "$pid" ] || continue
     printf '%s (pid %s: %s) on %s' "$(cat "/proc/$pid/comm" 2>/dev/null || echo '?')" "$pid" \
       "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | sed 's/ $//')" "$file"
