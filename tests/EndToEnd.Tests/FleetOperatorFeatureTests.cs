@@ -1,6 +1,4 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
-using Delivery.Aws;
 using EndToEnd.Tests.Infrastructure;
 using TestSupport;
 using Xunit.Abstractions;
