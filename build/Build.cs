@@ -38,7 +38,7 @@ partial class Build : BuildBase
     /// EndToEnd 425 s). Compare with --test-parallelism through bench/test-time.sh on a quiet machine.</summary>
     static int DefaultTestParallelism => Environment.ProcessorCount + 2;
 
-    [Parameter("Test: the nice increment of every test project but the longest (the run's critical path), so they use the CPU it leaves instead of stretching it; 0 runs all alike")]
+    [Parameter("Test: the nice increment of the test projects that run beside the longest (the run's critical path), so they use the CPU it leaves instead of stretching it; 0 runs all alike")]
     readonly int TestNiceness = 10;
 
     AbsolutePath Solution => RootDirectory / "WebApp.sln";

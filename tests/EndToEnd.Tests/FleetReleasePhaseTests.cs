@@ -105,9 +105,7 @@ public sealed class FleetReleasePhaseTests(CloneFixture clone, FleetFixture flee
         Assert.Equal(received, Fleet.Endpoint.Received.Count);
 
         // Lifetimes sized by the build (no --delivery-timeout or --execution-timeout): the phase's command gets its own.
-        var run = await Clone.BuildAsync(Fleet.AwsEnvironment(), [.. hanging, "--release-command-timeout", "3s", "--bake-seconds", "0", "--allow-unattested"]);
-        Output.WriteLine($"$ ./build.sh {string.Join(' ', run.Arguments)}   (exit {run.ExitCode})");
-        foreach (var line in run.Lines) Output.WriteLine(line);
+        var run = Transcribe(await Clone.BuildAsync(Fleet.AwsEnvironment(), [.. hanging, "--release-command-timeout", "3s", "--bake-seconds", "0", "--allow-unattested"]));
 
         var message = BuildAssert.TargetFailure(run, "DeployStaging");
         Assert.DoesNotContain('\n', message);

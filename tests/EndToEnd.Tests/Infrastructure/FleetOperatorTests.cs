@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using EndToEnd.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -9,22 +8,10 @@ namespace EndToEnd.Tests;
 /// (each its own host: state root, HAProxy, containers, ports), the same path they take on this machine. Two classes,
 /// each with a clone and a fleet of its own, so the longest chain of the EndToEnd run is not all of them in a row.
 /// </summary>
-public abstract class FleetOperatorTests(CloneFixture clone, FleetFixture fleet, ITestOutputHelper output) : CloneTests(clone)
+public abstract class FleetOperatorTests(CloneFixture clone, FleetFixture fleet, ITestOutputHelper output)
+    : FleetCloneTests(clone, fleet, output)
 {
-    protected FleetFixture Fleet { get; } = fleet;
     protected ITestOutputHelper Output { get; } = output;
-
-    /// <summary>Short timeouts the tests set themselves, so a failure path never waits for a default; every run's
-    /// output goes to the test's log (the transcript of each feature on a fleet).</summary>
-    protected async Task<BuildRun> BuildAsync(params string[] arguments)
-    {
-        var run = await Clone.BuildAsync(Fleet.AwsEnvironment(),
-            [.. arguments, "--bake-seconds", "0", "--delivery-timeout", "60s", "--allow-unattested"]);
-        Output.WriteLine($"$ ./build.sh {string.Join(' ', run.Arguments)}   (exit {run.ExitCode})");
-        foreach (var line in run.Lines) Output.WriteLine(line);
-        Output.WriteLine("");
-        return run;
-    }
 
     protected List<FleetFixture.Instance> Three => Fleet.Instances.Take(3).ToList();
 
